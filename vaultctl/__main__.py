@@ -1,0 +1,5 @@
+"""Run the command line as ``python -m vaultctl``."""
+
+from vaultctl.cli import main
+
+main()

@@ -1,0 +1,150 @@
+"""RFC 8785 (JCS) canonical JSON: the only encoder and strict parser of vaultctl.
+
+Every byte that is hashed or signed comes from :func:`encode`. The parser is
+strict the other way: invalid UTF-8, duplicate keys, floats, NaN and integers
+outside the I-JSON range are refused, so one line of the ledger has exactly
+one meaning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterator
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any
+
+from vaultctl.errors import CanonicalError
+
+MAX_SAFE_INT = 2**53 - 1
+ENTRY_DOMAIN = b"vaultctl/entry/v1\n"
+SIGNED_FIELDS = ("v", "log", "seq", "prev", "ts", "type", "body")
+
+
+def encode(value: Any) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of ``value``."""
+    parts: list[str] = []
+    _encode(value, parts)
+    try:
+        return "".join(parts).encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate
+        raise CanonicalError("string is not valid unicode (lone surrogate)") from e
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    # NOTE: bool before int: True is an int in Python but a literal in JSON.
+    if value is True or value is False or value is None:
+        out.append({True: "true", False: "false", None: "null"}[value])
+    elif isinstance(value, int):
+        if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            raise CanonicalError(f"integer out of range: {value}")
+        out.append(str(value))
+    elif isinstance(value, str):
+        # json's encode_basestring escapes exactly as ES6 JSON.stringify does:
+        # \b \t \n \f \r \" \\ short forms, other controls as lowercase \u00xx.
+        out.append(encode_basestring(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, key in enumerate(sorted(value, key=_utf16_key)):
+            if not isinstance(key, str):
+                raise CanonicalError(f"object key is not a string: {key!r}")
+            out.append("," if i else "")
+            out.append(encode_basestring(key) + ":")
+            _encode(value[key], out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, item in enumerate(value):
+            out.append("," if i else "")
+            _encode(item, out)
+        out.append("]")
+    else:
+        raise CanonicalError(f"cannot encode {type(value).__name__} in canonical JSON")
+
+
+def _utf16_key(key: Any) -> bytes:
+    # RFC 8785 3.2.3: sort by UTF-16 code units; big-endian bytes compare the same.
+    return str(key).encode("utf-16-be", "surrogatepass")
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, val in pairs:
+        if key in obj:
+            raise CanonicalError(f"duplicate key {key!r}")
+        obj[key] = val
+    return obj
+
+
+def _no_float(text: str) -> Any:
+    raise CanonicalError(f"floats are not allowed: {text}")
+
+
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+        raise CanonicalError(f"integer out of range: {text}")
+    return value
+
+
+def parse(data: bytes) -> Any:
+    """Parse one JSON document strictly; raise :class:`CanonicalError` (bad-json)."""
+    try:
+        text = data.decode("utf-8")
+        return json.loads(
+            text,
+            object_pairs_hook=_pairs,
+            parse_float=_no_float,
+            parse_int=_safe_int,
+            parse_constant=_no_float,
+        )
+    except UnicodeDecodeError as e:
+        raise CanonicalError(f"invalid utf-8 at byte {e.start}") from e
+    except RecursionError as e:
+        raise CanonicalError("nesting too deep") from e
+    except json.JSONDecodeError as e:
+        raise CanonicalError(f"not json: {e.msg} at column {e.colno}") from e
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Yield every string in ``value``: object keys and leaves."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings(item)
+
+
+def first_non_nfc(value: Any) -> str | None:
+    """Return the first string in ``value`` that is not NFC-normalised, if any."""
+    for s in strings(value):
+        if not unicodedata.is_normalized("NFC", s):
+            return s
+    return None
+
+
+def nfc(value: Any) -> Any:
+    """Return ``value`` with every string (keys too) NFC-normalised."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {nfc(k): nfc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [nfc(v) for v in value]
+    return value
+
+
+def signing_input(entry: dict[str, Any]) -> bytes:
+    """The bytes both officers sign: domain tag, then the unsigned fields."""
+    return ENTRY_DOMAIN + encode({k: entry[k] for k in SIGNED_FIELDS})
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    """Lowercase hex SHA-256 of the canonical entry without ``hash``."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(encode(body)).hexdigest()

@@ -1,0 +1,127 @@
+"""What every command shares: the context, option decorators, signing, times.
+
+Only this edge of the program parses what people type (dateutil) and talks to
+the terminal; the library below never prompts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+from dateutil import parser as dateparser
+
+from vaultctl import keys, writer
+from vaultctl.errors import KeyFileError, UsageError, VaultMissingError
+from vaultctl.ledger import Vault
+from vaultctl.model import format_ts
+from vaultctl.state import State
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The group's options, handed to every command."""
+
+    vault: Vault
+    key_dir: Path
+    lang: str
+    verbose: bool
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def signing_options(func: F) -> F:
+    """``--signer``… ``--at`` ``--note`` ``--force``: the options of every writer."""
+    func = click.option("--force", is_flag=True,
+                        help="Record it even though it breaks a compliance rule.")(func)
+    func = click.option("--note", default=None, metavar="TEXT",
+                        help="A remark stored in the entry.")(func)
+    func = click.option("--at", "at", default=None, metavar="TIME",
+                        help="When it happened: ISO, '6/7 08:30' or '08:30' (today); "
+                        "site time zone unless an offset is given. Default: now.")(func)
+    return click.option("--signer", "signers", multiple=True, required=True,
+                        metavar="ID", help="An officer who signs (at least two, in "
+                        "the order they type their passphrases).")(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Machine-readable output on stdout.")(func)
+
+
+def parse_time(text: str | None, tz: ZoneInfo, now: datetime | None = None) -> str:
+    """Turn what an officer types into a stored ``ts`` in the site time zone."""
+    now = (now or datetime.now(tz)).astimezone(tz)
+    if text is None:
+        return format_ts(now)
+    default = now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    try:
+        moment = dateparser.parse(text, default=default)
+    except (ValueError, OverflowError) as e:
+        raise UsageError(f"--at {text!r}: not a time (try 2027-06-07T08:30, "
+                         "'6/7 08:30' or '08:30')") from e
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return format_ts(moment.astimezone(tz))
+
+
+def check_signer_ids(state: State, signers: Sequence[str]) -> None:
+    """Refuse before any passphrase is asked: unknown or repeated officers."""
+    if len(signers) < 2:
+        raise UsageError("two officers must sign: give --signer twice")
+    if len(set(signers)) != len(signers):
+        raise UsageError("the same officer is named twice in --signer")
+    for officer_id in signers:
+        if state.roster.get(officer_id) is None:
+            raise UsageError(f"--signer {officer_id}: not on the roster")
+
+
+def ask_passphrase(officer_id: str, label: str) -> str:
+    """From ``VAULTCTL_PASSPHRASE_<ID>`` or a hidden prompt on the terminal."""
+    env = os.environ.get(keys.passphrase_variable(officer_id))
+    if env is not None:
+        return env
+    try:
+        value: str = click.prompt(f"{label}: passphrase", hide_input=True, err=True)
+    except click.Abort as e:
+        raise KeyFileError(f"no passphrase for {officer_id} (type it on a terminal "
+                           f"or set {keys.passphrase_variable(officer_id)})") from e
+    return value
+
+
+def unlock(key_dir: Path, state: State, signers: Sequence[str]) -> list[writer.Signer]:
+    """Decrypt each signer's key, one officer after the other."""
+    unlocked = []
+    for officer_id in signers:
+        officer = state.roster.get(officer_id)
+        label = f"{officer_id} {officer.name}" if officer else officer_id
+        passphrase = ask_passphrase(officer_id, label)
+        private = keys.load_private(key_dir, officer_id, passphrase)
+        unlocked.append(writer.Signer(officer_id, private))
+    return unlocked
+
+
+def record(ctx: Context, entry_type: str, body: dict[str, Any], signers: Sequence[str],
+           at: str | None, note: str | None, state: State | None = None) -> None:
+    """The writing commands' common tail: check ids, unlock, append, confirm."""
+    state = state or writer.load_state(ctx.vault)
+    if state.tz is None:
+        raise VaultMissingError(f"{ctx.vault.path}: the vault has no genesis entry "
+                                "(run 'vaultctl init')")
+    check_signer_ids(state, signers)
+    ts = parse_time(at, state.tz)
+    if note:
+        body = {**body, "note": note}
+    unlocked = unlock(ctx.key_dir, state, signers)
+    entry = writer.append(ctx.vault, entry_type, body, ts, unlocked)
+    click.echo(f"#{entry.seq} {entry.type} {entry.ts} signed by "
+               f"{', '.join(entry.signers)} · {entry.hash[:16]}")

@@ -1,0 +1,90 @@
+"""Writing commands: ``init``, ``note``, ``amend`` (one entry each)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from vaultctl import config, writer
+from vaultctl.cli.common import (
+    Context,
+    check_signer_ids,
+    pass_context,
+    record,
+    signing_options,
+)
+from vaultctl.errors import RefusedError, UsageError
+from vaultctl.roster import Roster
+from vaultctl.state import State
+
+
+@click.command("init")
+@click.option("--config", "config_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The site.toml describing site, roster, rooms and schedule.")
+@signing_options
+@pass_context
+def init(ctx: Context, config_path: Path, signers: tuple[str, ...], at: str | None,
+         note: str | None, force: bool) -> None:
+    """Create the vault and write its genesis entry from site.toml.
+
+    Signed by the site head and the room head. Creates the vault directory if
+    missing; refuses a vault whose ledger is not empty.
+
+    \b
+    Example:
+      vaultctl --vault /srv/vault init --config site.toml \\
+          --signer O-001 --signer O-002
+    """
+    vault = ctx.vault
+    if not vault.is_empty():
+        raise RefusedError(f"{vault.ledger}: the ledger is not empty; init refused")
+    body = config.load(config_path)
+    state = State()
+    state.roster = Roster(body["officers"])
+    state.tz = config.zone(body["site"]["timezone"], "site.timezone")
+    check_signer_ids(state, signers)
+    roles = {r for s in signers for r in state.roster.officers[s].roles}
+    if not {"site_head", "room_head"} <= roles:
+        raise UsageError("init must be signed by the site head and the room head")
+    vault.path.mkdir(parents=True, exist_ok=True)
+    record(ctx, "genesis", body, signers, at, note, state=state)
+
+
+@click.command("note")
+@click.option("--text", required=True, help="The remark, as it would go in the duty "
+              "record.")
+@signing_options
+@pass_context
+def note_cmd(ctx: Context, text: str, signers: tuple[str, ...], at: str | None,
+             note: str | None, force: bool) -> None:
+    """Add a remark to the duty record (what was seen, done or refused).
+
+    \b
+    Example:
+      vaultctl note --text "22:00 巡查门锁完好" --signer O-003 --signer O-004
+    """
+    record(ctx, "note", {"text": text}, signers, at, note)
+
+
+@click.command("amend")
+@click.option("--seq", type=int, required=True, help="The seq of the entry corrected.")
+@click.option("--text", required=True, help="The corrected facts.")
+@signing_options
+@pass_context
+def amend(ctx: Context, seq: int, text: str, signers: tuple[str, ...], at: str | None,
+          note: str | None, force: bool) -> None:
+    """Correct an earlier entry (entries are never edited; this adds one).
+
+    \b
+    Example:
+      vaultctl amend --seq 17 --text "封条号应为 A-0042" --signer O-003 --signer O-004
+    """
+    state = writer.load_state(ctx.vault)
+    if not 0 <= seq <= state.seq:
+        raise UsageError(f"--seq {seq}: no such entry (the last is {state.seq})")
+    record(ctx, "amend", {"seq": seq, "text": text}, signers, at, note, state=state)
+
+
+COMMANDS = [init, note_cmd, amend]

@@ -1,0 +1,86 @@
+"""Reading commands: ``log`` and ``verify``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+
+import click
+
+from vaultctl import render, writer
+from vaultctl import verify as verifying
+from vaultctl.cli.common import Context, json_option, parse_time, pass_context
+from vaultctl.model import Entry, parse_ts
+
+PROGRESS_MIN_BYTES = 1 << 20
+
+
+@click.command("log")
+@click.option("--type", "types", multiple=True, metavar="T", help="Only this type.")
+@click.option("--officer", default=None, metavar="ID", help="Only entries it signed.")
+@click.option("--since", default=None, metavar="TIME", help="Not before this time.")
+@click.option("--until", default=None, metavar="TIME", help="Not after this time.")
+@json_option
+@pass_context
+def log_cmd(ctx: Context, types: tuple[str, ...], officer: str | None,
+            since: str | None, until: str | None, as_json: bool) -> None:
+    """List entries as a table, or as JSON Lines with --json.
+
+    \b
+    Example:
+      vaultctl log --type issue --since "6/7 07:00" --until "6/7 12:00"
+      vaultctl log --officer O-003 --json | jq .body
+    """
+    state = writer.load_state(ctx.vault)
+    tz = state.tz
+    lo = parse_ts(parse_time(since, tz)) if since and tz else None
+    hi = parse_ts(parse_time(until, tz)) if until and tz else None
+
+    def wanted(e: Entry) -> bool:
+        return ((not types or e.type in types)
+                and (officer is None or officer in e.signers)
+                and (lo is None or e.moment >= lo) and (hi is None or e.moment <= hi))
+
+    selected: Iterator[Entry] = filter(wanted, writer.read_entries(ctx.vault))
+    if as_json:
+        for entry in selected:
+            click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(render.entries_table(list(selected)))
+
+
+@click.command("verify")
+@json_option
+@pass_context
+def verify_cmd(ctx: Context, as_json: bool) -> None:
+    """Prove the log intact and check the rules; the exit code says the result.
+
+    Exit 0 clean (warnings allowed), 1 compliance findings, 2 usage error,
+    3 integrity failure, 4 cannot read the vault.
+
+    \b
+    Example:
+      vaultctl --vault /srv/vault verify
+      vaultctl verify --json > report.json; echo $?
+    """
+    vault = ctx.vault
+    vault.require()
+    size = vault.size()
+    if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
+        with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
+            rep = verifying.run(vault.lines(), progress=bar.update)
+    else:
+        rep = verifying.run(vault.lines())
+    if as_json:
+        click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(render.report(rep, ctx.lang))
+    ctx_exit(rep.exit_code)
+
+
+def ctx_exit(code: int) -> None:
+    click.get_current_context().exit(code)
+
+
+COMMANDS = [log_cmd, verify_cmd]

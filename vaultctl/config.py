@@ -1,0 +1,181 @@
+"""Read and validate ``site.toml`` into the body of the genesis entry.
+
+Every problem is a :class:`ConfigError` naming the field, e.g.
+``sessions[2].exam_rooms.E03: unknown officer 'O-109'``. Public keys are
+inlined so the genesis entry alone is enough to verify the log.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from vaultctl import canonical, keys, schema
+from vaultctl.errors import ConfigError, SchemaError, UsageError
+from vaultctl.model import format_ts
+
+SECTIONS = ("site", "policy", "officers", "rooms", "cabinets", "cameras", "sessions")
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Parse ``path`` and return the validated genesis body."""
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    return build(raw, path.parent)
+
+
+def build(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Turn parsed TOML into the genesis body; ``base`` resolves key files."""
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown section")
+    site = _table(raw, "site")
+    tz = zone(site.get("timezone"), "site.timezone")
+    body = {
+        "site": {k: site.get(k) for k in
+                 ("id", "name", "exam", "timezone", "exam_start", "exam_end")},
+        "policy": _policy(raw.get("policy", {})),
+        "officers": [_officer(o, f"officers[{i}]", base)
+                     for i, o in enumerate(_list(raw, "officers"))],
+        "rooms": [{"id": r.get("id"), "name": r.get("name"), "doors": r.get("doors")}
+                  for r in _list(raw, "rooms")],
+        "cabinets": [{"codes": [], **c} for c in _list(raw, "cabinets")],
+        "cameras": _list(raw, "cameras"),
+        "sessions": [_session(s, tz, f"sessions[{i}]")
+                     for i, s in enumerate(_list(raw, "sessions"))],
+    }
+    for key in ("exam_start", "exam_end"):
+        if isinstance(site.get(key), date):
+            body["site"][key] = site[key].isoformat()
+    body = canonical.nfc(body)
+    try:
+        schema.check_body("genesis", body)
+    except SchemaError as e:
+        raise ConfigError(str(e).removeprefix("body.")) from e
+    check_references(body)
+    return body
+
+
+def zone(name: Any, where: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ConfigError(f"{where}: unknown time zone {name!r}") from e
+
+
+def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    value = raw.get(name)
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}]: missing table")
+    return value
+
+
+def _list(raw: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    value = raw.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{name}: expected [[{name}]] tables")
+    return value
+
+
+def _policy(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError("policy: expected a table")
+    params = {k: v for k, v in raw.items() if k != "levels"}
+    return {"params": params, "levels": raw.get("levels", {})}
+
+
+def _officer(raw: dict[str, Any], where: str, base: Path) -> dict[str, Any]:
+    officer = {k: v for k, v in raw.items()
+               if k not in ("public_key", "public_key_file", "trained")}
+    officer.setdefault("conflict", False)
+    trained = raw.get("trained")
+    if trained is not None:
+        officer["trained"] = trained.isoformat() if isinstance(trained, date) else trained
+    if "public_key" in raw and "public_key_file" in raw:
+        raise ConfigError(f"{where}: give public_key or public_key_file, not both")
+    if "public_key_file" in raw:
+        path = base / str(raw["public_key_file"])
+        try:
+            line = path.read_text("utf-8")
+        except OSError as e:
+            raise ConfigError(f"{where}.public_key_file: cannot read {path}") from e
+    elif "public_key" in raw:
+        line = raw["public_key"]
+    else:
+        raise ConfigError(f"{where}: missing public_key or public_key_file")
+    try:
+        raw_key = keys.parse_public_key(line, f"{where}.public_key")
+    except UsageError as e:
+        raise ConfigError(str(e)) from e
+    officer["keys"] = [{"key": keys.key_id(raw_key),
+                        "public_key": keys.format_public_key(raw_key)}]
+    return officer
+
+
+def _session(raw: dict[str, Any], tz: ZoneInfo, where: str) -> dict[str, Any]:
+    session = dict(raw)
+    for key in ("start", "end"):
+        session[key] = _site_time(raw.get(key), tz, f"{where}.{key}")
+    if session["start"] >= session["end"]:
+        raise ConfigError(f"{where}: end {session['end']} is not after start")
+    return session
+
+
+def _site_time(value: Any, tz: ZoneInfo, where: str) -> str:
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{where}: expected a time like 2027-06-07T09:00, "
+                          f"got {value!r}") from e
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return format_ts(moment.astimezone(tz))
+
+
+def check_references(body: dict[str, Any]) -> None:
+    """Cross-field checks: unique ids and keys, known officers and rooms, roles."""
+    site = body["site"]
+    if site["exam_start"] > site["exam_end"]:
+        raise ConfigError("site.exam_end: before exam_start")
+    officers = {o["id"]: o for o in body["officers"]}
+    _unique([o["id"] for o in body["officers"]], "officers", "officer id")
+    _unique([keys.passphrase_variable(o) for o in officers], "officers",
+            "passphrase variable (ids that differ only in case or punctuation)")
+    _unique([k["key"] for o in body["officers"] for k in o["keys"]], "officers",
+            "public key (listed for two officers)")
+    for role in ("site_head", "room_head"):
+        if not any(role in o["roles"] for o in officers.values()):
+            raise ConfigError(f"officers: no officer has the role {role}")
+    rooms = {r["id"] for r in body["rooms"]}
+    doors = [d for r in body["rooms"] for d in r["doors"]]
+    _unique([*rooms, *(d["id"] for d in doors), *(c["id"] for c in body["cabinets"]),
+             *(c["id"] for c in body["cameras"])], "rooms", "room, door, cabinet "
+            "or camera id")
+    _unique([k for d in doors for k in d["keys"]]
+            + [k for c in body["cabinets"] for k in (*c["keys"], *c["codes"])],
+            "rooms", "key or code id")
+    for section in ("cabinets", "cameras"):
+        for i, item in enumerate(body[section]):
+            if item["room"] not in rooms:
+                raise ConfigError(f"{section}[{i}].room: unknown room {item['room']!r}")
+    _unique([s["id"] for s in body["sessions"]], "sessions", "session id")
+    for i, session in enumerate(body["sessions"]):
+        for exam_room, officer in session["exam_rooms"].items():
+            if officer not in officers:
+                raise ConfigError(f"sessions[{i}].exam_rooms.{exam_room}: "
+                                  f"unknown officer {officer!r}")
+
+
+def _unique(values: list[str], where: str, what: str) -> None:
+    dup = [v for v, n in Counter(values).items() if n > 1]
+    if dup:
+        raise ConfigError(f"{where}: duplicate {what} {dup[0]!r}")
+

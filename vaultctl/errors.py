@@ -1,0 +1,62 @@
+"""The exceptions of vaultctl: one base class, one subclass per concern.
+
+An exception means "could not do or evaluate this"; a broken chain or a broken
+rule is a finding (data), never an exception. ``exit_code`` is what the command
+line exits with when the error reaches it.
+"""
+
+
+class VaultError(Exception):
+    """Base of every error vaultctl reports to a user as one line."""
+
+    exit_code = 1
+
+
+class UsageError(VaultError):
+    """The input given on the command line or in a file is not acceptable."""
+
+
+class ConfigError(UsageError):
+    """``site.toml`` is invalid; the message names the field."""
+
+
+class SchemaError(VaultError):
+    """An entry or body does not have the required shape."""
+
+
+class CanonicalError(VaultError):
+    """Bytes are not valid canonical JSON (RFC 8785) for vaultctl."""
+
+    def __init__(self, message: str, code: str = "bad-json") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class KeyFileError(VaultError):
+    """A key file is missing, unreadable, too open, or the passphrase is wrong."""
+
+
+class LedgerError(VaultError):
+    """The ledger cannot be read or appended to as asked."""
+
+
+class VaultMissingError(LedgerError):
+    """The vault or its ledger does not exist or cannot be read (exit 4)."""
+
+    exit_code = 4
+
+
+class LockTimeoutError(LedgerError):
+    """Another writer held the vault lock for too long."""
+
+
+class RefusedError(VaultError):
+    """A writing command refused an entry; nothing was written."""
+
+
+class ProofError(VaultError):
+    """A Merkle proof is malformed or does not verify."""
+
+
+class CheckpointError(VaultError):
+    """A checkpoint note is malformed or a known signature on it fails."""

@@ -1,0 +1,168 @@
+"""Ed25519 officer keys: key files, passphrases, key ids, signing and verifying.
+
+Private keys are PKCS#8 PEM encrypted with the officer's passphrase (the UTF-8
+bytes of its NFC form), mode 0600, never inside the vault. Public keys travel
+as ``ed25519:<base64 of the raw 32 bytes>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import stat
+import unicodedata
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from vaultctl.errors import KeyFileError, UsageError
+from vaultctl.model import OFFICER_RE
+
+PUBLIC_PREFIX = "ed25519:"
+# NOTE: encodings of the 8 small-order points (and their non-canonical twins).
+# A public key among them accepts forged signatures on some verifiers; we never
+# put one on the roster. Source: the Ed25519 edge-case literature (RFC 8032 §5.1.7,
+# "Taming the many EdDSAs", Chalkias et al.).
+_SMALL_ORDER_HEX = (
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+)
+SMALL_ORDER = frozenset(bytes.fromhex(h) for h in _SMALL_ORDER_HEX)
+
+
+def key_id(raw_public: bytes) -> str:
+    """First 16 lowercase hex chars of SHA-256 of the raw public key."""
+    return hashlib.sha256(raw_public).hexdigest()[:16]
+
+
+def raw_public(private: Ed25519PrivateKey) -> bytes:
+    return private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+
+def format_public_key(raw: bytes) -> str:
+    return PUBLIC_PREFIX + base64.b64encode(raw).decode("ascii")
+
+
+def parse_public_key(line: str, where: str = "public key") -> bytes:
+    """Parse ``ed25519:<base64>`` (optionally followed by a comment) to 32 bytes."""
+    text = line.strip().split(" ", 1)[0] if isinstance(line, str) else ""
+    if not text.startswith(PUBLIC_PREFIX):
+        raise UsageError(f"{where}: expected 'ed25519:<base64>', got {line!r:.60}")
+    try:
+        raw = base64.b64decode(text[len(PUBLIC_PREFIX):], validate=True)
+    except binascii.Error as e:
+        raise UsageError(f"{where}: not standard base64") from e
+    if len(raw) != 32:
+        raise UsageError(f"{where}: expected 32 bytes, got {len(raw)}")
+    if raw in SMALL_ORDER:
+        raise UsageError(f"{where}: a small-order (weak) Ed25519 key is refused")
+    return raw
+
+
+def passphrase_variable(officer_id: str) -> str:
+    """``VAULTCTL_PASSPHRASE_<ID>``: ID upper-cased, non-[A-Z0-9] as ``_``."""
+    return "VAULTCTL_PASSPHRASE_" + re.sub(r"[^A-Z0-9]", "_", officer_id.upper())
+
+
+def passphrase_bytes(passphrase: str) -> bytes:
+    return unicodedata.normalize("NFC", passphrase).encode("utf-8")
+
+
+def key_paths(key_dir: Path, officer_id: str) -> tuple[Path, Path]:
+    if not OFFICER_RE.fullmatch(officer_id):
+        raise UsageError(f"officer id {officer_id!r}: expected [A-Za-z0-9][A-Za-z0-9._-]*")
+    return key_dir / f"{officer_id}.key", key_dir / f"{officer_id}.pub"
+
+
+def generate(key_dir: Path, officer_id: str, passphrase: str) -> tuple[Path, Path]:
+    """Write a new encrypted private key (0600) and its public key; never overwrite."""
+    if not passphrase:
+        raise UsageError("the passphrase must not be empty")
+    key_path, pub_path = key_paths(key_dir, officer_id)
+    for path in (key_path, pub_path):
+        if path.exists():
+            raise KeyFileError(f"{path}: already exists, not overwritten")
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase_bytes(passphrase)),
+    )
+    _write_new(key_path, pem, 0o600)
+    raw = raw_public(private)
+    _write_new(pub_path, f"{format_public_key(raw)} {officer_id}\n".encode(), 0o644)
+    return key_path, pub_path
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError as e:
+        raise KeyFileError(f"{path}: already exists, not overwritten") from e
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_public(key_dir: Path, officer_id: str) -> bytes:
+    _, pub_path = key_paths(key_dir, officer_id)
+    try:
+        return parse_public_key(pub_path.read_text("utf-8"), str(pub_path))
+    except OSError as e:
+        raise KeyFileError(f"{pub_path}: cannot read ({e.strerror})") from e
+
+
+def load_private(key_dir: Path, officer_id: str, passphrase: str) -> Ed25519PrivateKey:
+    """Read and decrypt an officer's key; refuse group/other-accessible files."""
+    key_path, _ = key_paths(key_dir, officer_id)
+    try:
+        mode = key_path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyFileError(
+                f"{key_path}: permissions {stat.S_IMODE(mode):04o} are too open, "
+                "expected 0600 (run: chmod 600 " + str(key_path) + ")")
+        pem = key_path.read_bytes()
+    except FileNotFoundError as e:
+        raise KeyFileError(f"{key_path}: no key file for officer {officer_id}") from e
+    except OSError as e:
+        raise KeyFileError(f"{key_path}: cannot read ({e.strerror})") from e
+    try:
+        private = serialization.load_pem_private_key(pem, passphrase_bytes(passphrase))
+    except (ValueError, TypeError) as e:
+        raise KeyFileError(f"{officer_id}: wrong passphrase or damaged key file") from e
+    if not isinstance(private, Ed25519PrivateKey):
+        raise KeyFileError(f"{key_path}: not an Ed25519 key")
+    return private
+
+
+def sign(private: Ed25519PrivateKey, data: bytes) -> bytes:
+    return private.sign(data)
+
+
+def verify(raw: bytes, signature: bytes, data: bytes) -> bool:
+    """True when ``signature`` is a valid Ed25519 signature of ``data`` by ``raw``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,66 @@
+"""``verify`` as a library call: integrity, then state (and rules), over a stream.
+
+Pure: it takes an iterable of ``(line, complete)`` pairs and returns a
+:class:`Report`; reading files and printing belong to the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vaultctl.chain import ChainVerifier, Integrity
+from vaultctl.state import State
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_UNREADABLE = 0, 1, 2, 3, 4
+
+
+@dataclass(slots=True)
+class Report:
+    """The outcome of one verification."""
+
+    entries: int
+    log: str | None
+    head: str | None
+    integrity: list[Integrity]
+    state: State
+    findings: list[Any] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.integrity:
+            return EXIT_INTEGRITY
+        if any(f.level == "error" for f in self.findings):
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.exit_code == EXIT_OK,
+            "exit": self.exit_code,
+            "entries": self.entries,
+            "log": self.log,
+            "head": self.head,
+            "integrity": [f.to_dict() for f in self.integrity],
+            "findings": [f.to_dict() for f in self.findings],
+            "state": self.state.summary(),
+        }
+
+
+def run(lines: Iterable[tuple[bytes, bool]],
+        progress: Callable[[int], None] | None = None) -> Report:
+    """Verify a whole ledger given as a stream of lines."""
+    verifier = ChainVerifier()
+    state = State()
+    for raw, complete in lines:
+        entry = verifier.feed(raw, complete)
+        if entry is not None:
+            state.apply(entry)
+        if progress is not None:
+            progress(len(raw) + 1)
+    if verifier.entries == 0:
+        verifier.findings.append(Integrity(line=0, seq=None, code="bad-schema",
+                                           message="the ledger is empty: no genesis"))
+    return Report(entries=verifier.entries, log=verifier.log, head=verifier.head,
+                  integrity=verifier.findings, state=state)
