@@ -19,7 +19,6 @@ The short code (``412 · K7QM-2XPA-3RTB-5JCD``) is the tree size and the first
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -78,7 +77,7 @@ def _b64decode(what: str, text: str) -> bytes:
     """Decode standard, padded, canonical base64."""
     try:
         raw = base64.b64decode(text, validate=True)
-    except binascii.Error as e:
+    except ValueError as e:  # binascii.Error, or a non-ASCII character
         raise CheckpointError(f"{what}: bad base64 ({e})") from e
     if base64.b64encode(raw).decode() != text:
         raise CheckpointError(f"{what}: base64 is not canonical")

@@ -92,8 +92,13 @@ def key_paths(key_dir: Path, officer_id: str) -> tuple[Path, Path]:
     return key_dir / f"{officer_id}.key", key_dir / f"{officer_id}.pub"
 
 
-def generate(key_dir: Path, officer_id: str, passphrase: str) -> tuple[Path, Path]:
-    """Write a new encrypted private key (0600) and its public key; never overwrite."""
+def generate(key_dir: Path, officer_id: str, passphrase: str,
+             private: Ed25519PrivateKey | None = None) -> tuple[Path, Path]:
+    """Write a new encrypted private key (0600) and its public key; never overwrite.
+
+    ``private`` is for tests that need keys from fixed seeds; normally a fresh
+    key is generated.
+    """
     if not passphrase:
         raise UsageError("the passphrase must not be empty")
     key_path, pub_path = key_paths(key_dir, officer_id)
@@ -101,7 +106,7 @@ def generate(key_dir: Path, officer_id: str, passphrase: str) -> tuple[Path, Pat
         if path.exists():
             raise KeyFileError(f"{path}: already exists, not overwritten")
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    private = Ed25519PrivateKey.generate()
+    private = private or Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -84,8 +84,13 @@ class Vault:
         return Tail(chunk[start:cut], torn)
 
     @contextmanager
-    def locked(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-        """Hold the exclusive writer lock, waiting up to ``timeout`` seconds."""
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the exclusive writer lock, waiting up to ``timeout`` seconds.
+
+        The default is 10 s, or ``VAULTCTL_LOCK_TIMEOUT`` when set.
+        """
+        if timeout is None:
+            timeout = lock_timeout()
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + timeout
@@ -133,6 +138,14 @@ class Vault:
             f.truncate(self.size() - len(torn))
             os.fsync(f.fileno())
         return target
+
+
+def lock_timeout() -> float:
+    value = os.environ.get("VAULTCTL_LOCK_TIMEOUT", "")
+    try:
+        return max(0.0, float(value)) if value else LOCK_TIMEOUT
+    except ValueError as e:
+        raise LedgerError(f"VAULTCTL_LOCK_TIMEOUT={value!r}: not a number") from e
 
 
 def read_lines(f: object) -> Iterator[tuple[bytes, bool]]:

@@ -1,0 +1,235 @@
+"""The tamper corpus: one case per attack on the ledger, each with its code.
+
+Every case edits the bytes of a real signed vault and expects ``verify`` to
+fail with exit 3 and the named integrity code on the right line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from vaultctl import canonical, config, verify, writer
+from vaultctl.ledger import Vault
+from vaultctl.model import Entry
+from vaultctl.state import replay
+
+from .conftest import GENESIS_AT, OUTSIDER, Site, private_key
+
+
+def entries(site: Site) -> list[Entry]:
+    return list(writer.read_entries(site.vault))
+
+
+def edit(line: bytes, change: Callable[[dict], None], rehash: bool = False) -> bytes:
+    obj = json.loads(line)
+    change(obj)
+    if rehash:
+        obj["hash"] = canonical.entry_hash(obj)
+    return canonical.encode(obj) + b"\n"
+
+
+def forge(site: Site, upto: int, signers: list[writer.Signer],
+          body: dict | None = None) -> bytes:
+    """An entry built on the first ``upto`` entries, signed by ``signers``."""
+    state = replay(entries(site)[:upto])
+    entry = writer.build(state, "2026-06-06T10:00:00+08:00", "note",
+                         body or {"text": "伪造"}, signers)
+    return canonical.encode(entry.to_dict()) + b"\n"
+
+
+def codes_at(site: Site) -> list[tuple[int, str]]:
+    report = verify.run(site.vault.lines())
+    assert report.exit_code == verify.EXIT_INTEGRITY
+    return [(f.line, f.code) for f in report.integrity]
+
+
+def test_untouched_vault_is_clean(vault: Site) -> None:
+    report = verify.run(vault.vault.lines())
+    assert report.integrity == []
+    assert report.exit_code == 0
+    assert report.entries == 4
+
+
+def test_changed_body_byte(vault: Site) -> None:
+    lines = vault.lines()
+    lines[2] = lines[2].replace("记录 1".encode(), "记录 7".encode())
+    vault.write_lines(lines)
+    found = codes_at(vault)
+    assert (3, "hash-mismatch") in found
+    assert (3, "bad-signature") in found
+    assert all(line == 3 for line, _ in found)  # the next line is not condemned
+
+
+def test_changed_ts(vault: Site) -> None:
+    lines = vault.lines()
+    lines[1] = lines[1].replace(b"T09:00:00", b"T08:59:00")
+    vault.write_lines(lines)
+    assert set(codes_at(vault)) == {(2, "hash-mismatch"), (2, "bad-signature"),
+                                    (2, "too-few-signatures")}
+
+
+def test_changed_ts_rehashed_still_fails_signature(vault: Site) -> None:
+    lines = vault.lines()
+    lines[1] = edit(lines[1], lambda o: o.update(ts="2026-06-06T08:30:00+08:00"), True)
+    vault.write_lines(lines)
+    found = codes_at(vault)
+    assert (2, "bad-signature") in found
+    assert (3, "prev-mismatch") in found
+
+
+def test_deleted_entry(vault: Site) -> None:
+    lines = vault.lines()
+    del lines[2]
+    vault.write_lines(lines)
+    assert codes_at(vault) == [(3, "seq-gap"), (3, "prev-mismatch")]
+
+
+def test_swapped_entries(vault: Site) -> None:
+    lines = vault.lines()
+    lines[1], lines[2] = lines[2], lines[1]
+    vault.write_lines(lines)
+    found = codes_at(vault)
+    assert (2, "seq-gap") in found
+    assert (2, "prev-mismatch") in found
+    assert (3, "seq-gap") in found
+
+
+def test_inserted_forged_entry(vault: Site) -> None:
+    lines = vault.lines()
+    forged = forge(vault, 2, vault.signers(OUTSIDER, "O-003"))
+    lines.insert(2, forged)
+    vault.write_lines(lines)
+    found = codes_at(vault)
+    assert (3, "unknown-signer") in found
+    assert (4, "seq-gap") in found
+
+
+def test_signature_copied_from_another_entry(vault: Site) -> None:
+    lines = vault.lines()
+    donor = json.loads(lines[1])["sigs"][0]["sig"]
+    lines[2] = edit(lines[2], lambda o: o["sigs"][0].update(sig=donor), rehash=True)
+    vault.write_lines(lines)
+    found = codes_at(vault)
+    assert (3, "bad-signature") in found
+    assert (3, "too-few-signatures") in found
+
+
+def test_one_signature_removed(vault: Site) -> None:
+    lines = vault.lines()
+    lines[3] = edit(lines[3], lambda o: o["sigs"].pop(), rehash=True)
+    vault.write_lines(lines)
+    assert codes_at(vault) == [(4, "too-few-signatures")]
+
+
+def test_same_officer_signs_twice(vault: Site) -> None:
+    lines = vault.lines()
+    lines[3] = forge(vault, 3, vault.signers("O-003", "O-003"))
+    vault.write_lines(lines)
+    found = codes_at(vault)
+    assert (4, "duplicate-signer") in found
+    assert (4, "too-few-signatures") in found
+
+
+def test_signature_by_key_not_on_roster(vault: Site) -> None:
+    """Re-sign an entry with another key, claiming to be a rostered officer."""
+    lines = vault.lines()
+    lines[3] = forge(vault, 3, [writer.Signer("O-003", private_key(OUTSIDER)),
+                                writer.Signer("O-004", private_key("O-004"))])
+    vault.write_lines(lines)
+    assert codes_at(vault) == [(4, "unknown-key"), (4, "too-few-signatures")]
+
+
+def test_signer_not_on_roster(vault: Site) -> None:
+    lines = vault.lines()
+    lines[3] = forge(vault, 3, vault.signers(OUTSIDER, "O-004"))
+    vault.write_lines(lines)
+    assert codes_at(vault) == [(4, "unknown-signer"), (4, "too-few-signatures")]
+
+
+def test_entry_replayed_from_another_log(vault: Site, tmp_path_factory) -> None:
+    other = Site(tmp_path_factory.mktemp("other"))
+    other.vault_dir.mkdir()
+    body = config.load(vault.config)
+    other.append("genesis", body, GENESIS_AT, ("O-001", "O-002"))
+    other.append("note", {"text": "另一个考点"}, "2026-06-06T09:00:00+08:00")
+    lines = vault.lines()
+    vault.write_lines([*lines, other.lines()[1]])
+    found = codes_at(vault)
+    assert (5, "wrong-log") in found
+
+
+def test_torn_last_line(vault: Site) -> None:
+    data = vault.ledger.read_bytes()
+    vault.ledger.write_bytes(data[:-40])
+    assert codes_at(vault) == [(4, "torn-line")]
+
+
+def test_duplicate_json_key(vault: Site) -> None:
+    lines = vault.lines()
+    lines[2] = lines[2].replace(b'{"body"', b'{"body":{},"body"', 1)
+    vault.write_lines(lines)
+    assert (3, "bad-json") in codes_at(vault)
+
+
+@pytest.mark.parametrize(
+    ("name", "mutate", "code"),
+    [
+        ("float", lambda b: b.replace(b'"seq":2', b'"seq":2.0'), "bad-json"),
+        ("nan", lambda b: b.replace(b'"seq":2', b'"seq":NaN'), "bad-json"),
+        ("invalid-utf8", lambda b: b.replace("记".encode(), b"\xff\xfe\xfd"), "bad-json"),
+        ("not-json", lambda b: b[:50] + b"\n", "bad-json"),
+        ("whitespace", lambda b: b.replace(b'"seq":2', b'"seq": 2'), "non-canonical"),
+        ("key-order", lambda b: b.replace(b'{"body"', b'{"zz":1,"body"'), "bad-schema"),
+        ("null-in-body", lambda b: b.replace(b'{"text"', b'{"x":null,"text"'), "bad-schema"),
+        ("unknown-type", lambda b: b.replace(b'"type":"note"', b'"type":"memo"'),
+         "bad-schema"),
+        ("version", lambda b: b.replace(b'"v":1', b'"v":2'), "wrong-version"),
+        ("escaped-ascii", lambda b: b.replace(b'"type":"note"', b'"type":"\\u006eote"'),
+         "non-canonical"),
+    ],
+)
+def test_byte_level_mutations(vault: Site, name: str, mutate, code: str) -> None:
+    lines = vault.lines()
+    lines[2] = mutate(lines[2])
+    assert lines[2] != vault.lines()[2], name
+    vault.write_lines(lines)
+    assert (3, code) in codes_at(vault)
+
+
+def test_non_nfc_string_is_non_canonical(vault: Site) -> None:
+    lines = vault.lines()
+    decomposed = "e\u0301"  # é as e + combining acute: not NFC
+    lines[2] = edit(lines[2], lambda o: o["body"].update(text=decomposed), rehash=True)
+    vault.write_lines(lines)
+    assert (3, "non-canonical") in codes_at(vault)
+
+
+def test_revoked_key_cannot_sign_later_even_backdated(vault: Site) -> None:
+    key = entries(vault)[0].body["officers"][2]["keys"][0]["key"]  # O-003's key
+    vault.append("roster", {"action": "revoke-key", "id": "O-003", "key": key,
+                            "reason": "钥匙文件丢失"}, "2026-06-06T10:00:00+08:00",
+                 ("O-001", "O-002"))
+    lines = vault.lines()
+    # a backdated entry signed with the revoked key, chained correctly
+    forged = forge(vault, 5, vault.signers("O-003", "O-004"))
+    vault.write_lines([*lines, forged])
+    assert codes_at(vault) == [(6, "revoked-key"), (6, "too-few-signatures")]
+
+
+def test_genesis_signed_by_unlisted_key(site: Site) -> None:
+    site.vault_dir.mkdir()
+    state = replay([])
+    entry = writer.build(state, GENESIS_AT, "genesis", config.load(site.config),
+                         site.signers(OUTSIDER, "O-001"))
+    site.ledger.write_bytes(canonical.encode(entry.to_dict()) + b"\n")
+    assert (1, "unknown-signer") in codes_at(site)
+
+
+def test_empty_ledger_is_an_integrity_failure(site: Site) -> None:
+    site.vault_dir.mkdir()
+    site.ledger.write_bytes(b"")
+    report = verify.run(Vault(site.vault_dir).lines())
+    assert report.exit_code == verify.EXIT_INTEGRITY
