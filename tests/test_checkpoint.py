@@ -352,6 +352,10 @@ def test_short_code_format() -> None:
     expected = base64.b32encode(ROOT[:10]).decode()
     assert short_code(412, ROOT).split(" · ")[1].replace("-", "") == expected
     assert re.fullmatch(r"412 · [A-Z2-7]{4}(-[A-Z2-7]{4}){3}", short_code(412, ROOT))
+    with pytest.raises(CheckpointError, match="negative tree size"):
+        short_code(-1, ROOT)
+    with pytest.raises(CheckpointError, match="got 10 bytes, expected 32"):
+        short_code(1, ROOT[:10])
 
 
 @pytest.mark.parametrize(

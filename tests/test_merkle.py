@@ -406,5 +406,5 @@ def test_short_stream_is_an_error(index: int, size: int) -> None:
 def test_bad_leaf_hash_is_an_error() -> None:
     with pytest.raises(ProofError, match="leaf 0: hash has 3 bytes"):
         TreeBuilder().append_leaf_hash(b"abc")
-    with pytest.raises(ProofError, match="expected 32"):
-        inclusion_proof([b"abc", *hashes(3)], 1, 4)
+    with pytest.raises(ProofError, match="leaf 2: hash has 3 bytes, expected 32"):
+        inclusion_proof([*hashes(2), b"abc", *hashes(1)], 0, 4)

@@ -305,6 +305,8 @@ def _code_chars(root: bytes) -> str:
 
 def short_code(size: int, root: bytes) -> str:
     """Return ``"<size> · XXXX-XXXX-XXXX-XXXX"`` for reading out."""
+    if size < 0:
+        raise CheckpointError(f"short code: negative tree size (got {size})")
     chars = _code_chars(root)
     groups = "-".join(chars[i : i + 4] for i in range(0, 16, 4))
     return f"{size} \u00b7 {groups}"

@@ -35,6 +35,11 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def _check_leaf_hash(index: int, h: bytes) -> None:
+    if len(h) != HASH_SIZE:
+        raise ProofError(f"leaf {index}: hash has {len(h)} bytes, expected {HASH_SIZE}")
+
+
 def _split(n: int) -> int:
     """Return the largest power of two strictly below ``n`` (n >= 2)."""
     return 1 << ((n - 1).bit_length() - 1)
@@ -64,10 +69,7 @@ class TreeBuilder:
 
     def append_leaf_hash(self, h: bytes) -> None:
         """Append one leaf given as its 32-byte leaf hash."""
-        if len(h) != HASH_SIZE:
-            raise ProofError(
-                f"leaf {self._size}: hash has {len(h)} bytes, expected {HASH_SIZE}"
-            )
+        _check_leaf_hash(self._size, h)
         self._stack.append(h)
         n = self._size
         # NOTE: each trailing 1 bit of the old size is a perfect subtree of the
@@ -116,7 +118,7 @@ def _consistency_ranges(old_size: int, new_size: int) -> list[Range]:
     """Return the subtree ranges of PROOF(old_size, D[new_size]), in proof order."""
     ranges: list[Range] = []
     lo, hi, whole_old_tree = 0, new_size, True
-    while old_size - lo != hi - lo:
+    while hi != old_size:  # SUBPROOF recurses until m == n
         k = _split(hi - lo)
         if old_size - lo <= k:
             ranges.append((lo + k, hi))
@@ -143,6 +145,7 @@ def _range_roots(
     builder = TreeBuilder()
     count = 0
     for h in islice(leaf_hashes, size):
+        _check_leaf_hash(count, h)
         count += 1
         if pending and pending[-1][1][0] < count:  # leaf count - 1 is in the range
             builder.append_leaf_hash(h)

@@ -1,0 +1,90 @@
+"""The vault on disk: line reading, the tail, the lock, concurrent writers."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from vaultctl import ledger, verify, writer
+from vaultctl.errors import LedgerError, LockTimeoutError, RefusedError
+from vaultctl.ledger import Vault
+
+from .conftest import Site, private_key
+
+
+def test_read_lines_marks_the_torn_tail() -> None:
+    data = io.BytesIO(b'{"a":1}\n{"b":2}\n{"c"')
+    assert list(ledger.read_lines(data)) == [
+        (b'{"a":1}', True), (b'{"b":2}', True), (b'{"c"', False)]
+
+
+def test_read_lines_never_loads_an_over_long_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ledger, "MAX_LINE", 8)
+    data = io.BytesIO(b"x" * 30 + b"\n" + b"ok\n")
+    got = list(ledger.read_lines(data))
+    assert got[0][1] is True and got[0][0] != b"x" * 30
+    assert got[1] == (b"ok", True)
+
+
+def test_tail_finds_last_line_and_torn_bytes(vault: Site) -> None:
+    last = vault.lines()[-1].rstrip(b"\n")
+    assert vault.vault.tail() == ledger.Tail(last, b"")
+    with vault.ledger.open("ab") as f:
+        f.write(b"torn")
+    assert vault.vault.tail() == ledger.Tail(last, b"torn")
+
+
+def test_lock_times_out(vault: Site) -> None:
+    with vault.vault.locked(), pytest.raises(LockTimeoutError):
+        with Vault(vault.vault_dir).locked(timeout=0.2):
+            pass
+
+
+def test_bad_lock_timeout_variable(vault: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULTCTL_LOCK_TIMEOUT", "soon")
+    with pytest.raises(LedgerError, match="not a number"):
+        ledger.lock_timeout()
+
+
+def test_append_refuses_a_newline(vault: Site) -> None:
+    with pytest.raises(LedgerError):
+        vault.vault.append_line(b"a\nb")
+
+
+def test_genesis_only_first(vault: Site) -> None:
+    body = writer.read_entries(vault.vault).__next__().body
+    before = vault.ledger.read_bytes()
+    with pytest.raises(RefusedError, match="genesis"):
+        vault.append("genesis", body, "2026-06-06T12:00:00+08:00", ("O-001", "O-002"))
+    assert vault.ledger.read_bytes() == before
+
+
+def test_writer_refuses_an_invalid_body(vault: Site) -> None:
+    before = vault.ledger.read_bytes()
+    with pytest.raises(RefusedError, match="body: missing field 'text'"):
+        vault.append("note", {"txt": "x"}, "2026-06-06T12:00:00+08:00")
+    assert vault.ledger.read_bytes() == before
+
+
+def _writer(args: tuple[str, int, int]) -> None:
+    vault_dir, worker, count = args
+    signers = [writer.Signer("O-003", private_key("O-003")),
+               writer.Signer("O-004", private_key("O-004"))]
+    for i in range(count):
+        writer.append(Vault(Path(vault_dir)), "note", {"text": f"w{worker}-{i}"},
+                      "2026-06-06T12:00:00+08:00", signers)
+
+
+def test_concurrent_writers_queue_and_lose_nothing(vault: Site) -> None:
+    workers, count = 4, 8
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        pool.map(_writer, [(str(vault.vault_dir), w, count) for w in range(workers)])
+    report = verify.run(vault.vault.lines())
+    assert report.integrity == []
+    assert report.entries == 4 + workers * count
+    texts = {e.body.get("text") for e in writer.read_entries(vault.vault)}
+    assert {f"w{w}-{i}" for w in range(workers) for i in range(count)} <= texts
