@@ -82,6 +82,8 @@ def _no_float(text: str) -> Any:
 
 
 def _safe_int(text: str) -> int:
+    if len(text) > 17:  # NOTE: never hand int() a 5000-digit string
+        raise CanonicalError(f"integer out of range: {text[:20]}…")
     value = int(text)
     if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
         raise CanonicalError(f"integer out of range: {text}")
@@ -92,7 +94,7 @@ def parse(data: bytes) -> Any:
     """Parse one JSON document strictly; raise :class:`CanonicalError` (bad-json)."""
     try:
         text = data.decode("utf-8")
-        return json.loads(
+        value = json.loads(
             text,
             object_pairs_hook=_pairs,
             parse_float=_no_float,
@@ -105,6 +107,13 @@ def parse(data: bytes) -> Any:
         raise CanonicalError("nesting too deep") from e
     except json.JSONDecodeError as e:
         raise CanonicalError(f"not json: {e.msg} at column {e.colno}") from e
+    for s in strings(value):
+        if not s.isascii():
+            try:
+                s.encode("utf-8")
+            except UnicodeEncodeError as e:  # "\ud800" escapes: not I-JSON
+                raise CanonicalError("string is not valid unicode (lone surrogate)") from e
+    return value
 
 
 def strings(value: Any) -> Iterator[str]:
@@ -133,7 +142,10 @@ def nfc(value: Any) -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, dict):
-        return {nfc(k): nfc(v) for k, v in value.items()}
+        out = {nfc(k): nfc(v) for k, v in value.items()}
+        if len(out) != len(value):
+            raise CanonicalError("two keys are the same after NFC normalisation")
+        return out
     if isinstance(value, list | tuple):
         return [nfc(v) for v in value]
     return value

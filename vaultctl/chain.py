@@ -90,6 +90,7 @@ class ChainVerifier:
         self._line = 0
         self._seq: int | None = None
         self._no_roster_reported = False
+        self._obj: dict[str, Any] = {}
 
     @property
     def ok(self) -> bool:
@@ -140,6 +141,7 @@ class ChainVerifier:
             self._advance_seq(self._seq)
             return None
         self._check_canonical(obj, raw)
+        self._obj = obj
         return entry
 
     def _check_canonical(self, obj: dict[str, Any], raw: bytes) -> None:
@@ -169,7 +171,8 @@ class ChainVerifier:
         if expected_prev is not None and entry.prev != expected_prev:
             self._report("prev-mismatch", f"prev {short(entry.prev)}, expected "
                          f"{short(expected_prev)} (the hash of the line before)")
-        actual = canonical.entry_hash(entry.to_dict())
+        # NOTE: hash what was read, not a re-serialisation of the parsed entry
+        actual = canonical.entry_hash(self._obj)
         if actual != entry.hash:
             self._report("hash-mismatch",
                          f"hash {short(entry.hash)}, computed {short(actual)}")

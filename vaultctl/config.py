@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from vaultctl import canonical, keys, schema
+from vaultctl import canonical, keys, rules, schema
 from vaultctl.errors import ConfigError, SchemaError, UsageError
-from vaultctl.model import format_ts
+from vaultctl.model import format_ts, parse_ts
 
+SITE_FIELDS = ("id", "name", "exam", "timezone", "exam_start", "exam_end")
 SECTIONS = ("site", "policy", "officers", "rooms", "cabinets", "cameras", "sessions")
 
 
@@ -38,10 +39,12 @@ def build(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown section")
     site = _table(raw, "site")
+    _known_fields(site, SITE_FIELDS, "site")
+    for i, room in enumerate(_list(raw, "rooms")):
+        _known_fields(room, ("id", "name", "doors"), f"rooms[{i}]")
     tz = zone(site.get("timezone"), "site.timezone")
     body = {
-        "site": {k: site.get(k) for k in
-                 ("id", "name", "exam", "timezone", "exam_start", "exam_end")},
+        "site": {k: site.get(k) for k in SITE_FIELDS},
         "policy": _policy(raw.get("policy", {})),
         "officers": [_officer(o, f"officers[{i}]", base)
                      for i, o in enumerate(_list(raw, "officers"))],
@@ -61,7 +64,14 @@ def build(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     except SchemaError as e:
         raise ConfigError(str(e).removeprefix("body.")) from e
     check_references(body)
+    rules.validate_policy(body["policy"])
     return body
+
+
+def _known_fields(table: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: unknown field")
 
 
 def zone(name: Any, where: str) -> ZoneInfo:
@@ -124,7 +134,7 @@ def _session(raw: dict[str, Any], tz: ZoneInfo, where: str) -> dict[str, Any]:
     session = dict(raw)
     for key in ("start", "end"):
         session[key] = _site_time(raw.get(key), tz, f"{where}.{key}")
-    if session["start"] >= session["end"]:
+    if parse_ts(session["start"]) >= parse_ts(session["end"]):
         raise ConfigError(f"{where}: end {session['end']} is not after start")
     return session
 

@@ -46,6 +46,17 @@ _SMALL_ORDER_HEX = (
 SMALL_ORDER = frozenset(bytes.fromhex(h) for h in _SMALL_ORDER_HEX)
 
 
+def is_small_order(raw: bytes) -> bool:
+    """True for any encoding of a small-order point, whatever its sign bit."""
+    # NOTE: decoders ignore or honour the x sign bit differently; compare with it
+    # cleared, as libsodium does, so no spelling of a weak point slips through.
+    cleared = raw[:31] + bytes([raw[31] & 0x7F])
+    return cleared in _SMALL_ORDER_CLEARED
+
+
+_SMALL_ORDER_CLEARED = frozenset(k[:31] + bytes([k[31] & 0x7F]) for k in SMALL_ORDER)
+
+
 def key_id(raw_public: bytes) -> str:
     """First 16 lowercase hex chars of SHA-256 of the raw public key."""
     return hashlib.sha256(raw_public).hexdigest()[:16]
@@ -68,11 +79,11 @@ def parse_public_key(line: str, where: str = "public key") -> bytes:
         raise UsageError(f"{where}: expected 'ed25519:<base64>', got {line!r:.60}")
     try:
         raw = base64.b64decode(text[len(PUBLIC_PREFIX):], validate=True)
-    except binascii.Error as e:
+    except ValueError as e:  # binascii.Error, or non-ASCII text
         raise UsageError(f"{where}: not standard base64") from e
     if len(raw) != 32:
         raise UsageError(f"{where}: expected 32 bytes, got {len(raw)}")
-    if raw in SMALL_ORDER:
+    if is_small_order(raw):
         raise UsageError(f"{where}: a small-order (weak) Ed25519 key is refused")
     return raw
 

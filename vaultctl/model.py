@@ -7,7 +7,6 @@ audit log is a place to hide things) and never mutates its input.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,8 +93,12 @@ class Signature:
         _want(isinstance(raw, str), "sigs.sig", "a base64 string", raw)
         try:
             sig = base64.b64decode(raw, validate=True)
-        except binascii.Error as e:
+        except ValueError as e:  # binascii.Error, or non-ASCII text
             raise SchemaError(f"sigs.sig: not standard base64: {raw[:20]!r}") from e
+        if base64.b64encode(sig).decode("ascii") != raw:
+            # NOTE: one signature, one spelling: padding bits set would be a
+            # second spelling the hash might not notice
+            raise SchemaError(f"sigs.sig: not canonical base64: {raw[:20]!r}")
         return cls(by=obj["by"], key=obj["key"], sig=sig)
 
     def to_dict(self) -> dict[str, Any]:

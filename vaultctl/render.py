@@ -1,27 +1,47 @@
-"""Human output: tabulate tables (Chinese text aligned) and short summaries."""
+"""Human output: tabulate tables (Chinese text aligned by display width)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tabulate import tabulate
 
 from vaultctl.model import Entry
+from vaultctl.rules import REGISTRY, Finding
 from vaultctl.verify import Report
 
 SUMMARY_WIDTH = 60
-HEADINGS = {
-    "en": {"summary": "Summary", "integrity": "Integrity findings",
-           "findings": "Compliance findings", "state": "State at the end",
-           "intact": "intact", "broken": "BROKEN", "none": "none"},
-    "zh": {"summary": "概要", "integrity": "完整性问题", "findings": "合规问题",
-           "state": "期末状态", "intact": "完整", "broken": "已损坏", "none": "无"},
+WORDS = {
+    "summary": ("Summary", "概要"),
+    "integrity": ("Integrity findings", "完整性问题"),
+    "findings": ("Compliance findings", "合规问题"),
+    "state": ("State at the end", "期末状态"),
+    "stock": ("Stock in the room", "在库试卷"),
+    "out": ("Out in exam rooms", "已发出未回收"),
+    "keys": ("Keys and codes", "钥匙与密码"),
+    "duty": ("On duty", "值班"),
+    "cctv": ("Cameras", "监控"),
+    "incidents": ("Incidents", "事件"),
+    "intact": ("intact", "完整"),
+    "broken": ("BROKEN", "已损坏"),
+    "none": ("none", "无"),
+    "nobody": ("nobody", "无人"),
+    "off": ("rules off", "未启用规则"),
 }
+
+
+def word(key: str, lang: str) -> str:
+    en, zh = WORDS[key]
+    return zh if lang == "zh" else en
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def pairs(rows: Sequence[tuple[str, Any]]) -> str:
+    return tabulate(rows, tablefmt="plain", disable_numparse=True)
 
 
 def clip(text: str, width: int = SUMMARY_WIDTH) -> str:
@@ -36,8 +56,12 @@ def summarize(entry: Entry) -> str:
     if entry.type == "genesis":
         site = body["site"]
         return clip(f"{site['name']} · {site['exam']}")
-    parts = [f"{k}={_short(v)}" for k, v in body.items() if k != "note"]
-    return clip(" ".join(parts))
+    if "packets" in body:
+        ids = [p["id"] for p in body["packets"]]
+        rest = {k: v for k, v in body.items() if k not in ("packets", "note", "count")}
+        return clip(" ".join(f"{k}={_short(v)}" for k, v in rest.items())
+                    + f" · {len(ids)} packets: {','.join(ids)}")
+    return clip(" ".join(f"{k}={_short(v)}" for k, v in body.items() if k != "note"))
 
 
 def _short(value: Any) -> str:
@@ -45,6 +69,8 @@ def _short(value: Any) -> str:
         return f"[{len(value)}]" if len(value) > 3 else ",".join(map(_short, value))
     if isinstance(value, dict):
         return "{…}"
+    if isinstance(value, bool):
+        return "on" if value else "off"
     return str(value)
 
 
@@ -53,20 +79,68 @@ def entries_table(entries: Sequence[Entry]) -> str:
     return table(rows, ["seq", "ts", "type", "signed by", "what"])
 
 
+def findings_table(findings: Sequence[Finding], lang: str) -> str:
+    ordered = sorted(findings, key=lambda f: (f.rule, f.seq if f.seq is not None else -1))
+    rows = [(f.rule, f.level, "" if f.seq is None else f.seq, (f.ts or "")[5:16],
+             " ".join(f.officers), f.text(lang), f.clause) for f in ordered]
+    return table(rows, ["rule", "level", "seq", "time", "officers", "explanation",
+                        "clause"])
+
+
+def state_tables(summary: Mapping[str, Any], lang: str) -> str:
+    """Stock per subject and session, out, key holders, duty, cameras, incidents."""
+    nobody = word("nobody", lang)
+    stock = [(s["subject"], s["session"], s["kind"], s["packets"])
+             for s in summary["stock"]]
+    keys = [(k, v or nobody) for k, v in summary["keys"].items()]
+    duty = summary["on_duty"]
+    duty_rows = ([("shift", duty["shift"]), ("leader", duty["leader"]),
+                  ("members", " ".join(duty["members"])),
+                  ("on site", " ".join(duty["on_site"])), ("since", duty["since"])]
+                 if duty else [("shift", nobody)])
+    parts = [word("stock", lang),
+             table(stock, ["subject", "session", "kind", "packets"]) if stock
+             else word("none", lang), "",
+             f"{word('out', lang)}: {' '.join(summary['out']) or word('none', lang)}",
+             "", word("keys", lang), table(keys, ["key/code", "holder"]), "",
+             word("duty", lang), pairs(duty_rows), "",
+             word("cctv", lang), pairs(list(summary["cctv"].items())), ""]
+    if summary["incidents"]:
+        rows = [(i["seq"], i["ts"][5:16], i["kind"], clip(i["text"], 40))
+                for i in summary["incidents"][-5:]]
+        parts += [word("incidents", lang), table(rows, ["seq", "time", "kind", "text"])]
+    return "\n".join(parts).rstrip()
+
+
 def report(rep: Report, lang: str = "en") -> str:
     """The human verify report: summary, findings, state at the end."""
-    h = HEADINGS[lang]
-    status = h["broken"] if rep.integrity else h["intact"]
+    status = word("broken" if rep.integrity else "intact", lang)
+    errors = sum(f.level == "error" for f in rep.findings)
     summary = [("site", rep.state.site.get("id", "?")), ("log", rep.log or "?"),
                ("entries", rep.entries), ("head", rep.head or "?"),
-               ("integrity", status), ("compliance findings", len(rep.findings)),
+               ("integrity", status),
+               ("compliance", f"{errors} error(s), {len(rep.findings) - errors} "
+                "warning(s)"),
+               (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
                ("exit", rep.exit_code)]
-    out = [h["summary"], tabulate(summary, tablefmt="plain", disable_numparse=True), ""]
-    out.append(h["integrity"])
+    out = [word("summary", lang), pairs(summary), "", word("integrity", lang)]
     if rep.integrity:
         rows = [(f.line, "" if f.seq is None else f.seq, f.code, f.message)
                 for f in rep.integrity]
         out.append(table(rows, ["line", "seq", "code", "message"]))
     else:
-        out.append(h["none"])
+        out.append(word("none", lang))
+    out += ["", word("findings", lang),
+            findings_table(rep.findings, lang) if rep.findings else word("none", lang)]
+    if rep.state.genesis is not None:
+        out += ["", word("state", lang), state_tables(rep.state.summary(), lang)]
     return "\n".join(out)
+
+
+def rules_table(levels: Mapping[str, str], params: Mapping[str, Any], lang: str) -> str:
+    rows = []
+    for rid, cls in sorted(REGISTRY.items()):
+        values = " ".join(f"{k}={params.get(k, v)}" for k, v in cls.params.items())
+        rows.append((rid, cls.title_zh if lang == "zh" else cls.title, cls.clause,
+                     values, levels[rid]))
+    return table(rows, ["rule", "title", "clause", "parameters", "level"])

@@ -16,6 +16,7 @@ from vaultctl.errors import SchemaError
 from vaultctl.model import KEY_ID_RE, OFFICER_RE, parse_ts
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
 PUBLIC_KEY_RE = re.compile(r"ed25519:[A-Za-z0-9+/]{43}=")
 ROLES = ("site_head", "room_head", "custodian", "security", "invigilator",
          "secrecy_inspector", "police_inspector", "courier")
@@ -50,12 +51,62 @@ ROSTER = {
     "declare": {"action": str, "id": "officer", "conflict": bool, **NOTE},
 }
 
+PACKET = {"id": str, "subject": str, "session": str, "kind": ("paper", "answer-sheet"),
+          "seal": str, "intact": bool}
+MOVED = {"id": str, "?seal": str}  # a packet leaving: its id, the seal seen if read
+CCTV_FLAG = {"cctv": bool}
+
 BODIES: dict[str, dict[str, Any]] = {
     "genesis": GENESIS,
     "note": {"text": str, **NOTE},
     "amend": {"seq": int, "text": str, **NOTE},
+    "inspection": {"room": str, "result": ("pass", "fail"), "items": [str], **NOTE},
+    "presence": {"action": ("leave", "return"), "member": "officer", "?reason": str,
+                 **NOTE},
+    "access": {"action": ("enter", "exit"), "person": str, "room": str,
+               "?approver": "officer", "?purpose": str, "?escort": "officer", **NOTE},
+    "open": {"?door": str, "?cabinet": str, "present": ["officer"], **NOTE},
+    "close": {"?door": str, "?cabinet": str, **NOTE},
+    "receipt": {"from": str, "room": str, "packets": [PACKET], "count": int,
+                "?expected": int, "?missing": [str], **CCTV_FLAG, **NOTE},
+    "issue": {"session": str, "exam_room": str, "to": "officer", "packets": [MOVED],
+              "count": int, "seal_checked": bool, **CCTV_FLAG, **NOTE},
+    "return": {"session": str, "exam_room": str, "from": "officer",
+               "packets": [PACKET], "count": int, **CCTV_FLAG, **NOTE},
+    "dispatch": {"to": str, "packets": [MOVED], "count": int, "seal_checked": bool,
+                 **CCTV_FLAG, **NOTE},
+    "patrol": {"items": [str], **NOTE},
+    "incident": {"kind": ("seal-broken", "count-mismatch", "leak", "theft",
+                          "intrusion", "cctv-fault", "other"),
+                 "refs": [int], "text": str, "reported_to": str, "reported_at": "ts",
+                 **NOTE},
 }
-VARIANTS: dict[str, dict[str, dict[str, Any]]] = {"roster": ROSTER}
+VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
+    "roster": ROSTER,
+    "custody": {
+        "assign": {"action": str, "item": str, "to": "officer", **NOTE},
+        "handover": {"action": str, "item": str, "from": "officer", "to": "officer",
+                     **NOTE},
+        "return": {"action": str, "item": str, "from": "officer", **NOTE},
+    },
+    "shift": {
+        "start": {"action": str, "shift": str, "leader": "officer",
+                  "members": ["officer"], **NOTE},
+        "handover": {"action": str, "shift": str, "leader": "officer",
+                     "members": ["officer"], "from_shift": str,
+                     "from_leader": "officer", **NOTE},
+        "end": {"action": str, "shift": str, **NOTE},
+    },
+    "cctv": {
+        "on": {"action": str, "camera": str, **NOTE},
+        "off": {"action": str, "camera": str, **NOTE},
+        "fault": {"action": str, "camera": str, **NOTE},
+        "segment": {"action": str, "camera": str, "file": str, "sha256": "sha256",
+                    "size": int, "from": "ts", "to": "ts", **NOTE},
+        "delete-footage": {"action": str, "camera": str, "before": "ts", **NOTE},
+    },
+}
+ENTRY_TYPES = tuple(sorted({*BODIES, *VARIANTS}))
 
 
 def check_body(entry_type: str, body: Any) -> None:
@@ -69,6 +120,8 @@ def check_body(entry_type: str, body: Any) -> None:
         check(variants[action], body, "body")
     elif entry_type in BODIES:
         check(BODIES[entry_type], body, "body")
+        if entry_type in ("open", "close") and ("door" in body) == ("cabinet" in body):
+            raise SchemaError("body: expected exactly one of 'door', 'cabinet'")
     else:
         raise SchemaError(f"type: unknown entry type {entry_type!r}")
 
@@ -115,6 +168,9 @@ def _check_leaf(spec: Any, value: Any, where: str) -> None:
     elif spec == "key_id":
         _expect(isinstance(value, str) and bool(KEY_ID_RE.fullmatch(value)),
                 where, "a key id (16 hex chars)", value)
+    elif spec == "sha256":
+        _expect(isinstance(value, str) and bool(SHA256_RE.fullmatch(value)),
+                where, "64 lowercase hex chars", value)
     elif spec == "public_key":
         _expect(isinstance(value, str) and bool(PUBLIC_KEY_RE.fullmatch(value)),
                 where, "ed25519:<base64 of 32 bytes>", value)

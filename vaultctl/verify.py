@@ -10,7 +10,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from datetime import datetime
+
 from vaultctl.chain import ChainVerifier, Integrity
+from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_UNREADABLE = 0, 1, 2, 3, 4
@@ -25,7 +28,8 @@ class Report:
     head: str | None
     integrity: list[Integrity]
     state: State
-    findings: list[Any] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rules_off: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -44,23 +48,31 @@ class Report:
             "head": self.head,
             "integrity": [f.to_dict() for f in self.integrity],
             "findings": [f.to_dict() for f in self.findings],
+            "rules_off": self.rules_off,
             "state": self.state.summary(),
         }
 
 
-def run(lines: Iterable[tuple[bytes, bool]],
+def run(lines: Iterable[tuple[bytes, bool]], now: datetime | None = None,
         progress: Callable[[int], None] | None = None) -> Report:
-    """Verify a whole ledger given as a stream of lines."""
+    """Verify a whole ledger given as a stream of lines.
+
+    Sound entries go on to the rules; ``now`` is the verifier's clock (for
+    TIME-ORDER and for deadlines still running at the end of the log).
+    """
     verifier = ChainVerifier()
-    state = State()
+    engine = Engine(now or datetime.now().astimezone())
+    findings: list[Finding] = []
     for raw, complete in lines:
         entry = verifier.feed(raw, complete)
         if entry is not None:
-            state.apply(entry)
+            findings += engine.feed(entry)
         if progress is not None:
             progress(len(raw) + 1)
+    findings += engine.finish()
     if verifier.entries == 0:
         verifier.findings.append(Integrity(line=0, seq=None, code="bad-schema",
                                            message="the ledger is empty: no genesis"))
     return Report(entries=verifier.entries, log=verifier.log, head=verifier.head,
-                  integrity=verifier.findings, state=state)
+                  integrity=verifier.findings, state=engine.state, findings=findings,
+                  rules_off=engine.off)

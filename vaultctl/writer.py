@@ -1,17 +1,19 @@
 """The one path by which every command appends an entry.
 
-``append(vault, type, body, ts, signers)``: under the writer lock, replay the
-ledger, refuse a torn or foreign tail, build the entry, check it exactly as
-``verify`` would (schema, roster, signatures), then write it. Keys are
-decrypted by the caller *before* this is called, so nobody types a passphrase
-while holding the lock.
+Before anyone types a passphrase, :func:`precheck` runs the rules on a draft
+of the entry. Then :func:`append`, under the writer lock: re-reads the
+ledger if another writer got there first, refuses a torn tail, builds and
+signs the entry, checks it exactly as ``verify`` would (schema, roster,
+signatures, then the rules), and writes it. Keys are decrypted by the caller
+*before* the lock is taken.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,7 +23,8 @@ from vaultctl.errors import CanonicalError, LedgerError, RefusedError, SchemaErr
 from vaultctl.ledger import Vault
 from vaultctl.model import GENESIS_PREV, VERSION, Entry, Signature
 from vaultctl.roster import Roster
-from vaultctl.state import State, replay
+from vaultctl.rules import Engine, Finding
+from vaultctl.state import Draft, Event, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +37,6 @@ class Signer:
     @property
     def key_id(self) -> str:
         return keys.key_id(keys.raw_public(self.private))
-
-
-Check = Callable[[State, Entry], None]
 
 
 def read_entries(vault: Vault) -> Iterator[Entry]:
@@ -52,9 +52,18 @@ def read_entries(vault: Vault) -> Iterator[Entry]:
                               "run 'vaultctl verify'") from e
 
 
-def load_state(vault: Vault) -> State:
+def load_engine(vault: Vault, now: datetime) -> Engine:
+    """Replay the ledger (parsed, not re-verified) into state and rules."""
+    engine = Engine(now)
+    if vault.ledger.exists():
+        for entry in read_entries(vault):
+            engine.feed(entry)
+    return engine
+
+
+def load_state(vault: Vault, now: datetime | None = None) -> State:
     vault.require()
-    return replay(read_entries(vault))
+    return load_engine(vault, now or datetime.now().astimezone()).state
 
 
 def build(state: State, ts: str, entry_type: str, body: dict[str, Any],
@@ -88,20 +97,66 @@ def check_integrity(state: State, entry: Entry) -> None:
         raise RefusedError("refused: " + "; ".join(problems))
 
 
+def describe(found: Sequence[Finding]) -> str:
+    return "; ".join(f"{f.rule} ({f.clause}): {f.message}" for f in found)
+
+
+def precheck(engine: Engine, draft: Event, force: bool) -> list[Finding]:
+    """Run the rules on an entry before it is signed; refuse errors unless forced."""
+    try:
+        schema.check_body(draft.type, draft.body)
+    except SchemaError as e:
+        raise RefusedError(f"refused: {e}") from e
+    found = engine.preview(draft)
+    errors = [f for f in found if f.level == "error"]
+    if errors and not force:
+        raise RefusedError(f"refused, it would break {describe(errors)} "
+                           "(add --force to record what really happened)")
+    return found
+
+
+def draft(engine: Engine, ts: str, entry_type: str, body: dict[str, Any],
+          signer_ids: Sequence[str]) -> Draft:
+    return Draft(seq=engine.state.seq + 1, ts=ts, type=entry_type,
+                 body=canonical.nfc(body), signers=tuple(signer_ids))
+
+
 def append(vault: Vault, entry_type: str, body: dict[str, Any], ts: str,
-           signers: Sequence[Signer], check: Check | None = None) -> Entry:
-    """Append one entry signed by ``signers``; return it. Nothing is written on error."""
+           signers: Sequence[Signer], *, engine: Engine | None = None,
+           force: bool = True, now: datetime | None = None) -> Entry:
+    """Append one entry signed by ``signers``; nothing is written on error.
+
+    ``engine`` is the replay made before the passphrases were asked; it is
+    reused when no other writer appended since. ``force=False`` refuses an
+    entry that breaks a rule at level error.
+    """
+    now = now or datetime.now().astimezone()
     with vault.locked():
-        if vault.ledger.exists() and vault.tail().torn:
+        exists = vault.ledger.exists()
+        tail = vault.tail() if exists else None
+        if tail is not None and tail.torn:
             raise LedgerError(f"{vault.ledger}: torn last line; run 'vaultctl repair' "
                               "first")
-        state = replay(read_entries(vault)) if vault.ledger.exists() else State()
+        if engine is None or _moved(engine, tail):
+            engine = load_engine(vault, now)
+        state = engine.state
         if (entry_type == "genesis") != (state.entries == 0):
             raise RefusedError("refused: the genesis entry must be the first, and only "
                                "the first, entry")
         entry = build(state, ts, entry_type, body, signers)
         check_integrity(state, entry)
-        if check is not None:
-            check(state, entry)
+        if state.genesis is not None:
+            precheck(engine, entry, force)
         vault.append_line(canonical.encode(entry.to_dict()))
     return entry
+
+
+def _moved(engine: Engine, tail: Any) -> bool:
+    """True when the ledger's last line is not the head the engine replayed to."""
+    if tail is None or tail.last_line is None:
+        return engine.state.entries != 0
+    try:
+        stored = canonical.parse(tail.last_line).get("hash")
+    except CanonicalError:
+        return True
+    return bool(stored != engine.state.head)

@@ -86,9 +86,18 @@ def cli(ctx: click.Context, vault_dir: Path, key_dir: Path, lang: str | None,
 
 
 def _register() -> None:
-    from vaultctl.cli import admin, events, keys_cmd, read
+    from vaultctl.cli import (
+        admin,
+        duty,
+        events,
+        keys_cmd,
+        papers,
+        read,
+        roster_cmd,
+        watch,
+    )
 
-    for module in (keys_cmd, events, read, admin):
+    for module in (keys_cmd, events, roster_cmd, duty, papers, watch, read, admin):
         for command in module.COMMANDS:
             cli.add_command(command)
 

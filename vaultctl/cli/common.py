@@ -21,6 +21,7 @@ from vaultctl import keys, writer
 from vaultctl.errors import KeyFileError, UsageError, VaultMissingError
 from vaultctl.ledger import Vault
 from vaultctl.model import format_ts
+from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,18 +111,70 @@ def unlock(key_dir: Path, state: State, signers: Sequence[str]) -> list[writer.S
     return unlocked
 
 
-def record(ctx: Context, entry_type: str, body: dict[str, Any], signers: Sequence[str],
-           at: str | None, note: str | None, state: State | None = None) -> None:
-    """The writing commands' common tail: check ids, unlock, append, confirm."""
-    state = state or writer.load_state(ctx.vault)
-    if state.tz is None:
+def load(ctx: Context) -> Engine:
+    """Replay the vault into state and rules; refuse a vault with no genesis."""
+    ctx.vault.require()
+    engine = writer.load_engine(ctx.vault, datetime.now().astimezone())
+    if engine.state.tz is None:
         raise VaultMissingError(f"{ctx.vault.path}: the vault has no genesis entry "
                                 "(run 'vaultctl init')")
+    return engine
+
+
+def need(ok: bool, message: str) -> None:
+    """Refuse bad input (an unknown id, a malformed value) before any passphrase."""
+    if not ok:
+        raise UsageError(message)
+
+
+def record(ctx: Context, entry_type: str, body: dict[str, Any], signers: Sequence[str],
+           at: str | None, note: str | None, force: bool,
+           engine: Engine | None = None) -> None:
+    """The writing commands' common tail: check, unlock, append, confirm.
+
+    Everything that can be checked is checked before the first passphrase.
+    """
+    engine = engine or load(ctx)
+    state = engine.state
+    assert state.tz is not None  # noqa: S101 - load() and init guarantee it
     check_signer_ids(state, signers)
     ts = parse_time(at, state.tz)
     if note:
         body = {**body, "note": note}
+    found: list[Finding] = []
+    if state.genesis is not None:
+        found = writer.precheck(engine, writer.draft(engine, ts, entry_type, body,
+                                                     signers), force)
     unlocked = unlock(ctx.key_dir, state, signers)
-    entry = writer.append(ctx.vault, entry_type, body, ts, unlocked)
+    entry = writer.append(ctx.vault, entry_type, body, ts, unlocked, engine=engine,
+                          force=force)
     click.echo(f"#{entry.seq} {entry.type} {entry.ts} signed by "
                f"{', '.join(entry.signers)} · {entry.hash[:16]}")
+    for f in found:
+        label = "recorded with --force" if f.level == "error" else "warning"
+        click.echo(f"{label}: {f.rule} ({f.clause}): {f.text(ctx.lang)}", err=True)
+
+
+def need_known(state: State, kind: str, value: str, option: str) -> None:
+    """Refuse an id that the genesis (or the log) never declared."""
+    known = state.known(kind)
+    need(value in known, f"{option} {value}: unknown {kind} (known: "
+         f"{', '.join(known[:12])}{' …' if len(known) > 12 else ''})")
+
+
+def default_room(state: State, room: str | None) -> str:
+    """The room named, or the site's only room."""
+    if room is None:
+        need(len(state.rooms) == 1, "--room is needed: this site has "
+             f"{len(state.rooms)} rooms ({', '.join(state.rooms)})")
+        return state.rooms[0]
+    need_known(state, "room", room, "--room")
+    return room
+
+
+def on_off(value: str) -> bool:
+    return value == "on"
+
+
+cctv_option = click.option("--cctv", type=click.Choice(["on", "off"]), required=True,
+                           help="Was CCTV recording during the handover?")

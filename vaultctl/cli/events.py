@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from vaultctl import config, writer
+from vaultctl import config
 from vaultctl.cli.common import (
     Context,
     check_signer_ids,
+    load,
+    need,
     pass_context,
     record,
     signing_options,
 )
 from vaultctl.errors import RefusedError, UsageError
 from vaultctl.roster import Roster
+from vaultctl.rules import Engine
 from vaultctl.state import State
 
 
@@ -49,7 +53,9 @@ def init(ctx: Context, config_path: Path, signers: tuple[str, ...], at: str | No
     if not {"site_head", "room_head"} <= roles:
         raise UsageError("init must be signed by the site head and the room head")
     vault.path.mkdir(parents=True, exist_ok=True)
-    record(ctx, "genesis", body, signers, at, note, state=state)
+    engine = Engine(datetime.now().astimezone())
+    engine.state = state
+    record(ctx, "genesis", body, signers, at, note, force, engine=engine)
 
 
 @click.command("note")
@@ -65,7 +71,7 @@ def note_cmd(ctx: Context, text: str, signers: tuple[str, ...], at: str | None,
     Example:
       vaultctl note --text "22:00 巡查门锁完好" --signer O-003 --signer O-004
     """
-    record(ctx, "note", {"text": text}, signers, at, note)
+    record(ctx, "note", {"text": text}, signers, at, note, force)
 
 
 @click.command("amend")
@@ -81,10 +87,10 @@ def amend(ctx: Context, seq: int, text: str, signers: tuple[str, ...], at: str |
     Example:
       vaultctl amend --seq 17 --text "封条号应为 A-0042" --signer O-003 --signer O-004
     """
-    state = writer.load_state(ctx.vault)
-    if not 0 <= seq <= state.seq:
-        raise UsageError(f"--seq {seq}: no such entry (the last is {state.seq})")
-    record(ctx, "amend", {"seq": seq, "text": text}, signers, at, note, state=state)
+    engine = load(ctx)
+    need(0 <= seq <= engine.state.seq,
+         f"--seq {seq}: no such entry (the last is {engine.state.seq})")
+    record(ctx, "amend", {"seq": seq, "text": text}, signers, at, note, force, engine)
 
 
 COMMANDS = [init, note_cmd, amend]

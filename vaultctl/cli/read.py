@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import click
 
-from vaultctl import render, writer
+from vaultctl import render, rules, writer
 from vaultctl import verify as verifying
-from vaultctl.cli.common import Context, json_option, parse_time, pass_context
+from vaultctl.cli.common import Context, json_option, load, parse_time, pass_context
 from vaultctl.model import Entry, parse_ts
 
 PROGRESS_MIN_BYTES = 1 << 20
@@ -84,3 +85,57 @@ def ctx_exit(code: int) -> None:
 
 
 COMMANDS = [log_cmd, verify_cmd]
+
+
+@click.command("status")
+@json_option
+@pass_context
+def status(ctx: Context, as_json: bool) -> None:
+    """Stock, key holders, who is on duty and on site, incidents, CCTV, log head.
+
+    \b
+    Example:
+      vaultctl status
+      vaultctl status --json | jq .stock
+    """
+    state = load(ctx).state
+    summary = state.summary()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+        return
+    head = [("site", f"{state.site['id']} {state.site['name']}"),
+            ("last entry", f"#{state.seq} {summary['last_ts']}"),
+            ("head", summary["head"])]
+    click.echo(render.pairs(head) + "\n\n" + render.state_tables(summary, ctx.lang))
+
+
+@click.command("rules")
+@json_option
+@pass_context
+def rules_cmd(ctx: Context, as_json: bool) -> None:
+    """Every rule with its clause, parameters and the level in force.
+
+    Levels and parameters come from the vault's genesis policy; with no vault
+    here, the defaults are shown.
+
+    \b
+    Example:
+      vaultctl rules
+      vaultctl --vault /srv/vault rules --json
+    """
+    policy: dict[str, Any] = {"params": {}, "levels": {}}
+    if ctx.vault.ledger.is_file() and not ctx.vault.is_empty():
+        policy = load(ctx).state.policy
+    levels = rules.levels_in_force(policy)
+    if as_json:
+        out = [{"id": rid, "title": cls.title, "title_zh": cls.title_zh,
+                "clause": cls.clause, "level": levels[rid],
+                "params": {k: policy["params"].get(k, v) for k, v in cls.params.items()},
+                "checks": " ".join((cls.__doc__ or "").split())}
+               for rid, cls in sorted(rules.REGISTRY.items())]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        click.echo(render.rules_table(levels, policy["params"], ctx.lang))
+
+
+COMMANDS += [status, rules_cmd]

@@ -1,0 +1,411 @@
+"""Commands of the duty record: inspection, key custody, shifts, presence,
+access, opening and closing, patrols."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from vaultctl.cli.common import (
+    Context,
+    default_room,
+    load,
+    need,
+    need_known,
+    pass_context,
+    record,
+    signing_options,
+)
+from vaultctl.errors import RefusedError
+
+ROOM = click.option("--room", default=None, metavar="R",
+                    help="The room (default: the site's only room).")
+
+
+@click.command("inspect")
+@ROOM
+@click.option("--result", type=click.Choice(["pass", "fail"]), required=True)
+@click.option("--item", "items", multiple=True, metavar="TEXT",
+              help="An item checked (repeat).")
+@signing_options
+@pass_context
+def inspect(ctx: Context, room: str | None, result: str, items: tuple[str, ...],
+            signers: tuple[str, ...], at: str | None, note: str | None,
+            force: bool) -> None:
+    """Record the joint pre-use inspection of a room (signed by both inspectors).
+
+    \b
+    Example:
+      vaultctl inspect --room R1 --result pass --item 防盗门 --item 报警装置 \\
+          --item 消防器材 --signer O-201 --signer O-202
+    """
+    engine = load(ctx)
+    body = {"room": default_room(engine.state, room), "result": result,
+            "items": list(items)}
+    record(ctx, "inspection", body, signers, at, note, force, engine)
+
+
+@click.group("custody")
+def custody() -> None:
+    """Custody of physical keys and codes: assign, handover, return.
+
+    \b
+    Example:
+      vaultctl custody assign --item K-D1 --to O-002 --signer O-001 --signer O-002
+      vaultctl custody handover --item K-D2 --from O-003 --to O-004 \\
+          --signer O-003 --signer O-004
+    """
+
+
+def _custody(ctx: Context, body: dict[str, Any], signers: tuple[str, ...],
+             at: str | None, note: str | None, force: bool) -> None:
+    engine = load(ctx)
+    need_known(engine.state, "item", body["item"], "--item")
+    for role in ("from", "to"):
+        if role in body:
+            need_known(engine.state, "officer", body[role], f"--{role}")
+    record(ctx, "custody", body, signers, at, note, force, engine)
+
+
+ITEM = click.option("--item", required=True, metavar="K", help="A key or code id.")
+FROM = click.option("--from", "giver", required=True, metavar="ID")
+TO = click.option("--to", "receiver", required=True, metavar="ID")
+
+
+@custody.command("assign")
+@ITEM
+@TO
+@signing_options
+@pass_context
+def assign(ctx: Context, item: str, receiver: str, signers: tuple[str, ...],
+           at: str | None, note: str | None, force: bool) -> None:
+    """Give a key or code to its first holder.
+
+    \b
+    Example:
+      vaultctl custody assign --item K-C1-A --to O-001 --signer O-001 --signer O-002
+    """
+    _custody(ctx, {"action": "assign", "item": item, "to": receiver}, signers, at,
+             note, force)
+
+
+@custody.command("handover")
+@ITEM
+@FROM
+@TO
+@signing_options
+@pass_context
+def handover(ctx: Context, item: str, giver: str, receiver: str,
+             signers: tuple[str, ...], at: str | None, note: str | None,
+             force: bool) -> None:
+    """Hand a key or code from its holder to another (both sign).
+
+    \b
+    Example:
+      vaultctl custody handover --item K-D2 --from O-003 --to O-005 \\
+          --signer O-003 --signer O-005
+    """
+    _custody(ctx, {"action": "handover", "item": item, "from": giver,
+                   "to": receiver}, signers, at, note, force)
+
+
+@custody.command("return")
+@ITEM
+@FROM
+@signing_options
+@pass_context
+def give_back(ctx: Context, item: str, giver: str, signers: tuple[str, ...],
+              at: str | None, note: str | None, force: bool) -> None:
+    """Return a key or code to safekeeping (nobody holds it after).
+
+    \b
+    Example:
+      vaultctl custody return --item K-D2 --from O-005 --signer O-005 --signer O-002
+    """
+    _custody(ctx, {"action": "return", "item": item, "from": giver}, signers, at,
+             note, force)
+
+
+@click.group("shift")
+def shift() -> None:
+    """Duty shifts: start, handover to the next shift, end.
+
+    \b
+    Example:
+      vaultctl shift start --leader O-003 --member O-004 --member O-009 \\
+          --signer O-003 --signer O-004
+    """
+
+
+LEADER = click.option("--leader", required=True, metavar="ID",
+                      help="The shift leader (counts as a member).")
+MEMBERS = click.option("--member", "members", multiple=True, metavar="ID",
+                       help="A member of the shift (repeat).")
+SHIFT_ID = click.option("--shift", "shift_id", default=None, metavar="SID",
+                        help="The shift id (default: SH-<MMDD>-<HHMM> of --at).")
+
+
+def _shift_body(ctx: Context, action: str, leader: str, members: tuple[str, ...],
+                shift_id: str | None, at: str | None, force: bool) -> tuple[Any, dict]:
+    engine = load(ctx)
+    state = engine.state
+    crew = list(dict.fromkeys((leader, *members)))
+    for m in crew:
+        need_known(state, "officer", m, "--member")
+    if shift_id is None:
+        from vaultctl.cli.common import parse_time
+
+        assert state.tz is not None  # noqa: S101 - load() guarantees it
+        stamp = parse_time(at, state.tz)
+        shift_id = f"SH-{stamp[5:7]}{stamp[8:10]}-{stamp[11:13]}{stamp[14:16]}"
+    body = {"action": action, "shift": shift_id, "leader": leader, "members": crew}
+    if action == "handover":
+        cur = state.shift
+        need(cur is not None, "no shift is on duty: use 'shift start'")
+        assert cur is not None  # noqa: S101 - for mypy, need() refused otherwise
+        overlap = sorted(set(crew) & set(cur.members))
+        if overlap and not force:
+            raise RefusedError(f"refused: {', '.join(overlap)} would be on both the "
+                               f"outgoing shift {cur.id} and the incoming one "
+                               "(add --force if they really stay on)")
+        body |= {"from_shift": cur.id, "from_leader": cur.leader}
+    return engine, body
+
+
+@shift.command("start")
+@LEADER
+@MEMBERS
+@SHIFT_ID
+@signing_options
+@pass_context
+def shift_start(ctx: Context, leader: str, members: tuple[str, ...],
+                shift_id: str | None, signers: tuple[str, ...], at: str | None,
+                note: str | None, force: bool) -> None:
+    """Start a shift when none is on duty.
+
+    \b
+    Example:
+      vaultctl shift start --leader O-003 --member O-004 --member O-009 \\
+          --signer O-003 --signer O-004 --at "6/6 08:00"
+    """
+    engine, body = _shift_body(ctx, "start", leader, members, shift_id, at, force)
+    record(ctx, "shift", body, signers, at, note, force, engine)
+
+
+@shift.command("handover")
+@LEADER
+@MEMBERS
+@SHIFT_ID
+@signing_options
+@pass_context
+def shift_handover(ctx: Context, leader: str, members: tuple[str, ...],
+                   shift_id: str | None, signers: tuple[str, ...], at: str | None,
+                   note: str | None, force: bool) -> None:
+    """Hand over to the incoming shift (signed by both leaders).
+
+    \b
+    Example:
+      vaultctl shift handover --leader O-005 --member O-006 --member O-010 \\
+          --signer O-003 --signer O-005 --at "6/6 16:00"
+    """
+    engine, body = _shift_body(ctx, "handover", leader, members, shift_id, at, force)
+    record(ctx, "shift", body, signers, at, note, force, engine)
+
+
+@shift.command("end")
+@signing_options
+@pass_context
+def shift_end(ctx: Context, signers: tuple[str, ...], at: str | None,
+              note: str | None, force: bool) -> None:
+    """End the shift on duty (when no papers are stored any more).
+
+    \b
+    Example:
+      vaultctl shift end --signer O-003 --signer O-004
+    """
+    engine = load(ctx)
+    cur = engine.state.shift
+    need(cur is not None, "no shift is on duty")
+    assert cur is not None  # noqa: S101 - for mypy
+    record(ctx, "shift", {"action": "end", "shift": cur.id}, signers, at, note, force,
+           engine)
+
+
+def _presence(ctx: Context, action: str, member: str, reason: str | None,
+              signers: tuple[str, ...], at: str | None, note: str | None,
+              force: bool) -> None:
+    engine = load(ctx)
+    cur = engine.state.shift
+    need(cur is not None and member in cur.members,
+         f"--member {member}: not a member of the shift on duty")
+    body = {"action": action, "member": member, **({"reason": reason} if reason else {})}
+    record(ctx, "presence", body, signers, at, note, force, engine)
+
+
+@click.group("presence")
+def presence() -> None:
+    """A duty member leaves or returns to the site during a shift.
+
+    \b
+    Example:
+      vaultctl presence leave --member O-004 --reason 就餐 --signer O-003 --signer O-004
+    """
+
+
+for _action, _doc in (("leave", "A member leaves the site during the shift."),
+                      ("return", "A member is back on site.")):
+    def _make(action: str = _action) -> Any:
+        @click.option("--member", required=True, metavar="ID")
+        @click.option("--reason", default=None)
+        @signing_options
+        @pass_context
+        def command(ctx: Context, member: str, reason: str | None,
+                    signers: tuple[str, ...], at: str | None, note: str | None,
+                    force: bool) -> None:
+            _presence(ctx, action, member, reason, signers, at, note, force)
+        return command
+
+    _cmd = _make()
+    _cmd.__doc__ = f"""{_doc}
+
+    \\b
+    Example:
+      vaultctl presence {_action} --member O-004 --signer O-003 --signer O-004
+    """
+    presence.command(_action)(_cmd)
+
+
+@click.group("access")
+def access() -> None:
+    """Register a person entering or leaving the room.
+
+    \b
+    Example:
+      vaultctl access enter --person "电工 张师傅" --approver O-002 --escort O-003 \\
+          --purpose 检修照明 --signer O-003 --signer O-009
+    """
+
+
+@access.command("enter")
+@click.option("--person", required=True, metavar="ID-OR-NAME")
+@click.option("--approver", default=None, metavar="ID",
+              help="The room head or site head who approved it.")
+@click.option("--purpose", default=None, metavar="TEXT")
+@click.option("--escort", default=None, metavar="ID",
+              help="The officer escorting a visitor.")
+@ROOM
+@signing_options
+@pass_context
+def enter(ctx: Context, person: str, approver: str | None, purpose: str | None,
+          escort: str | None, room: str | None, signers: tuple[str, ...],
+          at: str | None, note: str | None, force: bool) -> None:
+    """A person enters the room.
+
+    \b
+    Example:
+      vaultctl access enter --person O-005 --approver O-002 --purpose 清点 \\
+          --signer O-002 --signer O-005
+    """
+    engine = load(ctx)
+    for option, value in (("--approver", approver), ("--escort", escort)):
+        if value is not None:
+            need_known(engine.state, "officer", value, option)
+    extra = {"approver": approver, "purpose": purpose, "escort": escort}
+    body = {"action": "enter", "person": person,
+            "room": default_room(engine.state, room),
+            **{k: v for k, v in extra.items() if v is not None}}
+    record(ctx, "access", body, signers, at, note, force, engine)
+
+
+@access.command("exit")
+@click.option("--person", required=True, metavar="ID-OR-NAME")
+@ROOM
+@signing_options
+@pass_context
+def leave(ctx: Context, person: str, room: str | None, signers: tuple[str, ...],
+          at: str | None, note: str | None, force: bool) -> None:
+    """A person leaves the room.
+
+    \b
+    Example:
+      vaultctl access exit --person O-005 --signer O-002 --signer O-005
+    """
+    engine = load(ctx)
+    body = {"action": "exit", "person": person, "room": default_room(engine.state, room)}
+    record(ctx, "access", body, signers, at, note, force, engine)
+
+
+def _target(ctx: Context, door: str | None, cabinet: str | None) -> tuple[Any, dict]:
+    need((door is None) != (cabinet is None), "give exactly one of --door, --cabinet")
+    engine = load(ctx)
+    if door is not None:
+        need_known(engine.state, "door", door, "--door")
+        return engine, {"door": door}
+    assert cabinet is not None  # noqa: S101 - for mypy
+    need_known(engine.state, "cabinet", cabinet, "--cabinet")
+    return engine, {"cabinet": cabinet}
+
+
+DOOR = click.option("--door", default=None, metavar="D")
+CABINET = click.option("--cabinet", default=None, metavar="C")
+
+
+@click.command("open")
+@DOOR
+@CABINET
+@click.option("--present", multiple=True, metavar="ID",
+              help="Others present besides the signers (repeat).")
+@signing_options
+@pass_context
+def open_cmd(ctx: Context, door: str | None, cabinet: str | None,
+             present: tuple[str, ...], signers: tuple[str, ...], at: str | None,
+             note: str | None, force: bool) -> None:
+    """A door or cabinet is opened; signers and --present are who was there.
+
+    \b
+    Example:
+      vaultctl open --cabinet C1 --present O-003 --signer O-001 --signer O-002
+    """
+    engine, body = _target(ctx, door, cabinet)
+    for who in present:
+        need_known(engine.state, "officer", who, "--present")
+    body["present"] = list(present)
+    record(ctx, "open", body, signers, at, note, force, engine)
+
+
+@click.command("close")
+@DOOR
+@CABINET
+@signing_options
+@pass_context
+def close_cmd(ctx: Context, door: str | None, cabinet: str | None,
+              signers: tuple[str, ...], at: str | None, note: str | None,
+              force: bool) -> None:
+    """A door or cabinet is closed and locked.
+
+    \b
+    Example:
+      vaultctl close --cabinet C1 --signer O-001 --signer O-002
+    """
+    engine, body = _target(ctx, door, cabinet)
+    record(ctx, "close", body, signers, at, note, force, engine)
+
+
+@click.command("patrol")
+@click.option("--item", "items", multiple=True, metavar="TEXT",
+              help="What was checked (repeat).")
+@signing_options
+@pass_context
+def patrol(ctx: Context, items: tuple[str, ...], signers: tuple[str, ...],
+           at: str | None, note: str | None, force: bool) -> None:
+    """The two signers walked the perimeter and checked locks and seals.
+
+    \b
+    Example:
+      vaultctl patrol --item 门锁完好 --item 封条完好 --signer O-003 --signer O-009
+    """
+    record(ctx, "patrol", {"items": list(items)}, signers, at, note, force)
+
+
+COMMANDS = [inspect, custody, shift, presence, access, open_cmd, close_cmd, patrol]

@@ -1,0 +1,163 @@
+"""Commands for cameras and incidents: cctv, incident."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import click
+
+from vaultctl.cli.common import (
+    Context,
+    load,
+    need,
+    need_known,
+    parse_time,
+    pass_context,
+    record,
+    signing_options,
+)
+from vaultctl.errors import UsageError
+from vaultctl.rules import Engine
+
+CAMERA = click.option("--camera", required=True, metavar="CAM")
+
+
+def _camera(ctx: Context, camera: str) -> Engine:
+    engine = load(ctx)
+    need_known(engine.state, "camera", camera, "--camera")
+    return engine
+
+
+@click.group("cctv")
+def cctv() -> None:
+    """Camera recording on/off/fault, footage segments, footage deletion.
+
+    \b
+    Example:
+      vaultctl cctv on --camera CAM-1 --signer O-002 --signer O-003
+      vaultctl cctv segment --camera CAM-1 --file cam1-0607.mp4 \\
+          --from "6/7 00:00" --to "6/7 23:59" --signer O-002 --signer O-003
+    """
+
+
+def _state_command(action: str, text: str) -> click.Command:
+    @CAMERA
+    @signing_options
+    @pass_context
+    def command(ctx: Context, camera: str, signers: tuple[str, ...], at: str | None,
+                note: str | None, force: bool) -> None:
+        engine = _camera(ctx, camera)
+        record(ctx, "cctv", {"action": action, "camera": camera}, signers, at, note,
+               force, engine)
+
+    command.__doc__ = f"""{text}
+
+    \\b
+    Example:
+      vaultctl cctv {action} --camera CAM-1 --signer O-002 --signer O-003
+    """
+    return cctv.command(action)(command)
+
+
+_state_command("on", "A camera starts recording.")
+_state_command("off", "A camera stops recording.")
+_state_command("fault", "A camera has a fault (record the incident too).")
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """Stream a file of any size through SHA-256."""
+    try:
+        with path.open("rb") as f:
+            digest = hashlib.file_digest(f, "sha256")
+        return digest.hexdigest(), path.stat().st_size
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read ({e.strerror})") from e
+
+
+@cctv.command("segment")
+@CAMERA
+@click.option("--file", "video", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The video file.")
+@click.option("--from", "start", required=True, metavar="T")
+@click.option("--to", "end", required=True, metavar="T")
+@signing_options
+@pass_context
+def segment(ctx: Context, camera: str, video: Path, start: str, end: str,
+            signers: tuple[str, ...], at: str | None, note: str | None,
+            force: bool) -> None:
+    """Bind a footage file to the log by its SHA-256 (streamed, any size).
+
+    \b
+    Example:
+      vaultctl cctv segment --camera CAM-1 --file /footage/cam1-0607.mp4 \\
+          --from "6/7 00:00" --to "6/7 23:59" --signer O-002 --signer O-003
+    """
+    engine = _camera(ctx, camera)
+    assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
+    digest, size = sha256_file(video)
+    begin, finish = parse_time(start, engine.state.tz), parse_time(end, engine.state.tz)
+    need(begin <= finish, "--from is after --to")
+    body = {"action": "segment", "camera": camera, "file": video.name,
+            "sha256": digest, "size": size, "from": begin, "to": finish}
+    record(ctx, "cctv", body, signers, at, note, force, engine)
+
+
+@cctv.command("delete-footage")
+@CAMERA
+@click.option("--before", required=True, metavar="T",
+              help="Footage recorded before this time was deleted.")
+@signing_options
+@pass_context
+def delete_footage(ctx: Context, camera: str, before: str, signers: tuple[str, ...],
+                   at: str | None, note: str | None, force: bool) -> None:
+    """Record that old footage was deleted (kept 6 months after the exam).
+
+    \b
+    Example:
+      vaultctl cctv delete-footage --camera CAM-1 --before 2026-06-01 \\
+          --signer O-001 --signer O-002
+    """
+    engine = _camera(ctx, camera)
+    assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
+    body = {"action": "delete-footage", "camera": camera,
+            "before": parse_time(before, engine.state.tz)}
+    record(ctx, "cctv", body, signers, at, note, force, engine)
+
+
+INCIDENT_KINDS = ("seal-broken", "count-mismatch", "leak", "theft", "intrusion",
+                  "cctv-fault", "other")
+
+
+@click.command("incident")
+@click.option("--kind", type=click.Choice(INCIDENT_KINDS), required=True)
+@click.option("--ref", "refs", type=int, multiple=True, metavar="SEQ",
+              help="An entry this incident is about (repeat).")
+@click.option("--text", required=True, help="What happened and what was done.")
+@click.option("--reported-to", required=True, metavar="TEXT",
+              help="Whom it was reported to.")
+@click.option("--reported-at", required=True, metavar="TIME",
+              help="When it was reported.")
+@signing_options
+@pass_context
+def incident(ctx: Context, kind: str, refs: tuple[int, ...], text: str,
+             reported_to: str, reported_at: str, signers: tuple[str, ...],
+             at: str | None, note: str | None, force: bool) -> None:
+    """Record an incident and whom it was reported to, and when.
+
+    \b
+    Example:
+      vaultctl incident --kind seal-broken --ref 41 --text "P-0608-WL-E02 封条破损，已封存现场" \\
+          --reported-to "县考试中心 王主任" --reported-at "6/8 07:52" \\
+          --signer O-002 --signer O-001 --at "6/8 07:45"
+    """
+    engine = load(ctx)
+    for seq in refs:
+        need(0 <= seq <= engine.state.seq, f"--ref {seq}: no such entry")
+    assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
+    body = {"kind": kind, "refs": list(refs), "text": text, "reported_to": reported_to,
+            "reported_at": parse_time(reported_at, engine.state.tz)}
+    record(ctx, "incident", body, signers, at, note, force, engine)
+
+
+COMMANDS = [cctv, incident]

@@ -1,0 +1,208 @@
+"""The compliance rules: one registry, one small class per rule, one engine.
+
+A rule declares its id, titles (en, zh), seed clause, parameters with
+defaults and default level, and implements any of three hooks, each reading
+the shared :class:`~vaultctl.state.State` (never files):
+
+* ``step(e, s)`` — before ``e`` is applied to ``s``;
+* ``after(e, s)`` — after it is applied (interval rules keep their clocks here);
+* ``end(s)`` — once, at the end of the log.
+
+Each hook yields :class:`Finding` objects made with :meth:`Rule.hit`. Adding a
+rule touches one module: decorate the class with ``@rule``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from vaultctl.errors import ConfigError
+from vaultctl.state import Event, State
+
+LEVELS = ("error", "warn", "off")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One compliance finding: which rule, where, who, why, and the clause."""
+
+    rule: str
+    level: str
+    seq: int | None
+    ts: str | None
+    officers: tuple[str, ...]
+    message: str
+    message_zh: str
+    clause: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "level": self.level, "seq": self.seq, "ts": self.ts,
+                "officers": list(self.officers), "message": self.message,
+                "message_zh": self.message_zh, "clause": self.clause}
+
+    def text(self, lang: str) -> str:
+        return self.message_zh if lang == "zh" else self.message
+
+
+class Rule:
+    """Base of every rule; subclasses set the class attributes and hooks."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    title_zh: ClassVar[str]
+    clause: ClassVar[str]
+    params: ClassVar[Mapping[str, int]] = {}
+    default_level: ClassVar[str] = "error"
+    example_ok: ClassVar[str] = ""
+    example_bad: ClassVar[str] = ""
+
+    def __init__(self, params: Mapping[str, int], level: str, now: datetime) -> None:
+        self.p = {k: int(params.get(k, v)) for k, v in self.params.items()}
+        self.level = level
+        self.now = now
+        self.reset()
+
+    def reset(self) -> None:
+        """Set up the rule's own memory (interval rules keep clocks here)."""
+
+    def minutes(self, name: str) -> timedelta:
+        return timedelta(minutes=self.p[name])
+
+    def hit(self, e: Event | None, en: str, zh: str,
+            officers: Iterable[str] | None = None, s: State | None = None) -> Finding:
+        """A finding at entry ``e`` (or at the end of the log, from ``s.last``)."""
+        at = e if e is not None else (s.last if s is not None else None)
+        who = tuple(officers) if officers is not None else (at.signers if at else ())
+        return Finding(rule=self.id, level=self.level, seq=at.seq if at else None,
+                       ts=at.ts if at else None, officers=who, message=en,
+                       message_zh=zh, clause=self.clause)
+
+    def step(self, e: Event, s: State) -> Iterable[Finding]:
+        return ()
+
+    def after(self, e: Event, s: State) -> Iterable[Finding]:
+        return ()
+
+    def end(self, s: State) -> Iterable[Finding]:
+        return ()
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def rule(cls: type[Rule]) -> type[Rule]:
+    """Register a rule class; a duplicate id or parameter name fails at import."""
+    if cls.id in REGISTRY:
+        raise ValueError(f"duplicate rule id {cls.id}")
+    taken = {p for other in REGISTRY.values() for p in other.params}
+    clash = taken & set(cls.params)
+    if clash:
+        raise ValueError(f"rule {cls.id}: parameter {sorted(clash)[0]} already used")
+    if cls.default_level not in LEVELS:
+        raise ValueError(f"rule {cls.id}: bad default level {cls.default_level}")
+    REGISTRY[cls.id] = cls
+    return cls
+
+
+def all_params() -> dict[str, tuple[str, int]]:
+    """Every parameter name -> (rule id, default)."""
+    return {p: (r.id, d) for r in REGISTRY.values() for p, d in r.params.items()}
+
+
+def validate_policy(policy: Mapping[str, Any]) -> None:
+    """Refuse unknown parameters, unknown rule ids and bad levels in a site policy."""
+    known = all_params()
+    for name, value in policy.get("params", {}).items():
+        if name not in known:
+            raise ConfigError(f"policy.{name}: unknown parameter "
+                              f"(known: {', '.join(sorted(known))})")
+        if type(value) is not int or value < 0:
+            raise ConfigError(f"policy.{name}: expected a whole number >= 0, got {value!r}")
+    for rule_id, level in policy.get("levels", {}).items():
+        if rule_id not in REGISTRY:
+            raise ConfigError(f"policy.levels.{rule_id}: unknown rule")
+        if level not in LEVELS:
+            raise ConfigError(f"policy.levels.{rule_id}: expected error, warn or off")
+
+
+def levels_in_force(policy: Mapping[str, Any]) -> dict[str, str]:
+    chosen = policy.get("levels", {})
+    return {rid: chosen.get(rid, cls.default_level) for rid, cls in REGISTRY.items()}
+
+
+class Engine:
+    """State plus rule instances, fed one entry at a time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.state = State()
+        self.rules: list[Rule] = []
+        self.off: list[str] = []
+        self.now = now
+
+    def _start_rules(self) -> None:
+        policy = self.state.policy
+        levels = levels_in_force(policy)
+        self.off = sorted(rid for rid, lv in levels.items() if lv == "off")
+        self.rules = [cls(policy.get("params", {}), levels[rid], self.now)
+                      for rid, cls in sorted(REGISTRY.items()) if levels[rid] != "off"]
+
+    def feed(self, e: Event) -> list[Finding]:
+        """Check one entry against every rule in force, then apply it."""
+        if self.state.genesis is None:
+            self.state.apply(e)
+            if self.state.genesis is not None:
+                self._start_rules()
+            return []
+        found = [f for r in self.rules for f in r.step(e, self.state)]
+        self.state.apply(e)
+        found += [f for r in self.rules for f in r.after(e, self.state)]
+        return found
+
+    def preview(self, e: Event) -> list[Finding]:
+        """What ``feed`` would report for ``e``, leaving this engine unchanged."""
+        return copy.deepcopy(self).feed(e)
+
+    def finish(self) -> list[Finding]:
+        return [f for r in self.rules for f in r.end(self.state)]
+
+
+def run_all(events: Iterable[Event], now: datetime) -> tuple[Engine, list[Finding]]:
+    engine = Engine(now)
+    found: list[Finding] = []
+    for e in events:
+        found += engine.feed(e)
+    return engine, found + engine.finish()
+
+
+class Pending:
+    """Events that must be followed by an incident within a window (SEAL, CCTV)."""
+
+    def __init__(self, kinds: tuple[str, ...], window: timedelta) -> None:
+        self.kinds = kinds
+        self.window = window
+        self.open: list[tuple[Event, str, str]] = []
+
+    def expect(self, e: Event, en: str, zh: str) -> None:
+        self.open.append((e, en, zh))
+
+    def settle(self, e: Event) -> None:
+        """An incident entry closes what it refers to or what its kind covers."""
+        if e.type == "incident":
+            self.open = [(o, en, zh) for o, en, zh in self.open
+                         if o.seq not in e.body["refs"] and e.body["kind"] not in self.kinds]
+
+    def overdue(self, moment: datetime) -> Iterator[tuple[Event, str, str]]:
+        due = [p for p in self.open if moment > p[0].moment + self.window]
+        self.open = [p for p in self.open if p not in due]
+        yield from due
+
+
+def _load() -> None:
+    from vaultctl.rules import duty, keys, papers, people, watch  # noqa: F401
+
+
+_load()

@@ -1,0 +1,190 @@
+"""Rules about duty: 24-hour cover in shifts, their size, handovers, patrols.
+
+DUTY-COVER and PATROL work on intervals: they keep the moment an uncovered (or
+unpatrolled) stretch began and judge its length when it ends, or at the end of
+the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from vaultctl.rules import Finding, Rule, rule
+from vaultctl.state import Event, State
+
+STARTS = ("start", "handover")
+
+
+def _minutes(delta_seconds: float) -> str:
+    return f"{delta_seconds / 60:g}"
+
+
+def _starts_shift(e: Event) -> bool:
+    return e.type == "shift" and e.body["action"] in STARTS
+
+
+@rule
+class DutyCover(Rule):
+    """From the first receipt until the store is empty, a shift is on duty at
+    every moment; a gap longer than the tolerance is a finding, and so is a log
+    that ends with papers in store and nobody on duty."""
+
+    id = "DUTY-COVER"
+    title = "A shift on duty whenever papers are stored"
+    title_zh = "试卷存放期间24小时值班"
+    clause = "四.五, 五.4"
+    params = {"duty_gap_minutes": 0}
+    example_ok = "Shift A hands over to shift B at 16:00; papers never unattended."
+    example_bad = "Shift A ends at 16:00, shift B starts at 16:20 (a 20-minute gap)."
+
+    def reset(self) -> None:
+        self.since: datetime | None = None
+
+    def after(self, e: Event, s: State) -> Iterator[Finding]:
+        covered = s.shift is not None or not s.in_stock()
+        if not covered and self.since is None:
+            self.since = e.moment
+        elif covered and self.since is not None:
+            gap = (e.moment - self.since).total_seconds()
+            if gap > self.minutes("duty_gap_minutes").total_seconds():
+                yield self.hit(e, f"papers stored with nobody on duty for "
+                               f"{_minutes(gap)} min (since {self.since:%m-%d %H:%M})",
+                               f"试卷存放期间 {_minutes(gap)} 分钟无人值班"
+                               f"（自 {self.since:%m-%d %H:%M}）")
+            self.since = None
+
+    def end(self, s: State) -> Iterator[Finding]:
+        if self.since is not None:
+            yield self.hit(None, f"the log ends with papers in store and nobody on "
+                           f"duty since {self.since:%m-%d %H:%M}",
+                           f"日志结束时仍有试卷在库且自 {self.since:%m-%d %H:%M} 起无人值班",
+                           [], s)
+
+
+@rule
+class ShiftSize(Rule):
+    """Each shift has at least the minimum number of members, and never fewer
+    than the minimum are on site."""
+
+    id = "SHIFT-SIZE"
+    title = "Shifts of three or more, never fewer than two on site"
+    title_zh = "每班三人以上，现场不少于两人"
+    clause = "四.五, 五.4"
+    params = {"shift_min_members": 3, "min_on_site": 2}
+    example_ok = "`shift start --leader O-003 --member O-004 --member O-009`."
+    example_bad = "A three-member shift where two members `presence leave`."
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if _starts_shift(e) and len(set(e.body["members"])) < self.p["shift_min_members"]:
+            yield self.hit(e, f"shift {e.body['shift']} has "
+                           f"{len(set(e.body['members']))} members, fewer than "
+                           f"{self.p['shift_min_members']}",
+                           f"班次 {e.body['shift']} 仅 {len(set(e.body['members']))} 人，"
+                           f"少于 {self.p['shift_min_members']} 人")
+
+    def after(self, e: Event, s: State) -> Iterator[Finding]:
+        if e.type == "presence" and s.shift is not None:
+            here = s.shift.on_site
+            if len(here) < self.p["min_on_site"]:
+                yield self.hit(e, f"only {len(here)} of shift {s.shift.id} on site "
+                               f"({', '.join(here) or 'nobody'})",
+                               f"班次 {s.shift.id} 现场仅 {len(here)} 人", here)
+
+
+@rule
+class ShiftSecurity(Rule):
+    """Each shift includes a security (police) officer."""
+
+    id = "SHIFT-SECURITY"
+    title = "Every shift includes security staff"
+    title_zh = "每班须有保卫（公安）人员"
+    clause = "五.5"
+    example_ok = "Shift members O-003, O-004 and O-009 (security)."
+    example_bad = "Shift members O-003, O-004, O-005 (all custodians)."
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if _starts_shift(e) and not any(s.officer_has(m, "security")
+                                        for m in e.body["members"]):
+            yield self.hit(e, f"shift {e.body['shift']} has no security officer",
+                           f"班次 {e.body['shift']} 无保卫人员")
+
+
+@rule
+class Handover(Rule):
+    """Shifts change only by a handover signed by both leaders."""
+
+    id = "HANDOVER"
+    title = "Shifts change by a handover signed by both leaders"
+    title_zh = "交接班须双方班长签字"
+    clause = "四.七, 五.2"
+    example_ok = "`shift handover --leader O-005 … --signer O-003 --signer O-005`."
+    example_bad = "`shift start` while another shift is still on duty."
+
+    def reset(self) -> None:
+        self.ended_with_papers = False
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if e.type != "shift":
+            return
+        action, cur = e.body["action"], s.shift
+        if action == "start" and cur is not None:
+            yield self.hit(e, f"shift {e.body['shift']} starts while {cur.id} is on "
+                           "duty: use shift handover", f"班次 {cur.id} 在岗时另起班次 "
+                           f"{e.body['shift']}，应办理交接班")
+        elif action == "start" and self.ended_with_papers:
+            yield self.hit(e, "shift changed by end and start, not by a handover",
+                           "以结束/开始代替交接班")
+        elif action == "handover":
+            yield from self._handover(e, s)
+
+    def _handover(self, e: Event, s: State) -> Iterator[Finding]:
+        cur = s.shift
+        if cur is None:
+            yield self.hit(e, "handover with no shift on duty", "无在岗班次却办理交接")
+            return
+        leaders = (cur.leader, e.body["leader"])
+        if e.body["from_shift"] != cur.id or e.body["from_leader"] != cur.leader:
+            yield self.hit(e, f"handover from {e.body['from_shift']}, but {cur.id} "
+                           f"(leader {cur.leader}) is on duty",
+                           f"交接自 {e.body['from_shift']}，但在岗的是 {cur.id}")
+        missing = [w for w in leaders if w not in e.signers]
+        if missing:
+            yield self.hit(e, f"handover not signed by leader(s) {', '.join(missing)}",
+                           f"交接班缺少班长 {', '.join(missing)} 签字", missing)
+
+    def after(self, e: Event, s: State) -> Iterator[Finding]:
+        if e.type == "shift":
+            self.ended_with_papers = e.body["action"] == "end" and bool(s.in_stock())
+        return ()
+
+
+@rule
+class Patrol(Rule):
+    """While papers are stored, a two-person patrol at least every N minutes
+    (off by default: the national rules ask for it, these regulations do not)."""
+
+    id = "PATROL"
+    title = "Regular patrols while papers are stored"
+    title_zh = "试卷存放期间定时巡查"
+    clause = "四.七"
+    params = {"patrol_minutes": 30}
+    default_level = "off"
+    example_ok = "`patrol` entries at 22:00, 22:30, 23:00 while papers are stored."
+    example_bad = "No patrol between 22:00 and 23:15."
+
+    def reset(self) -> None:
+        self.last: datetime | None = None
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if self.last is not None and e.moment - self.last > self.minutes("patrol_minutes"):
+            yield self.hit(e, f"no patrol since {self.last:%m-%d %H:%M}",
+                           f"自 {self.last:%m-%d %H:%M} 起未巡查")
+            self.last = e.moment
+
+    def after(self, e: Event, s: State) -> Iterator[Finding]:
+        if not s.in_stock():
+            self.last = None
+        elif e.type == "patrol" or self.last is None:
+            self.last = e.moment
+        return ()

@@ -1,0 +1,137 @@
+"""Rules about watching and time: CCTV, footage retention, reporting, clocks."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator
+from datetime import date
+
+from vaultctl.model import parse_ts
+from vaultctl.rules import Finding, Pending, Rule, rule
+from vaultctl.rules.papers import MOVES
+from vaultctl.state import Event, State
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's last day."""
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@rule
+class Cctv(Rule):
+    """Recording is on whenever papers are in the room; a camera fault is
+    followed by an incident entry within the window."""
+
+    id = "CCTV"
+    title = "CCTV recording while papers are in the room"
+    title_zh = "试卷入室后须开启视频监控"
+    clause = "四.四"
+    params = {"cctv_incident_minutes": 30}
+    example_ok = "`cctv on --camera CAM-1` before the first receipt; on all week."
+    example_bad = "`cctv off --camera CAM-1` while papers are stored."
+
+    def reset(self) -> None:
+        self.pending = Pending(("cctv-fault",), self.minutes("cctv_incident_minutes"))
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        for late, en, zh in self.pending.overdue(e.moment):
+            yield self.hit(late, en, zh)
+        self.pending.settle(e)
+        b = e.body
+        if e.type in MOVES:
+            dark = sorted(c for c, st in s.cameras.items() if st != "on")
+            if dark:
+                yield self.hit(e, f"{e.type} while camera(s) {', '.join(dark)} not "
+                               "recording", f"{e.type} 时摄像头 {', '.join(dark)} 未录像")
+        elif e.type == "cctv" and b["action"] == "off" and s.in_stock():
+            yield self.hit(e, f"{b['camera']} switched off with papers in the room",
+                           f"试卷在库时关闭了 {b['camera']}")
+        elif e.type == "cctv" and b["action"] == "fault":
+            self.pending.expect(e, f"{b['camera']} fault not reported as an incident",
+                                f"{b['camera']} 故障未作为事件报告")
+
+    def end(self, s: State) -> Iterator[Finding]:
+        for late, en, zh in self.pending.overdue(self.now):
+            yield self.hit(late, en, zh)
+
+
+@rule
+class Footage(Rule):
+    """Footage is not deleted before the retention period after the exam ends."""
+
+    id = "FOOTAGE"
+    title = "Footage kept six months after the exam"
+    title_zh = "监控视频保存至考试结束后半年"
+    clause = "四.四"
+    params = {"footage_keep_months": 6}
+    example_ok = "`cctv delete-footage --before 2026-06-01` on 2027-01-05."
+    example_bad = "`cctv delete-footage --before 2026-06-10` on 2026-07-01."
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if e.type != "cctv" or e.body["action"] != "delete-footage" or not s.site:
+            return
+        end = date.fromisoformat(s.site["exam_end"])
+        keep_until = add_months(end, self.p["footage_keep_months"])
+        start = date.fromisoformat(s.site["exam_start"])
+        before = parse_ts(e.body["before"]).date()
+        if e.moment.date() <= keep_until and before >= start:
+            yield self.hit(e, f"footage up to {before} deleted on {e.moment.date()}, "
+                           f"before {keep_until}", f"{e.moment.date()} 删除了 {before} "
+                           f"前的监控视频，应保存至 {keep_until}")
+
+
+@rule
+class Reported(Rule):
+    """Every incident names whom it was reported to and when, within the window
+    after the event."""
+
+    id = "REPORTED"
+    title = "Incidents reported at once"
+    title_zh = "事件须立即逐级上报"
+    clause = "四.九, 职责9"
+    params = {"report_minutes": 30}
+    example_ok = "`incident … --reported-to 县考试中心 --reported-at 10:12` for 10:05."
+    example_bad = "An incident at 10:05 reported at 11:30."
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if e.type != "incident":
+            return
+        to = e.body["reported_to"].strip()
+        at = parse_ts(e.body["reported_at"])
+        if not to:
+            yield self.hit(e, "incident does not say whom it was reported to",
+                           "事件未写明上报对象")
+        if not e.moment <= at <= e.moment + self.minutes("report_minutes"):
+            yield self.hit(e, f"incident at {e.moment:%H:%M} reported at "
+                           f"{at:%m-%d %H:%M}, not within {self.p['report_minutes']} min",
+                           f"事件发生于 {e.moment:%H:%M}，上报于 {at:%m-%d %H:%M}，"
+                           f"超过 {self.p['report_minutes']} 分钟")
+
+
+@rule
+class TimeOrder(Rule):
+    """Event times never go backwards by more than the tolerance, and are never
+    ahead of the clock of the machine that writes or verifies them."""
+
+    id = "TIME-ORDER"
+    title = "Times in order and not in the future"
+    title_zh = "记录时间有序且不超前"
+    clause = "—"
+    params = {"time_back_minutes": 10, "time_ahead_minutes": 5}
+    example_ok = "Entries at 08:00, 08:05, 08:02 (back 3 min, within 10)."
+    example_bad = "An entry at 07:30 after one at 08:00, or one dated tomorrow."
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if s.latest is not None and e.moment < s.latest - self.minutes(
+                "time_back_minutes"):
+            yield self.hit(e, f"time goes back from {s.latest:%m-%d %H:%M} to "
+                           f"{e.moment:%m-%d %H:%M}", f"时间倒退：从 "
+                           f"{s.latest:%m-%d %H:%M} 到 {e.moment:%m-%d %H:%M}")
+        if e.moment > self.now + self.minutes("time_ahead_minutes"):
+            yield self.hit(e, f"time {e.moment:%Y-%m-%d %H:%M} is ahead of the clock "
+                           f"({self.now:%Y-%m-%d %H:%M})",
+                           f"时间 {e.moment:%Y-%m-%d %H:%M} 超前于本机时钟")
+
+
