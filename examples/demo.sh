@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build a realistic exam-week vault from examples/ through the real CLI,
 # verify it and print the report. Run by `make demo`; safe to re-run.
+# DEMO_DIR (default ./demo-vault) is where it goes; DEMO_PLANT=1 plants five
+# violations, recorded with --force, for verify to find.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-out="${DEMO_DIR:-$here/../demo-vault}"
+out="${DEMO_DIR:-$PWD/demo-vault}"
 rm -rf "$out"
 mkdir -p "$out"
 cp "$here/site.toml" "$out/site.toml"
@@ -15,7 +17,15 @@ for id in $officers; do
   vaultctl keys generate "$id" >/dev/null
 done
 echo "== generated keys for $(echo $officers | wc -w) officers in $VAULTCTL_KEY_DIR"
-python "$here/exam_week.py"
+cd "$out"
+python "$here/exam_week.py" ${DEMO_PLANT:+--plant} site.toml > build.log
+echo "== $(grep -c '^\$ vaultctl' build.log) commands recorded; the full transcript is in $out/build.log"
 echo
-echo "== vaultctl verify"
-vaultctl verify || true
+echo "\$ vaultctl status"
+vaultctl status
+echo
+echo "\$ vaultctl verify"
+set +e
+vaultctl verify
+code=$?
+echo "(exit $code)"
