@@ -29,7 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_verify.py
 
 docs: $(STAMP)
-	$(BIN)/python -m vaultctl.docs > docs/rules.md
+	$(BIN)/python -m vaultctl.docs docs
 
 clean:
 	rm -rf $(VENV) build demo-vault
