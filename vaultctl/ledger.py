@@ -125,6 +125,25 @@ class Vault:
         finally:
             os.close(fd)
 
+    def checkpoint_files(self) -> list[Path]:
+        """The stored checkpoint notes, oldest (smallest tree) first."""
+        if not self.checkpoints.is_dir():
+            return []
+        return sorted(self.checkpoints.glob("*.note"))
+
+    def write_checkpoint(self, size: int, note: str) -> Path:
+        """Store a signed note as ``checkpoints/<size>-<UTC time>.note`` (atomic)."""
+        self.checkpoints.mkdir(exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = self.checkpoints / f"{size:010d}-{stamp}.note"
+        tmp = target.with_suffix(".tmp")
+        with tmp.open("x", encoding="utf-8") as f:
+            f.write(note)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        return target
+
     def move_torn(self, torn: bytes) -> Path:
         """Move the torn tail into ``torn/<UTC time>.bin`` and cut it off the ledger."""
         self.torn_dir.mkdir(exist_ok=True)

@@ -118,7 +118,8 @@ def report(rep: Report, lang: str = "en") -> str:
     errors = sum(f.level == "error" for f in rep.findings)
     summary = [("site", rep.state.site.get("id", "?")), ("log", rep.log or "?"),
                ("entries", rep.entries), ("head", rep.head or "?"),
-               ("integrity", status),
+               ("code", rep.code), ("integrity", status),
+               ("anchors", f"{len(rep.anchors_ok)} checkpoint(s)/code(s) confirmed"),
                ("compliance", f"{errors} error(s), {len(rep.findings) - errors} "
                 "warning(s)"),
                (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),

@@ -252,7 +252,8 @@ class State:
         if body["action"] in ("on", "off", "fault"):
             self.cameras[body["camera"]] = body["action"]
         elif body["action"] == "segment":
-            self.segments.append({**body, "seq": entry.seq})
+            self.segments.append({**body, "seq": entry.seq, "ts": entry.ts,
+                                  "signers": list(entry.signers)})
 
     def _on_incident(self, entry: Event, body: dict[str, Any]) -> None:
         self.incidents.append({"seq": entry.seq, "ts": entry.ts, "kind": body["kind"],

@@ -10,9 +10,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import base64
 from datetime import datetime
 
+from vaultctl import checkpoint
+from vaultctl.anchors import Anchor, AnchorCheck
 from vaultctl.chain import ChainVerifier, Integrity
+from vaultctl.merkle import TreeBuilder
 from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
 
@@ -30,6 +34,13 @@ class Report:
     state: State
     findings: list[Finding] = field(default_factory=list)
     rules_off: list[str] = field(default_factory=list)
+    root: bytes = b""
+    anchors_ok: list[str] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        """The short code of the head, to read out on the phone."""
+        return checkpoint.short_code(self.entries, self.root) if self.root else ""
 
     @property
     def exit_code(self) -> int:
@@ -49,30 +60,49 @@ class Report:
             "integrity": [f.to_dict() for f in self.integrity],
             "findings": [f.to_dict() for f in self.findings],
             "rules_off": self.rules_off,
+            "size": self.entries,
+            "root": base64.b64encode(self.root).decode("ascii"),
+            "code": self.code,
+            "anchors_ok": self.anchors_ok,
             "state": self.state.summary(),
         }
 
 
 def run(lines: Iterable[tuple[bytes, bool]], now: datetime | None = None,
-        progress: Callable[[int], None] | None = None) -> Report:
+        progress: Callable[[int], None] | None = None,
+        anchors: Iterable[Anchor] = ()) -> Report:
     """Verify a whole ledger given as a stream of lines.
 
     Sound entries go on to the rules; ``now`` is the verifier's clock (for
-    TIME-ORDER and for deadlines still running at the end of the log).
+    TIME-ORDER and for deadlines still running at the end of the log). Every
+    complete line is a leaf of the Merkle tree, checked against ``anchors``.
     """
     verifier = ChainVerifier()
     engine = Engine(now or datetime.now().astimezone())
+    tree = TreeBuilder()
+    check = AnchorCheck(anchors)
     findings: list[Finding] = []
     for raw, complete in lines:
         entry = verifier.feed(raw, complete)
         if entry is not None:
             findings += engine.feed(entry)
+        if complete:
+            tree.append(raw)
+            check.at_size(tree.size, tree.root)
         if progress is not None:
             progress(len(raw) + 1)
     findings += engine.finish()
+    state = engine.state
+    origin = checkpoint.make_origin(state.site.get("id", "?"), verifier.log or "?")
+    keys = {o.id: [k.raw for k in o.keys.values()] for o in state.roster.officers.values()}
+    for anchor, message in check.finish(tree.size, origin, keys):
+        verifier.findings.append(Integrity(line=min(anchor.size, tree.size), seq=None,
+                                           code="checkpoint-mismatch", message=message))
     if verifier.entries == 0:
         verifier.findings.append(Integrity(line=0, seq=None, code="bad-schema",
                                            message="the ledger is empty: no genesis"))
     return Report(entries=verifier.entries, log=verifier.log, head=verifier.head,
-                  integrity=verifier.findings, state=engine.state, findings=findings,
-                  rules_off=engine.off)
+                  integrity=verifier.findings, state=state, findings=findings,
+                  rules_off=engine.off, root=tree.root(),
+                  anchors_ok=[a.label for a in check.confirmed
+                              if a not in {p[0] for p in check.problems}])

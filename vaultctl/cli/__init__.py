@@ -94,10 +94,12 @@ def _register() -> None:
         papers,
         read,
         roster_cmd,
+        tlog,
         watch,
     )
 
-    for module in (keys_cmd, events, roster_cmd, duty, papers, watch, read, admin):
+    for module in (keys_cmd, events, roster_cmd, duty, papers, watch, read, tlog,
+                   admin):
         for command in module.COMMANDS:
             cli.add_command(command)
 

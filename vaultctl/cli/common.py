@@ -129,7 +129,7 @@ def need(ok: bool, message: str) -> None:
 
 def record(ctx: Context, entry_type: str, body: dict[str, Any], signers: Sequence[str],
            at: str | None, note: str | None, force: bool,
-           engine: Engine | None = None) -> None:
+           engine: Engine | None = None) -> list[writer.Signer]:
     """The writing commands' common tail: check, unlock, append, confirm.
 
     Everything that can be checked is checked before the first passphrase.
@@ -153,6 +153,7 @@ def record(ctx: Context, entry_type: str, body: dict[str, Any], signers: Sequenc
     for f in found:
         label = "recorded with --force" if f.level == "error" else "warning"
         click.echo(f"{label}: {f.rule} ({f.clause}): {f.text(ctx.lang)}", err=True)
+    return unlocked
 
 
 def need_known(state: State, kind: str, value: str, option: str) -> None:

@@ -17,6 +17,7 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
+from vaultctl.cli.tlog import write_checkpoint
 from vaultctl.errors import RefusedError
 
 ROOM = click.option("--room", default=None, metavar="R",
@@ -204,13 +205,18 @@ def shift_handover(ctx: Context, leader: str, members: tuple[str, ...],
                    note: str | None, force: bool) -> None:
     """Hand over to the incoming shift (signed by both leaders).
 
+    Also writes a checkpoint of the log head co-signed by the same two, so the
+    head is anchored at every change of shift.
+
     \b
     Example:
       vaultctl shift handover --leader O-005 --member O-006 --member O-010 \\
           --signer O-003 --signer O-005 --at "6/6 16:00"
     """
     engine, body = _shift_body(ctx, "handover", leader, members, shift_id, at, force)
-    record(ctx, "shift", body, signers, at, note, force, engine)
+    unlocked = record(ctx, "shift", body, signers, at, note, force, engine)
+    path, code = write_checkpoint(ctx.vault, engine.state, unlocked, check=False)
+    click.echo(f"checkpoint {path.name} · {code}")
 
 
 @shift.command("end")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
-from vaultctl import render, rules, writer
+from vaultctl import anchors, footage, render, rules, writer
+from vaultctl.anchors import Anchor
+from vaultctl.chain import Integrity
+from vaultctl.errors import CheckpointError, UsageError
+from vaultctl.ledger import Vault
 from vaultctl import verify as verifying
 from vaultctl.cli.common import Context, json_option, load, parse_time, pass_context
 from vaultctl.model import Entry, parse_ts
@@ -52,32 +57,77 @@ def log_cmd(ctx: Context, types: tuple[str, ...], officer: str | None,
 
 
 @click.command("verify")
+@click.option("--checkpoint", "notes", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A checkpoint note the log must extend (repeat).")
+@click.option("--code", "codes", multiple=True, metavar="SIZE:CODE",
+              help="A short code phoned in earlier, e.g. 412:K7QM-2XPA-3RTB-5JCD.")
+@click.option("--footage", "footage_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Check the video files bound by 'cctv segment'.")
 @json_option
 @pass_context
-def verify_cmd(ctx: Context, as_json: bool) -> None:
+def verify_cmd(ctx: Context, notes: tuple[Path, ...], codes: tuple[str, ...],
+               footage_dir: Path | None, as_json: bool) -> None:
     """Prove the log intact and check the rules; the exit code says the result.
 
     Exit 0 clean (warnings allowed), 1 compliance findings, 2 usage error,
-    3 integrity failure, 4 cannot read the vault.
+    3 integrity failure (including a log that does not extend a checkpoint or
+    code), 4 cannot read the vault. The checkpoints stored in the vault are
+    always checked too.
 
     \b
     Example:
       vaultctl --vault /srv/vault verify
-      vaultctl verify --json > report.json; echo $?
+      vaultctl verify --code "412:K7QM-2XPA-3RTB-5JCD" --checkpoint centre/412.note
+      vaultctl verify --json --footage /srv/footage > report.json; echo $?
     """
     vault = ctx.vault
     vault.require()
+    stored, unreadable = _stored_anchors(vault)
+    wanted = [*stored, *_given_anchors(notes, codes)]
     size = vault.size()
     if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
         with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
-            rep = verifying.run(vault.lines(), progress=bar.update)
+            rep = verifying.run(vault.lines(), progress=bar.update, anchors=wanted)
     else:
-        rep = verifying.run(vault.lines())
+        rep = verifying.run(vault.lines(), anchors=wanted)
+    rep.integrity += unreadable
+    if footage_dir is not None:
+        level = rules.levels_in_force(rep.state.policy)["FOOTAGE"]
+        rep.findings += list(footage.check(rep.state.segments, footage_dir,
+                                           "error" if level == "off" else level))
     if as_json:
         click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
     else:
         click.echo(render.report(rep, ctx.lang))
     ctx_exit(rep.exit_code)
+
+
+def _read_note(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path}: cannot read the checkpoint ({e})") from e
+
+
+def _stored_anchors(vault: Vault) -> tuple[list[Anchor], list[Integrity]]:
+    """The vault's own checkpoints; one that cannot be read is itself a finding."""
+    found, broken = [], []
+    for path in vault.checkpoint_files():
+        try:
+            found.append(anchors.from_note(_read_note(path), f"checkpoints/{path.name}"))
+        except (CheckpointError, UsageError) as e:
+            broken.append(Integrity(line=0, seq=None, code="checkpoint-mismatch",
+                                    message=f"checkpoints/{path.name}: {e}"))
+    return found, broken
+
+
+def _given_anchors(notes: Sequence[Path], codes: Sequence[str]) -> list[Anchor]:
+    try:
+        return ([anchors.from_note(_read_note(p), str(p)) for p in notes]
+                + [anchors.from_code(c) for c in codes])
+    except CheckpointError as e:
+        raise UsageError(str(e)) from e
 
 
 def ctx_exit(code: int) -> None:

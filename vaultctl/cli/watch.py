@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import click
 
+from vaultctl import footage
 from vaultctl.cli.common import (
     Context,
     load,
@@ -65,12 +65,9 @@ _state_command("off", "A camera stops recording.")
 _state_command("fault", "A camera has a fault (record the incident too).")
 
 
-def sha256_file(path: Path) -> tuple[str, int]:
-    """Stream a file of any size through SHA-256."""
+def _hash_video(path: Path) -> tuple[str, int]:
     try:
-        with path.open("rb") as f:
-            digest = hashlib.file_digest(f, "sha256")
-        return digest.hexdigest(), path.stat().st_size
+        return footage.sha256_file(path), path.stat().st_size
     except OSError as e:
         raise UsageError(f"{path}: cannot read ({e.strerror})") from e
 
@@ -95,7 +92,7 @@ def segment(ctx: Context, camera: str, video: Path, start: str, end: str,
     """
     engine = _camera(ctx, camera)
     assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
-    digest, size = sha256_file(video)
+    digest, size = _hash_video(video)
     begin, finish = parse_time(start, engine.state.tz), parse_time(end, engine.state.tz)
     need(begin <= finish, "--from is after --to")
     body = {"action": "segment", "camera": camera, "file": video.name,

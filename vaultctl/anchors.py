@@ -1,0 +1,92 @@
+"""Anchors: what a log must extend — signed checkpoints and phoned-in codes (pure).
+
+A hash chain alone cannot show that the tail was cut off or that the whole log
+was rewritten with fresh signatures. An anchor fixes the Merkle root of the
+first N entries at some moment; :class:`AnchorCheck`, fed the tree as the
+verifier streams the ledger, tells whether today's log still has that root at
+size N. Having the whole log, the verifier compares roots directly; a
+consistency proof is only needed by someone who holds two checkpoints and no log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from vaultctl import checkpoint
+from vaultctl.errors import CheckpointError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Anchor:
+    """A size and the root (checkpoint) or root prefix (code) the log must have."""
+
+    label: str
+    size: int
+    root: bytes | None = None  # a checkpoint: the full root
+    code: str | None = None  # a short code: 16 base32 characters
+    note: str | None = None  # the signed note, for the signature check
+    origin: str | None = None
+
+    def matches(self, root: bytes) -> bool:
+        if self.root is not None:
+            return self.root == root
+        return self.code is not None and checkpoint.code_matches(self.code, root)
+
+
+def from_note(note: str, label: str) -> Anchor:
+    """An anchor from a checkpoint note (signatures are checked later)."""
+    text = note.rsplit("\n\n", 1)[0] + "\n"
+    cp = checkpoint.Checkpoint.parse_body(text)
+    return Anchor(label=label, size=cp.size, root=cp.root, note=note, origin=cp.origin)
+
+
+def from_code(text: str) -> Anchor:
+    size, code = checkpoint.parse_short_code(text)
+    return Anchor(label=f"code {text}", size=size, code=code)
+
+
+class AnchorCheck:
+    """Compare anchors with the tree as it grows; collect what does not match."""
+
+    def __init__(self, anchors: Iterable[Anchor]) -> None:
+        self.waiting: dict[int, list[Anchor]] = {}
+        for a in anchors:
+            self.waiting.setdefault(a.size, []).append(a)
+        self.problems: list[tuple[Anchor, str]] = []
+        self.confirmed: list[Anchor] = []
+
+    def at_size(self, size: int, root: Callable[[], bytes]) -> None:
+        """Call after each leaf; ``root`` is only computed when an anchor waits."""
+        for a in self.waiting.pop(size, ()):
+            if a.matches(root()):
+                self.confirmed.append(a)
+            else:
+                self.problems.append((a, f"{a.label}: the first {size} entries do not "
+                                      "have the anchored root (rewritten or forked)"))
+
+    def finish(self, size: int, origin: str,
+               known_keys: Mapping[str, Sequence[bytes]]) -> list[tuple[Anchor, str]]:
+        """Anchors past the end (truncated log) and notes that fail their checks."""
+        for anchored, group in sorted(self.waiting.items()):
+            for a in group:
+                self.problems.append((a, f"{a.label}: anchors {anchored} entries but the "
+                                      f"log has only {size} (truncated)"))
+        for a in self.confirmed:
+            if a.note is not None:
+                problem = _note_problem(a, origin, known_keys)
+                if problem:
+                    self.problems.append((a, f"{a.label}: {problem}"))
+        return self.problems
+
+
+def _note_problem(a: Anchor, origin: str,
+                  known_keys: Mapping[str, Sequence[bytes]]) -> str | None:
+    if a.origin != origin:
+        return f"origin {a.origin!r} is not this log ({origin!r})"
+    try:
+        opened = checkpoint.open_note(a.note or "", known_keys)
+        checkpoint.require_cosigners(opened, 2)
+    except CheckpointError as e:
+        return str(e)
+    return None
