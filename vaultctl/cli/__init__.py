@@ -88,6 +88,7 @@ def cli(ctx: click.Context, vault_dir: Path, key_dir: Path, lang: str | None,
 def _register() -> None:
     from vaultctl.cli import (
         admin,
+        audit_cmd,
         duty,
         events,
         keys_cmd,
@@ -99,7 +100,7 @@ def _register() -> None:
     )
 
     for module in (keys_cmd, events, roster_cmd, duty, papers, watch, read, tlog,
-                   admin):
+                   audit_cmd, admin):
         for command in module.COMMANDS:
             cli.add_command(command)
 
