@@ -240,3 +240,30 @@ def test_cli_checkpoint_prove_export_audit(vault: Site, tmp_path: Path) -> None:
     assert audited.exit_code == 0 and rows[0]["status"] == "ok"
     assert rows[0]["last_checkpoint"] == 4
     assert vault.run("audit", str(out), "--csv").stdout.startswith("file,site,")
+
+
+def test_nightly_script(vault: Site, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = Path(__file__).parent.parent / "examples" / "nightly.sh"
+    env = {**os.environ, "VAULTCTL_VAULT": str(vault.vault_dir),
+           "REPORT_DIR": str(tmp_path / "reports"),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+    def nightly() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", str(script)], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    first = nightly()
+    assert first.returncode == 0, first.stderr
+    assert "tonight's code to phone in: 4 · " in first.stdout
+    assert len(list((tmp_path / "reports").glob("verify-*.json"))) == 1
+    lines = vault.lines()
+    vault.write_lines(lines[:-1])  # the tail cut off after the code was phoned in
+    second = nightly()
+    assert second.returncode == 3
+    assert "INTEGRITY FAILURE: checkpoint-mismatch" in second.stderr
+    codes = (tmp_path / "reports" / "codes.txt").read_text().splitlines()
+    assert len(codes) == 1  # a failing night's code is not kept as an anchor
