@@ -31,21 +31,31 @@ print(json.dumps({"seconds": dt, "exit": rep.exit_code, "entries": rep.entries,
 
 
 def main(sizes: list[int]) -> None:
-    print(f"# vaultctl verify benchmark · python {platform.python_version()} · "
-          f"{platform.machine()} · {platform.processor() or 'cpu'}")
+    print(
+        f"# vaultctl verify benchmark · python {platform.python_version()} · "
+        f"{platform.machine()} · {platform.processor() or 'cpu'}"
+    )
     print(f"# reproduce: python bench/bench_verify.py {' '.join(map(str, sizes))}")
-    print(f"{'entries':>8} {'MiB':>7} {'seconds':>8} {'entries/s':>10} "
-          f"{'peak RSS MiB':>13} exit")
+    print(
+        f"{'entries':>8} {'MiB':>7} {'seconds':>8} {'entries/s':>10} "
+        f"{'peak RSS MiB':>13} exit"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             vault = generate(Path(tmp) / f"v{n}", n)
             size = (vault / "ledger.jsonl").stat().st_size / 2**20
-            out = subprocess.run([sys.executable, "-c", CHILD, str(vault)],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(vault)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             r = json.loads(out.stdout)
-            print(f"{r['entries']:>8} {size:>7.1f} {r['seconds']:>8.2f} "
-                  f"{r['entries'] / r['seconds']:>10.0f} {r['rss_kib'] / 1024:>13.1f} "
-                  f"{r['exit']:>4}")
+            print(
+                f"{r['entries']:>8} {size:>7.1f} {r['seconds']:>8.2f} "
+                f"{r['entries'] / r['seconds']:>10.0f} {r['rss_kib'] / 1024:>13.1f} "
+                f"{r['exit']:>4}"
+            )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ import sys
 from collections.abc import Iterator
 
 SITE_HEAD, ROOM_HEAD, COURIER = "O-001", "O-002", "O-301"
-CREWS = [("O-003", "O-004", "O-009"), ("O-005", "O-006", "O-010"),
-         ("O-007", "O-008", "O-011")]
+CREWS = [
+    ("O-003", "O-004", "O-009"),
+    ("O-005", "O-006", "O-010"),
+    ("O-007", "O-008", "O-011"),
+]
 EXAM_ROOMS = {"E01": "O-101", "E02": "O-102", "E03": "O-103"}
 # session id, subject, start, end (from site.toml)
 SESSIONS = [
@@ -57,41 +60,120 @@ def shift_times() -> Iterator[tuple[str, int]]:
 
 
 def setup() -> Iterator[Step]:
-    yield at("2026-06-05 09:00", "inspect", "--result", "pass", "--item", "防盗门窗",
-             "--item", "报警装置", "--item", "消防器材", *signed("O-201", "O-202"))
-    assign = [("K-D1", ROOM_HEAD, SITE_HEAD), ("K-D2", "O-003", ROOM_HEAD),
-              ("CODE-C2", "O-003", ROOM_HEAD), ("K-C1-A", SITE_HEAD, ROOM_HEAD),
-              ("K-C1-B", ROOM_HEAD, SITE_HEAD), ("K-C2-A", SITE_HEAD, ROOM_HEAD),
-              ("K-C2-B", ROOM_HEAD, SITE_HEAD)]
+    yield at(
+        "2026-06-05 09:00",
+        "inspect",
+        "--result",
+        "pass",
+        "--item",
+        "防盗门窗",
+        "--item",
+        "报警装置",
+        "--item",
+        "消防器材",
+        *signed("O-201", "O-202"),
+    )
+    assign = [
+        ("K-D1", ROOM_HEAD, SITE_HEAD),
+        ("K-D2", "O-003", ROOM_HEAD),
+        ("CODE-C2", "O-003", ROOM_HEAD),
+        ("K-C1-A", SITE_HEAD, ROOM_HEAD),
+        ("K-C1-B", ROOM_HEAD, SITE_HEAD),
+        ("K-C2-A", SITE_HEAD, ROOM_HEAD),
+        ("K-C2-B", ROOM_HEAD, SITE_HEAD),
+    ]
     for i, (item, to, giver) in enumerate(assign):
-        yield at(f"2026-06-05 09:{10 + i:02d}", "custody", "assign", "--item", item,
-                 "--to", to, *signed(to, giver))
+        yield at(
+            f"2026-06-05 09:{10 + i:02d}",
+            "custody",
+            "assign",
+            "--item",
+            item,
+            "--to",
+            to,
+            *signed(to, giver),
+        )
     for i, cam in enumerate(("CAM-1", "CAM-2")):
-        yield at(f"2026-06-05 09:{30 + i}", "cctv", "on", "--camera", cam,
-                 *signed(ROOM_HEAD, "O-003"))
+        yield at(
+            f"2026-06-05 09:{30 + i}",
+            "cctv",
+            "on",
+            "--camera",
+            cam,
+            *signed(ROOM_HEAD, "O-003"),
+        )
     lead, *rest = CREWS[0]
-    yield at("2026-06-06 08:00", "shift", "start", "--leader", lead,
-             *[a for m in rest for a in ("--member", m)], *signed(lead, rest[0]))
-    yield at("2026-06-06 10:00", "access", "enter", "--person", "电工 张师傅",
-             "--approver", ROOM_HEAD, "--escort", "O-009", "--purpose", "检修照明",
-             *signed(ROOM_HEAD, "O-009"))
-    yield at("2026-06-06 10:40", "access", "exit", "--person", "电工 张师傅",
-             *signed(ROOM_HEAD, "O-009"))
-    yield at("2026-06-06 12:00", "presence", "leave", "--member", "O-004",
-             "--reason", "就餐", *signed("O-003", "O-004"))
-    yield at("2026-06-06 12:30", "presence", "return", "--member", "O-004",
-             *signed("O-003", "O-004"))
+    yield at(
+        "2026-06-06 08:00",
+        "shift",
+        "start",
+        "--leader",
+        lead,
+        *[a for m in rest for a in ("--member", m)],
+        *signed(lead, rest[0]),
+    )
+    yield at(
+        "2026-06-06 10:00",
+        "access",
+        "enter",
+        "--person",
+        "电工 张师傅",
+        "--approver",
+        ROOM_HEAD,
+        "--escort",
+        "O-009",
+        "--purpose",
+        "检修照明",
+        *signed(ROOM_HEAD, "O-009"),
+    )
+    yield at(
+        "2026-06-06 10:40",
+        "access",
+        "exit",
+        "--person",
+        "电工 张师傅",
+        *signed(ROOM_HEAD, "O-009"),
+    )
+    yield at(
+        "2026-06-06 12:00",
+        "presence",
+        "leave",
+        "--member",
+        "O-004",
+        "--reason",
+        "就餐",
+        *signed("O-003", "O-004"),
+    )
+    yield at(
+        "2026-06-06 12:30",
+        "presence",
+        "return",
+        "--member",
+        "O-004",
+        *signed("O-003", "O-004"),
+    )
 
 
 def handovers() -> Iterator[Step]:
     for when, crew in shift_times():
         old, new = CREWS[crew - 1][0], CREWS[crew][0]
         members = [a for m in CREWS[crew][1:] for a in ("--member", m)]
-        yield at(when, "shift", "handover", "--leader", new, *members,
-                 *signed(old, new))
+        yield at(
+            when, "shift", "handover", "--leader", new, *members, *signed(old, new)
+        )
         for item in ("K-D2", "CODE-C2"):
-            yield at(when, "custody", "handover", "--item", item, "--from", old,
-                     "--to", new, *signed(old, new))
+            yield at(
+                when,
+                "custody",
+                "handover",
+                "--item",
+                item,
+                "--from",
+                old,
+                "--to",
+                new,
+                *signed(old, new),
+            )
 
 
 def leader_at(when: str) -> str:
@@ -113,8 +195,15 @@ def in_room(when: str, minutes: int, *inner: list[str]) -> Iterator[Step]:
 
     yield at(t(0), "open", "--door", "D1", *signed(ROOM_HEAD, lead))
     yield at(t(0), "open", "--door", "D2", *signed(ROOM_HEAD, lead))
-    yield at(t(1), "open", "--cabinet", "C1", "--present", lead,
-             *signed(SITE_HEAD, ROOM_HEAD))
+    yield at(
+        t(1),
+        "open",
+        "--cabinet",
+        "C1",
+        "--present",
+        lead,
+        *signed(SITE_HEAD, ROOM_HEAD),
+    )
     for i, args in enumerate(inner):
         yield at(t(2 + i), *args)
     end = minutes
@@ -139,26 +228,62 @@ def deliveries() -> Iterator[Step]:
             for room in EXAM_ROOMS:
                 pid = packet("P", sid, room)
                 broken = ":broken" if pid == BROKEN else ""
-                specs += ["--packet", f"{pid}:{subject}:{sid}:{seal('P', sid, room)}"
-                          + broken]
-        receipt = ["receipt", "--from", COURIER, "--cctv", "on", *specs,
-                   *signed(COURIER, ROOM_HEAD)]
+                specs += [
+                    "--packet",
+                    f"{pid}:{subject}:{sid}:{seal('P', sid, room)}" + broken,
+                ]
+        receipt = [
+            "receipt",
+            "--from",
+            COURIER,
+            "--cctv",
+            "on",
+            *specs,
+            *signed(COURIER, ROOM_HEAD),
+        ]
         yield from in_room(when, 15, receipt)
 
 
 def exams() -> Iterator[Step]:
     for sid, subject, start, end in SESSIONS:
         issue_at = _shift(start, -40)
-        issues = [["issue", "--session", sid, "--exam-room", room, "--to", inv,
-                   "--packet", f"{packet('P', sid, room)}:{seal('P', sid, room)}",
-                   "--cctv", "on", *signed(ROOM_HEAD, inv)]
-                  for room, inv in EXAM_ROOMS.items()]
+        issues = [
+            [
+                "issue",
+                "--session",
+                sid,
+                "--exam-room",
+                room,
+                "--to",
+                inv,
+                "--packet",
+                f"{packet('P', sid, room)}:{seal('P', sid, room)}",
+                "--cctv",
+                "on",
+                *signed(ROOM_HEAD, inv),
+            ]
+            for room, inv in EXAM_ROOMS.items()
+        ]
         yield from in_room(issue_at, 8, *issues)
-        returns = [["return", "--session", sid, "--exam-room", room, "--from", inv,
-                    "--kind", "answer-sheet", "--packet",
-                    f"{packet('P', sid, room)}:{subject}:{sid}:{seal('A', sid, room)}",
-                    "--cctv", "on", *signed(inv, ROOM_HEAD)]
-                   for room, inv in EXAM_ROOMS.items()]
+        returns = [
+            [
+                "return",
+                "--session",
+                sid,
+                "--exam-room",
+                room,
+                "--from",
+                inv,
+                "--kind",
+                "answer-sheet",
+                "--packet",
+                f"{packet('P', sid, room)}:{subject}:{sid}:{seal('A', sid, room)}",
+                "--cctv",
+                "on",
+                *signed(inv, ROOM_HEAD),
+            ]
+            for room, inv in EXAM_ROOMS.items()
+        ]
         yield from in_room(_shift(end, 20), 8, *returns)
 
 
@@ -169,32 +294,66 @@ def _shift(when: str, minutes: int) -> str:
 
 
 def dispatches() -> Iterator[Step]:
-    for day, sessions in (("2026-06-07", SESSIONS[:2]), ("2026-06-08", SESSIONS[2:4]),
-                          ("2026-06-09", SESSIONS[4:])):
-        ids = [f"{packet('P', sid, room)}:{seal('A', sid, room)}"
-               for sid, *_ in sessions for room in EXAM_ROOMS]
-        args = ["dispatch", "--to", COURIER, "--cctv", "on",
-                *[a for i in ids for a in ("--packet", i)], *signed(ROOM_HEAD, COURIER)]
+    for day, sessions in (
+        ("2026-06-07", SESSIONS[:2]),
+        ("2026-06-08", SESSIONS[2:4]),
+        ("2026-06-09", SESSIONS[4:]),
+    ):
+        ids = [
+            f"{packet('P', sid, room)}:{seal('A', sid, room)}"
+            for sid, *_ in sessions
+            for room in EXAM_ROOMS
+        ]
+        args = [
+            "dispatch",
+            "--to",
+            COURIER,
+            "--cctv",
+            "on",
+            *[a for i in ids for a in ("--packet", i)],
+            *signed(ROOM_HEAD, COURIER),
+        ]
         yield from in_room(f"{day} 18:00", 10, args)
 
 
 def incident() -> Iterator[Step]:
-    yield at("2026-06-08 13:20", "incident", "--kind", "seal-broken",
-             "--text", f"{BROKEN} 外袋封条破损，内袋完好；已拍照封存，监控录像留存",
-             "--reported-to", "县教育考试中心 值班室", "--reported-at",
-             "2026-06-08 13:25", *signed(ROOM_HEAD, SITE_HEAD))
+    yield at(
+        "2026-06-08 13:20",
+        "incident",
+        "--kind",
+        "seal-broken",
+        "--text",
+        f"{BROKEN} 外袋封条破损，内袋完好；已拍照封存，监控录像留存",
+        "--reported-to",
+        "县教育考试中心 值班室",
+        "--reported-at",
+        "2026-06-08 13:25",
+        *signed(ROOM_HEAD, SITE_HEAD),
+    )
 
 
 def closing() -> Iterator[Step]:
     lead = leader_at("2026-06-09 20:00")
     yield at("2026-06-09 20:00", "shift", "end", *signed(lead, ROOM_HEAD))
-    yield at("2026-06-10 09:00", "note", "--text", "考试结束，保密室清空，钥匙收回",
-             *signed(SITE_HEAD, ROOM_HEAD))
+    yield at(
+        "2026-06-10 09:00",
+        "note",
+        "--text",
+        "考试结束，保密室清空，钥匙收回",
+        *signed(SITE_HEAD, ROOM_HEAD),
+    )
 
 
 def commands(plant: bool = False) -> list[list[str]]:
-    steps = [*setup(), *handovers(), *deliveries(), *incident(), *exams(),
-             *dispatches(), *closing()]
+    steps = [
+        *setup(),
+        *handovers(),
+        *deliveries(),
+        *incident(),
+        *exams(),
+        *dispatches(),
+        *closing(),
+    ]
     if plant:
         steps += list(planted_violations())
     steps.sort(key=lambda s: s[0])  # NOTE: a stable sort keeps same-minute order
@@ -204,40 +363,124 @@ def commands(plant: bool = False) -> list[list[str]]:
 def planted_violations() -> Iterator[Step]:
     """Five violations recorded with --force, one finding each (tests/test_demo.py)."""
     # 1 SHIFT-SIZE: crew 3 (O-007, O-008, O-011) is on duty 6/7 00:00-08:00
-    yield at("2026-06-07 03:00", "presence", "leave", "--member", "O-008",
-             "--reason", "回家", *signed("O-007", "O-008"))
-    yield at("2026-06-07 03:05", "presence", "leave", "--member", "O-011",
-             "--reason", "回家", *signed("O-007", "O-011"), "--force")
-    yield at("2026-06-07 03:40", "presence", "return", "--member", "O-008",
-             *signed("O-007", "O-008"))
-    yield at("2026-06-07 03:40", "presence", "return", "--member", "O-011",
-             *signed("O-007", "O-011"))
+    yield at(
+        "2026-06-07 03:00",
+        "presence",
+        "leave",
+        "--member",
+        "O-008",
+        "--reason",
+        "回家",
+        *signed("O-007", "O-008"),
+    )
+    yield at(
+        "2026-06-07 03:05",
+        "presence",
+        "leave",
+        "--member",
+        "O-011",
+        "--reason",
+        "回家",
+        *signed("O-007", "O-011"),
+        "--force",
+    )
+    yield at(
+        "2026-06-07 03:40",
+        "presence",
+        "return",
+        "--member",
+        "O-008",
+        *signed("O-007", "O-008"),
+    )
+    yield at(
+        "2026-06-07 03:40",
+        "presence",
+        "return",
+        "--member",
+        "O-011",
+        *signed("O-007", "O-011"),
+    )
     # 2 ACCESS: a visitor let in with approval but nobody escorting
-    yield at("2026-06-07 13:00", "access", "enter", "--person", "送水工",
-             "--approver", ROOM_HEAD, *signed(ROOM_HEAD, "O-003"), "--force")
-    yield at("2026-06-07 13:05", "access", "exit", "--person", "送水工",
-             *signed(ROOM_HEAD, "O-003"))
+    yield at(
+        "2026-06-07 13:00",
+        "access",
+        "enter",
+        "--person",
+        "送水工",
+        "--approver",
+        ROOM_HEAD,
+        *signed(ROOM_HEAD, "O-003"),
+        "--force",
+    )
+    yield at(
+        "2026-06-07 13:05",
+        "access",
+        "exit",
+        "--person",
+        "送水工",
+        *signed(ROOM_HEAD, "O-003"),
+    )
     # 3 CCTV: a camera switched off with papers in store (crew 3 on duty)
-    yield at("2026-06-08 02:00", "cctv", "off", "--camera", "CAM-2",
-             *signed("O-007", "O-008"), "--force")
-    yield at("2026-06-08 02:10", "cctv", "on", "--camera", "CAM-2",
-             *signed("O-007", "O-008"))
+    yield at(
+        "2026-06-08 02:00",
+        "cctv",
+        "off",
+        "--camera",
+        "CAM-2",
+        *signed("O-007", "O-008"),
+        "--force",
+    )
+    yield at(
+        "2026-06-08 02:10", "cctv", "on", "--camera", "CAM-2", *signed("O-007", "O-008")
+    )
     # 4 REPORTED: an incident reported 90 minutes late (crew 2 on duty)
-    yield at("2026-06-08 21:00", "incident", "--kind", "other", "--text",
-             "窗外有人逗留，已驱离", "--reported-to", "县教育考试中心",
-             "--reported-at", "2026-06-08 22:30", *signed("O-005", "O-010"),
-             "--force")
+    yield at(
+        "2026-06-08 21:00",
+        "incident",
+        "--kind",
+        "other",
+        "--text",
+        "窗外有人逗留，已驱离",
+        "--reported-to",
+        "县教育考试中心",
+        "--reported-at",
+        "2026-06-08 22:30",
+        *signed("O-005", "O-010"),
+        "--force",
+    )
     # 5 KEY-SPLIT: the outer-door key lent to the leader who holds the inner one
-    yield at("2026-06-09 12:00", "custody", "handover", "--item", "K-D1", "--from",
-             ROOM_HEAD, "--to", "O-003", *signed(ROOM_HEAD, "O-003"), "--force")
-    yield at("2026-06-09 12:10", "custody", "handover", "--item", "K-D1", "--from",
-             "O-003", "--to", ROOM_HEAD, *signed(ROOM_HEAD, "O-003"))
+    yield at(
+        "2026-06-09 12:00",
+        "custody",
+        "handover",
+        "--item",
+        "K-D1",
+        "--from",
+        ROOM_HEAD,
+        "--to",
+        "O-003",
+        *signed(ROOM_HEAD, "O-003"),
+        "--force",
+    )
+    yield at(
+        "2026-06-09 12:10",
+        "custody",
+        "handover",
+        "--item",
+        "K-D1",
+        "--from",
+        "O-003",
+        "--to",
+        ROOM_HEAD,
+        *signed(ROOM_HEAD, "O-003"),
+    )
 
 
 def vaultctl(args: list[str]) -> None:
     """Run one command; stop the demo on the first refusal."""
     print("$ vaultctl " + shlex.join(args), flush=True)
-    result = subprocess.run(["vaultctl", *args], capture_output=True, text=True)
+    # NOTE: the demo runs the vaultctl on PATH (the venv's), as an officer would
+    result = subprocess.run(["vaultctl", *args], capture_output=True, text=True)  # noqa: S603, S607
     for line in result.stdout.splitlines():
         print("  " + line)
     if result.returncode != 0:
@@ -248,8 +491,16 @@ def vaultctl(args: list[str]) -> None:
 def main() -> None:
     plant = "--plant" in sys.argv
     site_toml = sys.argv[-1] if sys.argv[-1].endswith(".toml") else "site.toml"
-    vaultctl(["init", "--config", site_toml, *signed(SITE_HEAD, ROOM_HEAD),
-              "--at", "2026-06-05 08:00"])
+    vaultctl(
+        [
+            "init",
+            "--config",
+            site_toml,
+            *signed(SITE_HEAD, ROOM_HEAD),
+            "--at",
+            "2026-06-05 08:00",
+        ]
+    )
     for args in commands(plant):
         vaultctl(args)
 

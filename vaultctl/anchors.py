@@ -62,16 +62,27 @@ class AnchorCheck:
             if a.matches(root()):
                 self.confirmed.append(a)
             else:
-                self.problems.append((a, f"{a.label}: the first {size} entries do not "
-                                      "have the anchored root (rewritten or forked)"))
+                self.problems.append(
+                    (
+                        a,
+                        f"{a.label}: the first {size} entries do not "
+                        "have the anchored root (rewritten or forked)",
+                    )
+                )
 
-    def finish(self, size: int, origin: str,
-               known_keys: Mapping[str, Sequence[bytes]]) -> list[tuple[Anchor, str]]:
+    def finish(
+        self, size: int, origin: str, known_keys: Mapping[str, Sequence[bytes]]
+    ) -> list[tuple[Anchor, str]]:
         """Anchors past the end (truncated log) and notes that fail their checks."""
         for anchored, group in sorted(self.waiting.items()):
             for a in group:
-                self.problems.append((a, f"{a.label}: anchors {anchored} entries but the "
-                                      f"log has only {size} (truncated)"))
+                self.problems.append(
+                    (
+                        a,
+                        f"{a.label}: anchors {anchored} entries but the "
+                        f"log has only {size} (truncated)",
+                    )
+                )
         for a in self.confirmed:
             if a.note is not None:
                 problem = _note_problem(a, origin, known_keys)
@@ -80,8 +91,9 @@ class AnchorCheck:
         return self.problems
 
 
-def _note_problem(a: Anchor, origin: str,
-                  known_keys: Mapping[str, Sequence[bytes]]) -> str | None:
+def _note_problem(
+    a: Anchor, origin: str, known_keys: Mapping[str, Sequence[bytes]]
+) -> str | None:
     if a.origin != origin:
         return f"origin {a.origin!r} is not this log ({origin!r})"
     try:

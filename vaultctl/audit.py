@@ -18,8 +18,17 @@ from typing import Any
 from vaultctl import anchors, bundle, verify
 from vaultctl.errors import VaultError
 
-COLUMNS = ("file", "site", "entries", "status", "exit", "integrity", "findings",
-           "last_checkpoint", "code")
+COLUMNS = (
+    "file",
+    "site",
+    "entries",
+    "status",
+    "exit",
+    "integrity",
+    "findings",
+    "last_checkpoint",
+    "code",
+)
 
 
 def audit_one(path: Path, now: datetime | None = None) -> dict[str, Any]:
@@ -29,21 +38,27 @@ def audit_one(path: Path, now: datetime | None = None) -> dict[str, Any]:
     try:
         b = bundle.read(path)
         wanted = [anchors.from_note(text, name) for name, text in b.notes()]
-        wanted.append(anchors.from_code(f"{b.manifest['entries']}:"
-                                        f"{b.manifest['code'].split(' · ')[1]}"))
+        wanted.append(
+            anchors.from_code(
+                f"{b.manifest['entries']}:{b.manifest['code'].split(' · ')[1]}"
+            )
+        )
         rep = verify.run(b.lines(), now=now, anchors=wanted)
     except (VaultError, KeyError, IndexError, TypeError, ValueError) as e:
         row["integrity"] = str(e)
         return row
     last = max(wanted[:-1], key=lambda a: a.size, default=None)
     row |= {
-        "site": rep.state.site.get("id", "?"), "entries": rep.entries,
+        "site": rep.state.site.get("id", "?"),
+        "entries": rep.entries,
         "exit": rep.exit_code,
         "status": {0: "ok", 1: "findings", 3: "INTEGRITY"}[rep.exit_code],
         "integrity": dict(Counter(f.code for f in rep.integrity)),
-        "findings": dict(sorted(Counter(f.rule for f in rep.findings
-                                        if f.level == "error").items())),
-        "last_checkpoint": last.size if last else "", "code": rep.code,
+        "findings": dict(
+            sorted(Counter(f.rule for f in rep.findings if f.level == "error").items())
+        ),
+        "last_checkpoint": last.size if last else "",
+        "code": rep.code,
     }
     return row
 
@@ -52,8 +67,9 @@ def bundles_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.name.endswith(bundle.SUFFIX))
 
 
-def run(paths: list[Path], jobs: int,
-        tick: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
+def run(
+    paths: list[Path], jobs: int, tick: Callable[[], None] | None = None
+) -> Iterator[dict[str, Any]]:
     """Audit every bundle with ``jobs`` worker processes; rows in input order."""
     if jobs <= 1:
         for p in paths:
@@ -66,5 +82,3 @@ def run(paths: list[Path], jobs: int,
             if tick:
                 tick()
             yield row
-
-

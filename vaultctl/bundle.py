@@ -23,7 +23,9 @@ from vaultctl.ledger import Vault, read_lines
 
 FORMAT = "vaultctl-bundle/v1"
 SUFFIX = ".vaultctl.tar.gz"
-NAME_RE = re.compile(r"ledger\.jsonl|roster\.json|manifest\.json|checkpoints/[\w.-]+\.note")
+NAME_RE = re.compile(
+    r"ledger\.jsonl|roster\.json|manifest\.json|checkpoints/[\w.-]+\.note"
+)
 MAX_MEMBER = 2 * 1024**3
 
 
@@ -33,20 +35,36 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: int) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def write(vault: Vault, out: Path, roster: list[dict[str, Any]],
-          summary: dict[str, Any], mtime: int) -> dict[str, Any]:
+def write(
+    vault: Vault,
+    out: Path,
+    roster: list[dict[str, Any]],
+    summary: dict[str, Any],
+    mtime: int,
+) -> dict[str, Any]:
     """Write the bundle; return its manifest."""
-    files = {"ledger.jsonl": vault.ledger.read_bytes(),
-             "roster.json": json.dumps(roster, ensure_ascii=False, indent=1).encode()}
+    files = {
+        "ledger.jsonl": vault.ledger.read_bytes(),
+        "roster.json": json.dumps(roster, ensure_ascii=False, indent=1).encode(),
+    }
     for path in vault.checkpoint_files():
         files[f"checkpoints/{path.name}"] = path.read_bytes()
-    manifest = {"format": FORMAT, **summary,
-                "files": {n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
-                          for n, d in sorted(files.items())}}
+    manifest = {
+        "format": FORMAT,
+        **summary,
+        "files": {
+            n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
+            for n, d in sorted(files.items())
+        },
+    }
     tmp = out.with_name(out.name + ".tmp")
     with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as tar:
-        _add(tar, "manifest.json",
-             json.dumps(manifest, ensure_ascii=False, indent=1).encode(), mtime)
+        _add(
+            tar,
+            "manifest.json",
+            json.dumps(manifest, ensure_ascii=False, indent=1).encode(),
+            mtime,
+        )
         for name, data in sorted(files.items()):
             _add(tar, name, data, mtime)
     tmp.replace(out)
@@ -65,8 +83,11 @@ class Bundle:
         return read_lines(io.BytesIO(self.members["ledger.jsonl"]))
 
     def notes(self) -> list[tuple[str, str]]:
-        return [(n, d.decode("utf-8")) for n, d in sorted(self.members.items())
-                if n.startswith("checkpoints/")]
+        return [
+            (n, d.decode("utf-8"))
+            for n, d in sorted(self.members.items())
+            if n.startswith("checkpoints/")
+        ]
 
 
 def read(path: Path) -> Bundle:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Iterator
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from vaultctl.errors import CanonicalError
@@ -112,7 +112,9 @@ def parse(data: bytes) -> Any:
             try:
                 s.encode("utf-8")
             except UnicodeEncodeError as e:  # "\ud800" escapes: not I-JSON
-                raise CanonicalError("string is not valid unicode (lone surrogate)") from e
+                raise CanonicalError(
+                    "string is not valid unicode (lone surrogate)"
+                ) from e
     return value
 
 

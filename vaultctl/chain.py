@@ -20,10 +20,22 @@ from vaultctl.model import GENESIS_PREV, VERSION, Entry
 from vaultctl.roster import Roster
 
 CODES = (
-    "bad-json", "bad-schema", "non-canonical", "torn-line", "wrong-version",
-    "wrong-log", "seq-gap", "prev-mismatch", "hash-mismatch", "bad-signature",
-    "unknown-signer", "unknown-key", "revoked-key", "duplicate-signer",
-    "too-few-signatures", "checkpoint-mismatch",
+    "bad-json",
+    "bad-schema",
+    "non-canonical",
+    "torn-line",
+    "wrong-version",
+    "wrong-log",
+    "seq-gap",
+    "prev-mismatch",
+    "hash-mismatch",
+    "bad-signature",
+    "unknown-signer",
+    "unknown-key",
+    "revoked-key",
+    "duplicate-signer",
+    "too-few-signatures",
+    "checkpoint-mismatch",
 )
 MIN_SIGNERS = 2
 
@@ -42,8 +54,12 @@ class Integrity:
             raise ValueError(f"unknown integrity code {self.code!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "seq": self.seq, "code": self.code,
-                "message": self.message}
+        return {
+            "line": self.line,
+            "seq": self.seq,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 def short(digest: str | None) -> str:
@@ -72,9 +88,11 @@ def check_signatures(entry: Entry, roster: Roster) -> Iterator[tuple[str, str]]:
             officers.add(sig.by)
             raws.add(record.raw)
     if len(officers) < MIN_SIGNERS:
-        yield ("too-few-signatures",
-               f"{len(officers)} valid signature(s) by distinct officers and keys, "
-               f"expected at least {MIN_SIGNERS}")
+        yield (
+            "too-few-signatures",
+            f"{len(officers)} valid signature(s) by distinct officers and keys, "
+            f"expected at least {MIN_SIGNERS}",
+        )
 
 
 class ChainVerifier:
@@ -98,15 +116,19 @@ class ChainVerifier:
 
     def _report(self, code: str, message: str) -> None:
         self.findings.append(
-            Integrity(line=self._line, seq=self._seq, code=code, message=message))
+            Integrity(line=self._line, seq=self._seq, code=code, message=message)
+        )
 
     def feed(self, raw: bytes, complete: bool = True) -> Entry | None:
         """Check one line (without its ``\\n``); return the entry if it is sound."""
         self._line += 1
         self._seq = None
         if not complete:
-            self._report("torn-line", f"{len(raw)} bytes after the last newline "
-                         "(an interrupted append; see 'vaultctl repair')")
+            self._report(
+                "torn-line",
+                f"{len(raw)} bytes after the last newline "
+                "(an interrupted append; see 'vaultctl repair')",
+            )
             return None
         # NOTE: the link is checked against the hash *stored* on the line before,
         # so one edited line does not also condemn the line after it.
@@ -149,8 +171,9 @@ class ChainVerifier:
         if odd is not None:
             self._report("non-canonical", f"string not NFC-normalised: {odd[:20]!r}")
         elif canonical.encode(obj) != raw:
-            self._report("non-canonical",
-                         "line is not the RFC 8785 encoding of its entry")
+            self._report(
+                "non-canonical", "line is not the RFC 8785 encoding of its entry"
+            )
 
     def _advance_seq(self, seq: int | None) -> None:
         if seq is None:
@@ -169,13 +192,17 @@ class ChainVerifier:
             self._report("seq-gap", f"seq {entry.seq}, expected {self._expected_seq}")
         self._advance_seq(entry.seq)
         if expected_prev is not None and entry.prev != expected_prev:
-            self._report("prev-mismatch", f"prev {short(entry.prev)}, expected "
-                         f"{short(expected_prev)} (the hash of the line before)")
+            self._report(
+                "prev-mismatch",
+                f"prev {short(entry.prev)}, expected "
+                f"{short(expected_prev)} (the hash of the line before)",
+            )
         # NOTE: hash what was read, not a re-serialisation of the parsed entry
         actual = canonical.entry_hash(self._obj)
         if actual != entry.hash:
-            self._report("hash-mismatch",
-                         f"hash {short(entry.hash)}, computed {short(actual)}")
+            self._report(
+                "hash-mismatch", f"hash {short(entry.hash)}, computed {short(actual)}"
+            )
 
     def _check_body_and_sigs(self, entry: Entry) -> None:
         try:
@@ -192,8 +219,11 @@ class ChainVerifier:
         if self.roster is None:
             if not self._no_roster_reported:
                 self._no_roster_reported = True
-                self._report("unknown-signer", "no valid genesis on line 1: "
-                             "no roster to check any signature against")
+                self._report(
+                    "unknown-signer",
+                    "no valid genesis on line 1: "
+                    "no roster to check any signature against",
+                )
             return
         for code, message in check_signatures(entry, self.roster):
             self._report(code, message)

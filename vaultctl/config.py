@@ -43,17 +43,23 @@ def build(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     for i, room in enumerate(_list(raw, "rooms")):
         _known_fields(room, ("id", "name", "doors"), f"rooms[{i}]")
     tz = zone(site.get("timezone"), "site.timezone")
-    body = {
+    body: dict[str, Any] = {
         "site": {k: site.get(k) for k in SITE_FIELDS},
         "policy": _policy(raw.get("policy", {})),
-        "officers": [_officer(o, f"officers[{i}]", base)
-                     for i, o in enumerate(_list(raw, "officers"))],
-        "rooms": [{"id": r.get("id"), "name": r.get("name"), "doors": r.get("doors")}
-                  for r in _list(raw, "rooms")],
+        "officers": [
+            _officer(o, f"officers[{i}]", base)
+            for i, o in enumerate(_list(raw, "officers"))
+        ],
+        "rooms": [
+            {"id": r.get("id"), "name": r.get("name"), "doors": r.get("doors")}
+            for r in _list(raw, "rooms")
+        ],
         "cabinets": [{"codes": [], **c} for c in _list(raw, "cabinets")],
         "cameras": _list(raw, "cameras"),
-        "sessions": [_session(s, tz, f"sessions[{i}]")
-                     for i, s in enumerate(_list(raw, "sessions"))],
+        "sessions": [
+            _session(s, tz, f"sessions[{i}]")
+            for i, s in enumerate(_list(raw, "sessions"))
+        ],
     }
     for key in ("exam_start", "exam_end"):
         if isinstance(site.get(key), date):
@@ -103,12 +109,17 @@ def _policy(raw: Any) -> dict[str, Any]:
 
 
 def _officer(raw: dict[str, Any], where: str, base: Path) -> dict[str, Any]:
-    officer = {k: v for k, v in raw.items()
-               if k not in ("public_key", "public_key_file", "trained")}
+    officer = {
+        k: v
+        for k, v in raw.items()
+        if k not in ("public_key", "public_key_file", "trained")
+    }
     officer.setdefault("conflict", False)
     trained = raw.get("trained")
     if trained is not None:
-        officer["trained"] = trained.isoformat() if isinstance(trained, date) else trained
+        officer["trained"] = (
+            trained.isoformat() if isinstance(trained, date) else trained
+        )
     if "public_key" in raw and "public_key_file" in raw:
         raise ConfigError(f"{where}: give public_key or public_key_file, not both")
     if "public_key_file" in raw:
@@ -125,8 +136,9 @@ def _officer(raw: dict[str, Any], where: str, base: Path) -> dict[str, Any]:
         raw_key = keys.parse_public_key(line, f"{where}.public_key")
     except UsageError as e:
         raise ConfigError(str(e)) from e
-    officer["keys"] = [{"key": keys.key_id(raw_key),
-                        "public_key": keys.format_public_key(raw_key)}]
+    officer["keys"] = [
+        {"key": keys.key_id(raw_key), "public_key": keys.format_public_key(raw_key)}
+    ]
     return officer
 
 
@@ -143,8 +155,9 @@ def _site_time(value: Any, tz: ZoneInfo, where: str) -> str:
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"{where}: expected a time like 2027-06-07T09:00, "
-                          f"got {value!r}") from e
+        raise ConfigError(
+            f"{where}: expected a time like 2027-06-07T09:00, got {value!r}"
+        ) from e
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return format_ts(moment.astimezone(tz))
@@ -157,21 +170,37 @@ def check_references(body: dict[str, Any]) -> None:
         raise ConfigError("site.exam_end: before exam_start")
     officers = {o["id"]: o for o in body["officers"]}
     _unique([o["id"] for o in body["officers"]], "officers", "officer id")
-    _unique([keys.passphrase_variable(o) for o in officers], "officers",
-            "passphrase variable (ids that differ only in case or punctuation)")
-    _unique([k["key"] for o in body["officers"] for k in o["keys"]], "officers",
-            "public key (listed for two officers)")
+    _unique(
+        [keys.passphrase_variable(o) for o in officers],
+        "officers",
+        "passphrase variable (ids that differ only in case or punctuation)",
+    )
+    _unique(
+        [k["key"] for o in body["officers"] for k in o["keys"]],
+        "officers",
+        "public key (listed for two officers)",
+    )
     for role in ("site_head", "room_head"):
         if not any(role in o["roles"] for o in officers.values()):
             raise ConfigError(f"officers: no officer has the role {role}")
     rooms = {r["id"] for r in body["rooms"]}
     doors = [d for r in body["rooms"] for d in r["doors"]]
-    _unique([*rooms, *(d["id"] for d in doors), *(c["id"] for c in body["cabinets"]),
-             *(c["id"] for c in body["cameras"])], "rooms", "room, door, cabinet "
-            "or camera id")
-    _unique([k for d in doors for k in d["keys"]]
-            + [k for c in body["cabinets"] for k in (*c["keys"], *c["codes"])],
-            "rooms", "key or code id")
+    _unique(
+        [
+            *rooms,
+            *(d["id"] for d in doors),
+            *(c["id"] for c in body["cabinets"]),
+            *(c["id"] for c in body["cameras"]),
+        ],
+        "rooms",
+        "room, door, cabinet or camera id",
+    )
+    _unique(
+        [k for d in doors for k in d["keys"]]
+        + [k for c in body["cabinets"] for k in (*c["keys"], *c["codes"])],
+        "rooms",
+        "key or code id",
+    )
     for section in ("cabinets", "cameras"):
         for i, item in enumerate(body[section]):
             if item["room"] not in rooms:
@@ -180,12 +209,12 @@ def check_references(body: dict[str, Any]) -> None:
     for i, session in enumerate(body["sessions"]):
         for exam_room, officer in session["exam_rooms"].items():
             if officer not in officers:
-                raise ConfigError(f"sessions[{i}].exam_rooms.{exam_room}: "
-                                  f"unknown officer {officer!r}")
+                raise ConfigError(
+                    f"sessions[{i}].exam_rooms.{exam_room}: unknown officer {officer!r}"
+                )
 
 
 def _unique(values: list[str], where: str, what: str) -> None:
     dup = [v for v, n in Counter(values).items() if n > 1]
     if dup:
         raise ConfigError(f"{where}: duplicate {what} {dup[0]!r}")
-

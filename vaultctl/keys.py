@@ -8,7 +8,6 @@ as ``ed25519:<base64 of the raw 32 bytes>``.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
 import re
@@ -78,7 +77,7 @@ def parse_public_key(line: str, where: str = "public key") -> bytes:
     if not text.startswith(PUBLIC_PREFIX):
         raise UsageError(f"{where}: expected 'ed25519:<base64>', got {line!r:.60}")
     try:
-        raw = base64.b64decode(text[len(PUBLIC_PREFIX):], validate=True)
+        raw = base64.b64decode(text[len(PUBLIC_PREFIX) :], validate=True)
     except ValueError as e:  # binascii.Error, or non-ASCII text
         raise UsageError(f"{where}: not standard base64") from e
     if len(raw) != 32:
@@ -99,12 +98,18 @@ def passphrase_bytes(passphrase: str) -> bytes:
 
 def key_paths(key_dir: Path, officer_id: str) -> tuple[Path, Path]:
     if not OFFICER_RE.fullmatch(officer_id):
-        raise UsageError(f"officer id {officer_id!r}: expected [A-Za-z0-9][A-Za-z0-9._-]*")
+        raise UsageError(
+            f"officer id {officer_id!r}: expected [A-Za-z0-9][A-Za-z0-9._-]*"
+        )
     return key_dir / f"{officer_id}.key", key_dir / f"{officer_id}.pub"
 
 
-def generate(key_dir: Path, officer_id: str, passphrase: str,
-             private: Ed25519PrivateKey | None = None) -> tuple[Path, Path]:
+def generate(
+    key_dir: Path,
+    officer_id: str,
+    passphrase: str,
+    private: Ed25519PrivateKey | None = None,
+) -> tuple[Path, Path]:
     """Write a new encrypted private key (0600) and its public key; never overwrite.
 
     ``private`` is for tests that need keys from fixed seeds; normally a fresh
@@ -156,7 +161,8 @@ def load_private(key_dir: Path, officer_id: str, passphrase: str) -> Ed25519Priv
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise KeyFileError(
                 f"{key_path}: permissions {stat.S_IMODE(mode):04o} are too open, "
-                "expected 0600 (run: chmod 600 " + str(key_path) + ")")
+                "expected 0600 (run: chmod 600 " + str(key_path) + ")"
+            )
         pem = key_path.read_bytes()
     except FileNotFoundError as e:
         raise KeyFileError(f"{key_path}: no key file for officer {officer_id}") from e

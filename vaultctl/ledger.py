@@ -77,7 +77,7 @@ class Vault:
                 f.seek(pos)
                 chunk = f.read(step) + chunk
         cut = chunk.rfind(b"\n")
-        torn = chunk[cut + 1:]
+        torn = chunk[cut + 1 :]
         if cut < 0:
             return Tail(None, torn)
         start = chunk.rfind(b"\n", 0, cut) + 1
@@ -104,7 +104,8 @@ class Vault:
                     if time.monotonic() >= deadline:
                         raise LockTimeoutError(
                             f"{self.lock_path}: another writer has held the lock for "
-                            f"{timeout:g} s; try again") from e
+                            f"{timeout:g} s; try again"
+                        ) from e
                     time.sleep(0.05)
             yield
         finally:
@@ -119,8 +120,10 @@ class Vault:
             data = line + b"\n"
             written = os.write(fd, data)
             if written != len(data):
-                raise LedgerError(f"{self.ledger}: short write ({written} of "
-                                  f"{len(data)} bytes); run 'vaultctl repair'")
+                raise LedgerError(
+                    f"{self.ledger}: short write ({written} of "
+                    f"{len(data)} bytes); run 'vaultctl repair'"
+                )
             os.fsync(fd)
         finally:
             os.close(fd)

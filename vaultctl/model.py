@@ -80,10 +80,18 @@ class Signature:
     sig: bytes
 
     def __post_init__(self) -> None:
-        _want(isinstance(self.by, str) and bool(OFFICER_RE.fullmatch(self.by)),
-              "sigs.by", "an officer id", self.by)
-        _want(isinstance(self.key, str) and bool(KEY_ID_RE.fullmatch(self.key)),
-              "sigs.key", "16 lowercase hex chars", self.key)
+        _want(
+            isinstance(self.by, str) and bool(OFFICER_RE.fullmatch(self.by)),
+            "sigs.by",
+            "an officer id",
+            self.by,
+        )
+        _want(
+            isinstance(self.key, str) and bool(KEY_ID_RE.fullmatch(self.key)),
+            "sigs.key",
+            "16 lowercase hex chars",
+            self.key,
+        )
         _want(len(self.sig) == 64, "sigs.sig", "64 bytes", len(self.sig))
 
     @classmethod
@@ -102,8 +110,11 @@ class Signature:
         return cls(by=obj["by"], key=obj["key"], sig=sig)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"by": self.by, "key": self.key,
-                "sig": base64.b64encode(self.sig).decode("ascii")}
+        return {
+            "by": self.by,
+            "key": self.key,
+            "sig": base64.b64encode(self.sig).decode("ascii"),
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,16 +134,29 @@ class Entry:
 
     def __post_init__(self) -> None:
         _want(type(self.v) is int, "v", "an integer", self.v)
-        _want(isinstance(self.log, str) and bool(LOG_RE.fullmatch(self.log)),
-              "log", "32 lowercase hex chars", self.log)
-        _want(type(self.seq) is int and self.seq >= 0, "seq", "an integer >= 0",
-              self.seq)
+        _want(
+            isinstance(self.log, str) and bool(LOG_RE.fullmatch(self.log)),
+            "log",
+            "32 lowercase hex chars",
+            self.log,
+        )
+        _want(
+            type(self.seq) is int and self.seq >= 0, "seq", "an integer >= 0", self.seq
+        )
         for name in ("prev", "hash"):
             value = getattr(self, name)
-            _want(isinstance(value, str) and bool(HEX64_RE.fullmatch(value)),
-                  name, "64 lowercase hex chars", value)
-        _want(isinstance(self.type, str) and bool(TYPE_RE.fullmatch(self.type)),
-              "type", "an entry type", self.type)
+            _want(
+                isinstance(value, str) and bool(HEX64_RE.fullmatch(value)),
+                name,
+                "64 lowercase hex chars",
+                value,
+            )
+        _want(
+            isinstance(self.type, str) and bool(TYPE_RE.fullmatch(self.type)),
+            "type",
+            "an entry type",
+            self.type,
+        )
         _want(isinstance(self.body, dict), "body", "an object", self.body)
         _check_leaves(self.body, "body")
         object.__setattr__(self, "moment", parse_ts(self.ts))
@@ -147,12 +171,22 @@ class Entry:
 
     def unsigned(self) -> dict[str, Any]:
         """The fields that are signed."""
-        return {"v": self.v, "log": self.log, "seq": self.seq, "prev": self.prev,
-                "ts": self.ts, "type": self.type, "body": self.body}
+        return {
+            "v": self.v,
+            "log": self.log,
+            "seq": self.seq,
+            "prev": self.prev,
+            "ts": self.ts,
+            "type": self.type,
+            "body": self.body,
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.unsigned(), "sigs": [s.to_dict() for s in self.sigs],
-                "hash": self.hash}
+        return {
+            **self.unsigned(),
+            "sigs": [s.to_dict() for s in self.sigs],
+            "hash": self.hash,
+        }
 
     @property
     def signers(self) -> tuple[str, ...]:

@@ -26,8 +26,10 @@ def make(leaves: Iterable[bytes], index: int, note: str) -> dict[str, Any]:
     """
     anchor = anchors.from_note(note, "checkpoint")
     if not 0 <= index < anchor.size:
-        raise ProofError(f"entry {index} is not covered by the latest checkpoint "
-                         f"(size {anchor.size}); write a new checkpoint first")
+        raise ProofError(
+            f"entry {index} is not covered by the latest checkpoint "
+            f"(size {anchor.size}); write a new checkpoint first"
+        )
     kept: list[bytes] = []
 
     def hashes() -> Iterable[bytes]:
@@ -37,10 +39,15 @@ def make(leaves: Iterable[bytes], index: int, note: str) -> dict[str, Any]:
             yield merkle.leaf_hash(leaf)
 
     path = merkle.inclusion_proof(hashes(), index, anchor.size)
-    return {"format": FORMAT, "origin": anchor.origin, "index": index,
-            "size": anchor.size, "leaf": kept[0].decode("utf-8"),
-            "path": [base64.b64encode(h).decode("ascii") for h in path],
-            "checkpoint": note}
+    return {
+        "format": FORMAT,
+        "origin": anchor.origin,
+        "index": index,
+        "size": anchor.size,
+        "leaf": kept[0].decode("utf-8"),
+        "path": [base64.b64encode(h).decode("ascii") for h in path],
+        "checkpoint": note,
+    }
 
 
 def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> str:
@@ -55,21 +62,28 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
     except (KeyError, TypeError, ValueError, CheckpointError) as e:
         raise ProofError(f"malformed proof: {e}") from e
     assert anchor.root is not None  # noqa: S101 - from_note always sets it
-    if not merkle.verify_inclusion(merkle.leaf_hash(leaf), index, anchor.size, path,
-                                   anchor.root):
+    if not merkle.verify_inclusion(
+        merkle.leaf_hash(leaf), index, anchor.size, path, anchor.root
+    ):
         raise ProofError(f"entry {index} is NOT in the tree of size {anchor.size}")
     entry = json.loads(leaf)
-    if entry.get("seq") != index or not str(anchor.origin).endswith(f"/{entry.get('log')}"):
-        raise ProofError("the proven line is not entry "
-                         f"{index} of the log {anchor.origin}")
+    if entry.get("seq") != index or not str(anchor.origin).endswith(
+        f"/{entry.get('log')}"
+    ):
+        raise ProofError(
+            f"the proven line is not entry {index} of the log {anchor.origin}"
+        )
     signed = ""
     if known_keys is not None:
         try:
             names = checkpoint.require_cosigners(
-                checkpoint.open_note(doc["checkpoint"], known_keys), 2)
+                checkpoint.open_note(doc["checkpoint"], known_keys), 2
+            )
         except CheckpointError as e:
             raise ProofError(f"checkpoint signatures: {e}") from e
         signed = f", signed by {' and '.join(names)}"
     code = checkpoint.short_code(anchor.size, anchor.root)
-    return (f"entry {index} ({entry.get('type')}, {entry.get('ts')}) is in "
-            f"{anchor.origin} at size {anchor.size} · code {code.split(' · ')[1]}{signed}")
+    return (
+        f"entry {index} ({entry.get('type')}, {entry.get('ts')}) is in "
+        f"{anchor.origin} at size {anchor.size} · code {code.split(' · ')[1]}{signed}"
+    )

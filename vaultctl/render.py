@@ -59,8 +59,10 @@ def summarize(entry: Entry) -> str:
     if "packets" in body:
         ids = [p["id"] for p in body["packets"]]
         rest = {k: v for k, v in body.items() if k not in ("packets", "note", "count")}
-        return clip(" ".join(f"{k}={_short(v)}" for k, v in rest.items())
-                    + f" · {len(ids)} packets: {','.join(ids)}")
+        return clip(
+            " ".join(f"{k}={_short(v)}" for k, v in rest.items())
+            + f" · {len(ids)} packets: {','.join(ids)}"
+        )
     return clip(" ".join(f"{k}={_short(v)}" for k, v in body.items() if k != "note"))
 
 
@@ -80,34 +82,68 @@ def entries_table(entries: Sequence[Entry]) -> str:
 
 
 def findings_table(findings: Sequence[Finding], lang: str) -> str:
-    ordered = sorted(findings, key=lambda f: (f.rule, f.seq if f.seq is not None else -1))
-    rows = [(f.rule, f.level, "" if f.seq is None else f.seq, (f.ts or "")[5:16],
-             " ".join(f.officers), f.text(lang), f.clause) for f in ordered]
-    return table(rows, ["rule", "level", "seq", "time", "officers", "explanation",
-                        "clause"])
+    ordered = sorted(
+        findings, key=lambda f: (f.rule, f.seq if f.seq is not None else -1)
+    )
+    rows = [
+        (
+            f.rule,
+            f.level,
+            "" if f.seq is None else f.seq,
+            (f.ts or "")[5:16],
+            " ".join(f.officers),
+            f.text(lang),
+            f.clause,
+        )
+        for f in ordered
+    ]
+    return table(
+        rows, ["rule", "level", "seq", "time", "officers", "explanation", "clause"]
+    )
 
 
 def state_tables(summary: Mapping[str, Any], lang: str) -> str:
     """Stock per subject and session, out, key holders, duty, cameras, incidents."""
     nobody = word("nobody", lang)
-    stock = [(s["subject"], s["session"], s["kind"], s["packets"])
-             for s in summary["stock"]]
+    stock = [
+        (s["subject"], s["session"], s["kind"], s["packets"]) for s in summary["stock"]
+    ]
     keys = [(k, v or nobody) for k, v in summary["keys"].items()]
     duty = summary["on_duty"]
-    duty_rows = ([("shift", duty["shift"]), ("leader", duty["leader"]),
-                  ("members", " ".join(duty["members"])),
-                  ("on site", " ".join(duty["on_site"])), ("since", duty["since"])]
-                 if duty else [("shift", nobody)])
-    parts = [word("stock", lang),
-             table(stock, ["subject", "session", "kind", "packets"]) if stock
-             else word("none", lang), "",
-             f"{word('out', lang)}: {' '.join(summary['out']) or word('none', lang)}",
-             "", word("keys", lang), table(keys, ["key/code", "holder"]), "",
-             word("duty", lang), pairs(duty_rows), "",
-             word("cctv", lang), pairs(list(summary["cctv"].items())), ""]
+    duty_rows = (
+        [
+            ("shift", duty["shift"]),
+            ("leader", duty["leader"]),
+            ("members", " ".join(duty["members"])),
+            ("on site", " ".join(duty["on_site"])),
+            ("since", duty["since"]),
+        ]
+        if duty
+        else [("shift", nobody)]
+    )
+    parts = [
+        word("stock", lang),
+        table(stock, ["subject", "session", "kind", "packets"])
+        if stock
+        else word("none", lang),
+        "",
+        f"{word('out', lang)}: {' '.join(summary['out']) or word('none', lang)}",
+        "",
+        word("keys", lang),
+        table(keys, ["key/code", "holder"]),
+        "",
+        word("duty", lang),
+        pairs(duty_rows),
+        "",
+        word("cctv", lang),
+        pairs(list(summary["cctv"].items())),
+        "",
+    ]
     if summary["incidents"]:
-        rows = [(i["seq"], i["ts"][5:16], i["kind"], clip(i["text"], 40))
-                for i in summary["incidents"][-5:]]
+        rows = [
+            (i["seq"], i["ts"][5:16], i["kind"], clip(i["text"], 40))
+            for i in summary["incidents"][-5:]
+        ]
         parts += [word("incidents", lang), table(rows, ["seq", "time", "kind", "text"])]
     return "\n".join(parts).rstrip()
 
@@ -116,23 +152,32 @@ def report(rep: Report, lang: str = "en") -> str:
     """The human verify report: summary, findings, state at the end."""
     status = word("broken" if rep.integrity else "intact", lang)
     errors = sum(f.level == "error" for f in rep.findings)
-    summary = [("site", rep.state.site.get("id", "?")), ("log", rep.log or "?"),
-               ("entries", rep.entries), ("head", rep.head or "?"),
-               ("code", rep.code), ("integrity", status),
-               ("anchors", f"{len(rep.anchors_ok)} checkpoint(s)/code(s) confirmed"),
-               ("compliance", f"{errors} error(s), {len(rep.findings) - errors} "
-                "warning(s)"),
-               (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
-               ("exit", rep.exit_code)]
+    summary = [
+        ("site", rep.state.site.get("id", "?")),
+        ("log", rep.log or "?"),
+        ("entries", rep.entries),
+        ("head", rep.head or "?"),
+        ("code", rep.code),
+        ("integrity", status),
+        ("anchors", f"{len(rep.anchors_ok)} checkpoint(s)/code(s) confirmed"),
+        ("compliance", f"{errors} error(s), {len(rep.findings) - errors} warning(s)"),
+        (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
+        ("exit", rep.exit_code),
+    ]
     out = [word("summary", lang), pairs(summary), "", word("integrity", lang)]
     if rep.integrity:
-        rows = [(f.line, "" if f.seq is None else f.seq, f.code, f.message)
-                for f in rep.integrity]
+        rows = [
+            (f.line, "" if f.seq is None else f.seq, f.code, f.message)
+            for f in rep.integrity
+        ]
         out.append(table(rows, ["line", "seq", "code", "message"]))
     else:
         out.append(word("none", lang))
-    out += ["", word("findings", lang),
-            findings_table(rep.findings, lang) if rep.findings else word("none", lang)]
+    out += [
+        "",
+        word("findings", lang),
+        findings_table(rep.findings, lang) if rep.findings else word("none", lang),
+    ]
     if rep.state.genesis is not None:
         out += ["", word("state", lang), state_tables(rep.state.summary(), lang)]
     return "\n".join(out)
@@ -142,6 +187,13 @@ def rules_table(levels: Mapping[str, str], params: Mapping[str, Any], lang: str)
     rows = []
     for rid, cls in sorted(REGISTRY.items()):
         values = " ".join(f"{k}={params.get(k, v)}" for k, v in cls.params.items())
-        rows.append((rid, cls.title_zh if lang == "zh" else cls.title, cls.clause,
-                     values, levels[rid]))
+        rows.append(
+            (
+                rid,
+                cls.title_zh if lang == "zh" else cls.title,
+                cls.clause,
+                values,
+                levels[rid],
+            )
+        )
     return table(rows, ["rule", "title", "clause", "parameters", "level"])

@@ -35,8 +35,13 @@ class Officer:
 
     @classmethod
     def from_body(cls, obj: dict[str, Any]) -> Officer:
-        officer = cls(id=obj["id"], name=obj["name"], roles=tuple(obj["roles"]),
-                      trained=obj.get("trained"), conflict=obj["conflict"])
+        officer = cls(
+            id=obj["id"],
+            name=obj["name"],
+            roles=tuple(obj["roles"]),
+            trained=obj.get("trained"),
+            conflict=obj["conflict"],
+        )
         for ref in obj["keys"]:
             officer.add_key(ref)
         return officer
@@ -50,11 +55,17 @@ class Officer:
 
     def public(self) -> dict[str, Any]:
         """The public roster record (no secrets exist here to leave out)."""
-        return {"id": self.id, "name": self.name, "roles": list(self.roles),
-                "keys": [{"key": k.key_id, "revoked": k.revoked}
-                         for k in self.keys.values()],
-                "trained": self.trained, "conflict": self.conflict,
-                "active": self.active}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "roles": list(self.roles),
+            "keys": [
+                {"key": k.key_id, "revoked": k.revoked} for k in self.keys.values()
+            ],
+            "trained": self.trained,
+            "conflict": self.conflict,
+            "active": self.active,
+        }
 
 
 class Roster:
@@ -75,8 +86,8 @@ class Roster:
     def apply(self, body: dict[str, Any]) -> None:
         action = body["action"]
         if action == "add":
-            officer = Officer.from_body(body["officer"])
-            self.officers[officer.id] = officer
+            added = Officer.from_body(body["officer"])
+            self.officers[added.id] = added
             return
         officer = self.officers.get(body["id"])
         if officer is None:

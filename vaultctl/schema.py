@@ -18,24 +18,52 @@ from vaultctl.model import KEY_ID_RE, OFFICER_RE, parse_ts
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 PUBLIC_KEY_RE = re.compile(r"ed25519:[A-Za-z0-9+/]{43}=")
-ROLES = ("site_head", "room_head", "custodian", "security", "invigilator",
-         "secrecy_inspector", "police_inspector", "courier")
+ROLES = (
+    "site_head",
+    "room_head",
+    "custodian",
+    "security",
+    "invigilator",
+    "secrecy_inspector",
+    "police_inspector",
+    "courier",
+)
 LEVELS = ("error", "warn", "off")
 
 KEY_REF = {"key": "key_id", "public_key": "public_key"}
-OFFICER = {"id": "officer", "name": str, "roles": [ROLES], "keys": [KEY_REF],
-           "?trained": "date", "conflict": bool}
+OFFICER = {
+    "id": "officer",
+    "name": str,
+    "roles": [ROLES],
+    "keys": [KEY_REF],
+    "?trained": "date",
+    "conflict": bool,
+}
 GENESIS = {
-    "site": {"id": str, "name": str, "exam": str, "timezone": str,
-             "exam_start": "date", "exam_end": "date"},
+    "site": {
+        "id": str,
+        "name": str,
+        "exam": str,
+        "timezone": str,
+        "exam_start": "date",
+        "exam_end": "date",
+    },
     "policy": {"params": {"*": int}, "levels": {"*": LEVELS}},
     "officers": [OFFICER],
-    "rooms": [{"id": str, "name": str,
-               "doors": [{"id": str, "?name": str, "keys": [str]}]}],
+    "rooms": [
+        {"id": str, "name": str, "doors": [{"id": str, "?name": str, "keys": [str]}]}
+    ],
     "cabinets": [{"id": str, "room": str, "keys": [str], "codes": [str]}],
     "cameras": [{"id": str, "room": str}],
-    "sessions": [{"id": str, "subject": str, "start": "ts", "end": "ts",
-                  "exam_rooms": {"*": "officer"}}],
+    "sessions": [
+        {
+            "id": str,
+            "subject": str,
+            "start": "ts",
+            "end": "ts",
+            "exam_rooms": {"*": "officer"},
+        }
+    ],
 }
 NOTE = {"?note": str}
 
@@ -45,14 +73,25 @@ ROSTER = {
     "suspend": {"action": str, "id": "officer", "?reason": str, **NOTE},
     "reinstate": {"action": str, "id": "officer", "?reason": str, **NOTE},
     "add-key": {"action": str, "id": "officer", "key": KEY_REF, **NOTE},
-    "revoke-key": {"action": str, "id": "officer", "key": "key_id",
-                   "reason": str, **NOTE},
+    "revoke-key": {
+        "action": str,
+        "id": "officer",
+        "key": "key_id",
+        "reason": str,
+        **NOTE,
+    },
     "train": {"action": str, "id": "officer", "date": "date", **NOTE},
     "declare": {"action": str, "id": "officer", "conflict": bool, **NOTE},
 }
 
-PACKET = {"id": str, "subject": str, "session": str, "kind": ("paper", "answer-sheet"),
-          "seal": str, "intact": bool}
+PACKET = {
+    "id": str,
+    "subject": str,
+    "session": str,
+    "kind": ("paper", "answer-sheet"),
+    "seal": str,
+    "intact": bool,
+}
 MOVED = {"id": str, "?seal": str}  # a packet leaving: its id, the seal seen if read
 CCTV_FLAG = {"cctv": bool}
 
@@ -61,48 +100,124 @@ BODIES: dict[str, dict[str, Any]] = {
     "note": {"text": str, **NOTE},
     "amend": {"seq": int, "text": str, **NOTE},
     "inspection": {"room": str, "result": ("pass", "fail"), "items": [str], **NOTE},
-    "presence": {"action": ("leave", "return"), "member": "officer", "?reason": str,
-                 **NOTE},
-    "access": {"action": ("enter", "exit"), "person": str, "room": str,
-               "?approver": "officer", "?purpose": str, "?escort": "officer", **NOTE},
+    "presence": {
+        "action": ("leave", "return"),
+        "member": "officer",
+        "?reason": str,
+        **NOTE,
+    },
+    "access": {
+        "action": ("enter", "exit"),
+        "person": str,
+        "room": str,
+        "?approver": "officer",
+        "?purpose": str,
+        "?escort": "officer",
+        **NOTE,
+    },
     "open": {"?door": str, "?cabinet": str, "present": ["officer"], **NOTE},
     "close": {"?door": str, "?cabinet": str, **NOTE},
-    "receipt": {"from": str, "room": str, "packets": [PACKET], "count": int,
-                "?expected": int, "?missing": [str], **CCTV_FLAG, **NOTE},
-    "issue": {"session": str, "exam_room": str, "to": "officer", "packets": [MOVED],
-              "count": int, "seal_checked": bool, **CCTV_FLAG, **NOTE},
-    "return": {"session": str, "exam_room": str, "from": "officer",
-               "packets": [PACKET], "count": int, **CCTV_FLAG, **NOTE},
-    "dispatch": {"to": str, "packets": [MOVED], "count": int, "seal_checked": bool,
-                 **CCTV_FLAG, **NOTE},
+    "receipt": {
+        "from": str,
+        "room": str,
+        "packets": [PACKET],
+        "count": int,
+        "?expected": int,
+        "?missing": [str],
+        **CCTV_FLAG,
+        **NOTE,
+    },
+    "issue": {
+        "session": str,
+        "exam_room": str,
+        "to": "officer",
+        "packets": [MOVED],
+        "count": int,
+        "seal_checked": bool,
+        **CCTV_FLAG,
+        **NOTE,
+    },
+    "return": {
+        "session": str,
+        "exam_room": str,
+        "from": "officer",
+        "packets": [PACKET],
+        "count": int,
+        **CCTV_FLAG,
+        **NOTE,
+    },
+    "dispatch": {
+        "to": str,
+        "packets": [MOVED],
+        "count": int,
+        "seal_checked": bool,
+        **CCTV_FLAG,
+        **NOTE,
+    },
     "patrol": {"items": [str], **NOTE},
-    "incident": {"kind": ("seal-broken", "count-mismatch", "leak", "theft",
-                          "intrusion", "cctv-fault", "other"),
-                 "refs": [int], "text": str, "reported_to": str, "reported_at": "ts",
-                 **NOTE},
+    "incident": {
+        "kind": (
+            "seal-broken",
+            "count-mismatch",
+            "leak",
+            "theft",
+            "intrusion",
+            "cctv-fault",
+            "other",
+        ),
+        "refs": [int],
+        "text": str,
+        "reported_to": str,
+        "reported_at": "ts",
+        **NOTE,
+    },
 }
 VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "roster": ROSTER,
     "custody": {
         "assign": {"action": str, "item": str, "to": "officer", **NOTE},
-        "handover": {"action": str, "item": str, "from": "officer", "to": "officer",
-                     **NOTE},
+        "handover": {
+            "action": str,
+            "item": str,
+            "from": "officer",
+            "to": "officer",
+            **NOTE,
+        },
         "return": {"action": str, "item": str, "from": "officer", **NOTE},
     },
     "shift": {
-        "start": {"action": str, "shift": str, "leader": "officer",
-                  "members": ["officer"], **NOTE},
-        "handover": {"action": str, "shift": str, "leader": "officer",
-                     "members": ["officer"], "from_shift": str,
-                     "from_leader": "officer", **NOTE},
+        "start": {
+            "action": str,
+            "shift": str,
+            "leader": "officer",
+            "members": ["officer"],
+            **NOTE,
+        },
+        "handover": {
+            "action": str,
+            "shift": str,
+            "leader": "officer",
+            "members": ["officer"],
+            "from_shift": str,
+            "from_leader": "officer",
+            **NOTE,
+        },
         "end": {"action": str, "shift": str, **NOTE},
     },
     "cctv": {
         "on": {"action": str, "camera": str, **NOTE},
         "off": {"action": str, "camera": str, **NOTE},
         "fault": {"action": str, "camera": str, **NOTE},
-        "segment": {"action": str, "camera": str, "file": str, "sha256": "sha256",
-                    "size": int, "from": "ts", "to": "ts", **NOTE},
+        "segment": {
+            "action": str,
+            "camera": str,
+            "file": str,
+            "sha256": "sha256",
+            "size": int,
+            "from": "ts",
+            "to": "ts",
+            **NOTE,
+        },
         "delete-footage": {"action": str, "camera": str, "before": "ts", **NOTE},
     },
 }
@@ -116,7 +231,8 @@ def check_body(entry_type: str, body: Any) -> None:
         action = body.get("action") if isinstance(body, dict) else None
         if action not in variants:
             raise SchemaError(
-                f"body.action: expected one of {', '.join(variants)}, got {action!r}")
+                f"body.action: expected one of {', '.join(variants)}, got {action!r}"
+            )
         check(variants[action], body, "body")
     elif entry_type in BODIES:
         check(BODIES[entry_type], body, "body")
@@ -163,20 +279,42 @@ def _check_leaf(spec: Any, value: Any, where: str) -> None:
     elif spec is bool or spec is str:
         _expect(type(value) is spec, where, f"a {spec.__name__}", value)
     elif spec == "officer":
-        _expect(isinstance(value, str) and bool(OFFICER_RE.fullmatch(value)),
-                where, "an officer id", value)
+        _expect(
+            isinstance(value, str) and bool(OFFICER_RE.fullmatch(value)),
+            where,
+            "an officer id",
+            value,
+        )
     elif spec == "key_id":
-        _expect(isinstance(value, str) and bool(KEY_ID_RE.fullmatch(value)),
-                where, "a key id (16 hex chars)", value)
+        _expect(
+            isinstance(value, str) and bool(KEY_ID_RE.fullmatch(value)),
+            where,
+            "a key id (16 hex chars)",
+            value,
+        )
     elif spec == "sha256":
-        _expect(isinstance(value, str) and bool(SHA256_RE.fullmatch(value)),
-                where, "64 lowercase hex chars", value)
+        _expect(
+            isinstance(value, str) and bool(SHA256_RE.fullmatch(value)),
+            where,
+            "64 lowercase hex chars",
+            value,
+        )
     elif spec == "public_key":
-        _expect(isinstance(value, str) and bool(PUBLIC_KEY_RE.fullmatch(value)),
-                where, "ed25519:<base64 of 32 bytes>", value)
+        _expect(
+            isinstance(value, str) and bool(PUBLIC_KEY_RE.fullmatch(value)),
+            where,
+            "ed25519:<base64 of 32 bytes>",
+            value,
+        )
     elif spec == "date":
-        _expect(isinstance(value, str) and bool(DATE_RE.fullmatch(value))
-                and _is_date(value), where, "a date YYYY-MM-DD", value)
+        _expect(
+            isinstance(value, str)
+            and bool(DATE_RE.fullmatch(value))
+            and _is_date(value),
+            where,
+            "a date YYYY-MM-DD",
+            value,
+        )
     elif spec == "ts":
         try:
             parse_ts(value)

@@ -21,10 +21,17 @@ from vaultctl.roster import Roster
 class Event(Protocol):
     """What rules and state read of an entry (an Entry, or a draft before signing)."""
 
-    seq: int
-    ts: str
-    type: str
-    body: dict[str, Any]
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def ts(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def body(self) -> dict[str, Any]: ...
 
     @property
     def moment(self) -> datetime: ...
@@ -143,9 +150,15 @@ class State:
         """The ids of one kind declared so far: officer, room, door, cabinet, item,
         camera, session, packet."""
         table: dict[str, Any] = {
-            "officer": self.roster.officers, "room": self.rooms, "door": self.doors,
-            "cabinet": self.cabinets, "item": self.items, "camera": self.cameras,
-            "session": self.sessions, "packet": self.packets}
+            "officer": self.roster.officers,
+            "room": self.rooms,
+            "door": self.doors,
+            "cabinet": self.cabinets,
+            "item": self.items,
+            "camera": self.cameras,
+            "session": self.sessions,
+            "packet": self.packets,
+        }
         return sorted(table[kind])
 
     def officer_has(self, officer_id: str, role: str) -> bool:
@@ -200,8 +213,9 @@ class State:
         if body["action"] == "end":
             self.shift = None
         else:
-            self.shift = Shift(body["shift"], body["leader"], tuple(body["members"]),
-                               entry.moment)
+            self.shift = Shift(
+                body["shift"], body["leader"], tuple(body["members"]), entry.moment
+            )
 
     def _on_presence(self, entry: Event, body: dict[str, Any]) -> None:
         if self.shift is not None:
@@ -224,23 +238,39 @@ class State:
 
     def _on_receipt(self, entry: Event, body: dict[str, Any]) -> None:
         for p in body["packets"]:
-            self.packets[p["id"]] = Packet(p["id"], p["subject"], p["session"],
-                                           p["kind"], p["seal"], p["intact"],
-                                           seq=entry.seq)
+            self.packets[p["id"]] = Packet(
+                p["id"],
+                p["subject"],
+                p["session"],
+                p["kind"],
+                p["seal"],
+                p["intact"],
+                seq=entry.seq,
+            )
 
     def _on_issue(self, entry: Event, body: dict[str, Any]) -> None:
         for moved in body["packets"]:
             packet = self.packets.get(moved["id"])
             if packet is not None:
                 packet.where, packet.exam_room, packet.seq = (
-                    "issued", body["exam_room"], entry.seq)
+                    "issued",
+                    body["exam_room"],
+                    entry.seq,
+                )
 
     def _on_return(self, entry: Event, body: dict[str, Any]) -> None:
         for p in body["packets"]:
             old = self.packets.get(p["id"])
             self.packets[p["id"]] = Packet(
-                p["id"], p["subject"], p["session"], p["kind"], p["seal"],
-                p["intact"], exam_room=old.exam_room if old else None, seq=entry.seq)
+                p["id"],
+                p["subject"],
+                p["session"],
+                p["kind"],
+                p["seal"],
+                p["intact"],
+                exam_room=old.exam_room if old else None,
+                seq=entry.seq,
+            )
 
     def _on_dispatch(self, entry: Event, body: dict[str, Any]) -> None:
         for moved in body["packets"]:
@@ -252,12 +282,25 @@ class State:
         if body["action"] in ("on", "off", "fault"):
             self.cameras[body["camera"]] = body["action"]
         elif body["action"] == "segment":
-            self.segments.append({**body, "seq": entry.seq, "ts": entry.ts,
-                                  "signers": list(entry.signers)})
+            self.segments.append(
+                {
+                    **body,
+                    "seq": entry.seq,
+                    "ts": entry.ts,
+                    "signers": list(entry.signers),
+                }
+            )
 
     def _on_incident(self, entry: Event, body: dict[str, Any]) -> None:
-        self.incidents.append({"seq": entry.seq, "ts": entry.ts, "kind": body["kind"],
-                               "refs": body["refs"], "text": body["text"]})
+        self.incidents.append(
+            {
+                "seq": entry.seq,
+                "ts": entry.ts,
+                "kind": body["kind"],
+                "refs": body["refs"],
+                "text": body["text"],
+            }
+        )
 
     def summary(self) -> dict[str, Any]:
         """The state at the end, as ``status --json`` and ``verify --json`` show it."""
@@ -266,8 +309,10 @@ class State:
             "seq": self.seq,
             "head": self.head,
             "last_ts": self.last.ts if self.last else None,
-            "stock": [{"subject": s, "session": ss, "kind": k, "packets": n}
-                      for (s, ss, k), n in sorted(self.stock_counts().items())],
+            "stock": [
+                {"subject": s, "session": ss, "kind": k, "packets": n}
+                for (s, ss, k), n in sorted(self.stock_counts().items())
+            ],
             "out": sorted(p.id for p in self.packets.values() if p.where == "issued"),
             "keys": dict(sorted(self.holders.items())),
             "on_duty": _shift_dict(self.shift),
@@ -285,8 +330,13 @@ def target_of(body: dict[str, Any]) -> str:
 def _shift_dict(shift: Shift | None) -> dict[str, Any] | None:
     if shift is None:
         return None
-    return {"shift": shift.id, "leader": shift.leader, "members": list(shift.members),
-            "on_site": list(shift.on_site), "since": shift.since.isoformat()}
+    return {
+        "shift": shift.id,
+        "leader": shift.leader,
+        "members": list(shift.members),
+        "on_site": list(shift.on_site),
+        "since": shift.since.isoformat(),
+    }
 
 
 def replay(entries: Any) -> State:

@@ -6,12 +6,11 @@ Pure: it takes an iterable of ``(line, complete)`` pairs and returns a
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-import base64
 from datetime import datetime
+from typing import Any
 
 from vaultctl import checkpoint
 from vaultctl.anchors import Anchor, AnchorCheck
@@ -68,9 +67,12 @@ class Report:
         }
 
 
-def run(lines: Iterable[tuple[bytes, bool]], now: datetime | None = None,
-        progress: Callable[[int], None] | None = None,
-        anchors: Iterable[Anchor] = ()) -> Report:
+def run(
+    lines: Iterable[tuple[bytes, bool]],
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    anchors: Iterable[Anchor] = (),
+) -> Report:
     """Verify a whole ledger given as a stream of lines.
 
     Sound entries go on to the rules; ``now`` is the verifier's clock (for
@@ -94,15 +96,37 @@ def run(lines: Iterable[tuple[bytes, bool]], now: datetime | None = None,
     findings += engine.finish()
     state = engine.state
     origin = checkpoint.make_origin(state.site.get("id", "?"), verifier.log or "?")
-    keys = {o.id: [k.raw for k in o.keys.values()] for o in state.roster.officers.values()}
+    keys = {
+        o.id: [k.raw for k in o.keys.values()] for o in state.roster.officers.values()
+    }
     for anchor, message in check.finish(tree.size, origin, keys):
-        verifier.findings.append(Integrity(line=min(anchor.size, tree.size), seq=None,
-                                           code="checkpoint-mismatch", message=message))
+        verifier.findings.append(
+            Integrity(
+                line=min(anchor.size, tree.size),
+                seq=None,
+                code="checkpoint-mismatch",
+                message=message,
+            )
+        )
     if verifier.entries == 0:
-        verifier.findings.append(Integrity(line=0, seq=None, code="bad-schema",
-                                           message="the ledger is empty: no genesis"))
-    return Report(entries=verifier.entries, log=verifier.log, head=verifier.head,
-                  integrity=verifier.findings, state=state, findings=findings,
-                  rules_off=engine.off, root=tree.root(),
-                  anchors_ok=[a.label for a in check.confirmed
-                              if a not in {p[0] for p in check.problems}])
+        verifier.findings.append(
+            Integrity(
+                line=0,
+                seq=None,
+                code="bad-schema",
+                message="the ledger is empty: no genesis",
+            )
+        )
+    return Report(
+        entries=verifier.entries,
+        log=verifier.log,
+        head=verifier.head,
+        integrity=verifier.findings,
+        state=state,
+        findings=findings,
+        rules_off=engine.off,
+        root=tree.root(),
+        anchors_ok=[
+            a.label for a in check.confirmed if a not in {p[0] for p in check.problems}
+        ],
+    )

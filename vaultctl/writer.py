@@ -43,13 +43,16 @@ def read_entries(vault: Vault) -> Iterator[Entry]:
     """Parse the ledger for replay; a damaged line stops the writer."""
     for number, (raw, complete) in enumerate(vault.lines(), start=1):
         if not complete:
-            raise LedgerError(f"{vault.ledger}: torn last line ({len(raw)} bytes); "
-                              "run 'vaultctl repair' first")
+            raise LedgerError(
+                f"{vault.ledger}: torn last line ({len(raw)} bytes); "
+                "run 'vaultctl repair' first"
+            )
         try:
             yield Entry.from_dict(canonical.parse(raw))
         except (CanonicalError, SchemaError) as e:
-            raise LedgerError(f"{vault.ledger}: line {number} is damaged ({e}); "
-                              "run 'vaultctl verify'") from e
+            raise LedgerError(
+                f"{vault.ledger}: line {number} is damaged ({e}); run 'vaultctl verify'"
+            ) from e
 
 
 def load_engine(vault: Vault, now: datetime) -> Engine:
@@ -66,8 +69,13 @@ def load_state(vault: Vault, now: datetime | None = None) -> State:
     return load_engine(vault, now or datetime.now().astimezone()).state
 
 
-def build(state: State, ts: str, entry_type: str, body: dict[str, Any],
-          signers: Sequence[Signer]) -> Entry:
+def build(
+    state: State,
+    ts: str,
+    entry_type: str,
+    body: dict[str, Any],
+    signers: Sequence[Signer],
+) -> Entry:
     """Sign and hash a new entry that follows ``state`` (pure)."""
     unsigned = {
         "v": VERSION,
@@ -79,8 +87,10 @@ def build(state: State, ts: str, entry_type: str, body: dict[str, Any],
         "body": canonical.nfc(body),
     }
     data = canonical.signing_input(unsigned)
-    sigs = [Signature(by=s.officer_id, key=s.key_id, sig=keys.sign(s.private, data))
-            for s in signers]
+    sigs = [
+        Signature(by=s.officer_id, key=s.key_id, sig=keys.sign(s.private, data))
+        for s in signers
+    ]
     full = {**unsigned, "sigs": [s.to_dict() for s in sigs]}
     return Entry.from_dict({**full, "hash": canonical.entry_hash(full)})
 
@@ -110,20 +120,40 @@ def precheck(engine: Engine, draft: Event, force: bool) -> list[Finding]:
     found = engine.preview(draft)
     errors = [f for f in found if f.level == "error"]
     if errors and not force:
-        raise RefusedError(f"refused, it would break {describe(errors)} "
-                           "(add --force to record what really happened)")
+        raise RefusedError(
+            f"refused, it would break {describe(errors)} "
+            "(add --force to record what really happened)"
+        )
     return found
 
 
-def draft(engine: Engine, ts: str, entry_type: str, body: dict[str, Any],
-          signer_ids: Sequence[str]) -> Draft:
-    return Draft(seq=engine.state.seq + 1, ts=ts, type=entry_type,
-                 body=canonical.nfc(body), signers=tuple(signer_ids))
+def draft(
+    engine: Engine,
+    ts: str,
+    entry_type: str,
+    body: dict[str, Any],
+    signer_ids: Sequence[str],
+) -> Draft:
+    return Draft(
+        seq=engine.state.seq + 1,
+        ts=ts,
+        type=entry_type,
+        body=canonical.nfc(body),
+        signers=tuple(signer_ids),
+    )
 
 
-def append(vault: Vault, entry_type: str, body: dict[str, Any], ts: str,
-           signers: Sequence[Signer], *, engine: Engine | None = None,
-           force: bool = True, now: datetime | None = None) -> Entry:
+def append(
+    vault: Vault,
+    entry_type: str,
+    body: dict[str, Any],
+    ts: str,
+    signers: Sequence[Signer],
+    *,
+    engine: Engine | None = None,
+    force: bool = True,
+    now: datetime | None = None,
+) -> Entry:
     """Append one entry signed by ``signers``; nothing is written on error.
 
     ``engine`` is the replay made before the passphrases were asked; it is
@@ -135,14 +165,17 @@ def append(vault: Vault, entry_type: str, body: dict[str, Any], ts: str,
         exists = vault.ledger.exists()
         tail = vault.tail() if exists else None
         if tail is not None and tail.torn:
-            raise LedgerError(f"{vault.ledger}: torn last line; run 'vaultctl repair' "
-                              "first")
+            raise LedgerError(
+                f"{vault.ledger}: torn last line; run 'vaultctl repair' first"
+            )
         if engine is None or _moved(engine, tail):
             engine = load_engine(vault, now)
         state = engine.state
         if (entry_type == "genesis") != (state.entries == 0):
-            raise RefusedError("refused: the genesis entry must be the first, and only "
-                               "the first, entry")
+            raise RefusedError(
+                "refused: the genesis entry must be the first, and only "
+                "the first, entry"
+            )
         entry = build(state, ts, entry_type, body, signers)
         check_integrity(state, entry)
         if state.genesis is not None:

@@ -25,7 +25,7 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: object = None) -> None:
         click.echo(f"vaultctl: error: {self.message}", err=True)
@@ -46,8 +46,9 @@ class VaultGroup(click.Group):
             raise
         except Exception as e:  # noqa: BLE001 - the last line of defence for users
             _trace(ctx)
-            raise Failure(f"internal error: {type(e).__name__}: {e} "
-                          "(run with -v for details)", 70) from e
+            raise Failure(
+                f"internal error: {type(e).__name__}: {e} (run with -v for details)", 70
+            ) from e
 
 
 def _trace(ctx: click.Context) -> None:
@@ -57,19 +58,34 @@ def _trace(ctx: click.Context) -> None:
 
 @click.group(cls=VaultGroup, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="vaultctl")
-@click.option("--vault", "vault_dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="VAULTCTL_VAULT", default=".", show_default=True,
-              help="The vault directory [env VAULTCTL_VAULT].")
-@click.option("--key-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="VAULTCTL_KEY_DIR", default=lambda: Path.home() / ".vaultctl/keys",
-              show_default="~/.vaultctl/keys",
-              help="Where officers' key files are [env VAULTCTL_KEY_DIR].")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
-              help="Language of reports (default: from LANG).")
+@click.option(
+    "--vault",
+    "vault_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VAULTCTL_VAULT",
+    default=".",
+    show_default=True,
+    help="The vault directory [env VAULTCTL_VAULT].",
+)
+@click.option(
+    "--key-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VAULTCTL_KEY_DIR",
+    default=lambda: Path.home() / ".vaultctl/keys",
+    show_default="~/.vaultctl/keys",
+    help="Where officers' key files are [env VAULTCTL_KEY_DIR].",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="Language of reports (default: from LANG).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of errors.")
 @click.pass_context
-def cli(ctx: click.Context, vault_dir: Path, key_dir: Path, lang: str | None,
-        verbose: bool) -> None:
+def cli(
+    ctx: click.Context, vault_dir: Path, key_dir: Path, lang: str | None, verbose: bool
+) -> None:
     """Tamper-evident, two-person-signed record of an exam site's paper room.
 
     Every event is one ledger entry signed by two officers and hash-chained to
@@ -81,8 +97,9 @@ def cli(ctx: click.Context, vault_dir: Path, key_dir: Path, lang: str | None,
           --signer O-003 --signer O-004
     """
     lang = lang or ("zh" if os.environ.get("LANG", "").startswith("zh") else "en")
-    ctx.obj = Context(vault=Vault(vault_dir), key_dir=key_dir, lang=lang,
-                      verbose=verbose)
+    ctx.obj = Context(
+        vault=Vault(vault_dir), key_dir=key_dir, lang=lang, verbose=verbose
+    )
 
 
 def _register() -> None:
@@ -99,8 +116,18 @@ def _register() -> None:
         watch,
     )
 
-    for module in (keys_cmd, events, roster_cmd, duty, papers, watch, read, tlog,
-                   audit_cmd, admin):
+    for module in (
+        keys_cmd,
+        events,
+        roster_cmd,
+        duty,
+        papers,
+        watch,
+        read,
+        tlog,
+        audit_cmd,
+        admin,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -37,14 +37,28 @@ def export(ctx: Context, out: Path) -> None:
     rep = verify.run(vault.lines())
     state = rep.state
     last = state.latest.timestamp() if state.latest else 0
-    summary = {"site": state.site.get("id"), "log": rep.log, "entries": rep.entries,
-               "head": rep.head, "code": rep.code, "verify_exit": rep.exit_code}
-    bundle.write(vault, out, [o.public() for o in state.roster.officers.values()],
-                 summary, int(last))
+    summary = {
+        "site": state.site.get("id"),
+        "log": rep.log,
+        "entries": rep.entries,
+        "head": rep.head,
+        "code": rep.code,
+        "verify_exit": rep.exit_code,
+    }
+    bundle.write(
+        vault,
+        out,
+        [o.public() for o in state.roster.officers.values()],
+        summary,
+        int(last),
+    )
     click.echo(f"{out}\n{rep.entries} entries · {rep.code}")
     if rep.integrity:
-        click.echo(f"warning: the log fails integrity ({len(rep.integrity)} "
-                   "finding(s)); exported as it is", err=True)
+        click.echo(
+            f"warning: the log fails integrity ({len(rep.integrity)} "
+            "finding(s)); exported as it is",
+            err=True,
+        )
 
 
 def _cell(value: Any) -> str:
@@ -55,13 +69,18 @@ def _cell(value: Any) -> str:
 
 @click.command("audit")
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: all cores).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: all cores).",
+)
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @pass_context
-def audit_cmd(ctx: Context, folder: Path, jobs: int | None, as_json: bool,
-              as_csv: bool) -> None:
+def audit_cmd(
+    ctx: Context, folder: Path, jobs: int | None, as_json: bool, as_csv: bool
+) -> None:
     """Verify every *.vaultctl.tar.gz bundle in FOLDER, in parallel, offline.
 
     Exit 0 when every bundle is clean, 1 when some have compliance findings,
@@ -77,8 +96,9 @@ def audit_cmd(ctx: Context, folder: Path, jobs: int | None, as_json: bool,
         raise UsageError(f"{folder}: no *{bundle.SUFFIX} bundles")
     workers = jobs or os.cpu_count() or 1
     if sys.stderr.isatty() and not (as_json or as_csv):
-        with click.progressbar(length=len(paths), label="auditing",
-                               file=sys.stderr) as bar:
+        with click.progressbar(
+            length=len(paths), label="auditing", file=sys.stderr
+        ) as bar:
             rows = list(audit.run(paths, workers, lambda: bar.update(1)))
     else:
         rows = list(audit.run(paths, workers))
@@ -104,9 +124,11 @@ def _table(rows: list[dict[str, Any]]) -> None:
         body.append(cells)
     click.echo(render.table(body, audit.COLUMNS))
     bad = sum(r["exit"] >= 3 for r in rows)
-    click.echo(f"\n{len(rows)} bundle(s): {sum(r['exit'] == 0 for r in rows)} clean, "
-               f"{sum(r['exit'] == 1 for r in rows)} with findings, {bad} failing "
-               "integrity or unreadable")
+    click.echo(
+        f"\n{len(rows)} bundle(s): {sum(r['exit'] == 0 for r in rows)} clean, "
+        f"{sum(r['exit'] == 1 for r in rows)} with findings, {bad} failing "
+        "integrity or unreadable"
+    )
 
 
 COMMANDS = [export, audit_cmd]

@@ -42,21 +42,37 @@ pass_context = click.make_pass_decorator(Context)
 
 def signing_options(func: F) -> F:
     """``--signer``… ``--at`` ``--note`` ``--force``: the options of every writer."""
-    func = click.option("--force", is_flag=True,
-                        help="Record it even though it breaks a compliance rule.")(func)
-    func = click.option("--note", default=None, metavar="TEXT",
-                        help="A remark stored in the entry.")(func)
-    func = click.option("--at", "at", default=None, metavar="TIME",
-                        help="When it happened: ISO, '6/7 08:30' or '08:30' (today); "
-                        "site time zone unless an offset is given. Default: now.")(func)
-    return click.option("--signer", "signers", multiple=True, required=True,
-                        metavar="ID", help="An officer who signs (at least two, in "
-                        "the order they type their passphrases).")(func)
+    func = click.option(
+        "--force",
+        is_flag=True,
+        help="Record it even though it breaks a compliance rule.",
+    )(func)
+    func = click.option(
+        "--note", default=None, metavar="TEXT", help="A remark stored in the entry."
+    )(func)
+    func = click.option(
+        "--at",
+        "at",
+        default=None,
+        metavar="TIME",
+        help="When it happened: ISO, '6/7 08:30' or '08:30' (today); "
+        "site time zone unless an offset is given. Default: now.",
+    )(func)
+    return click.option(
+        "--signer",
+        "signers",
+        multiple=True,
+        required=True,
+        metavar="ID",
+        help="An officer who signs (at least two, in "
+        "the order they type their passphrases).",
+    )(func)
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True,
-                        help="Machine-readable output on stdout.")(func)
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Machine-readable output on stdout."
+    )(func)
 
 
 def parse_time(text: str | None, tz: ZoneInfo, now: datetime | None = None) -> str:
@@ -68,8 +84,9 @@ def parse_time(text: str | None, tz: ZoneInfo, now: datetime | None = None) -> s
     try:
         moment = dateparser.parse(text, default=default)
     except (ValueError, OverflowError) as e:
-        raise UsageError(f"--at {text!r}: not a time (try 2027-06-07T08:30, "
-                         "'6/7 08:30' or '08:30')") from e
+        raise UsageError(
+            f"--at {text!r}: not a time (try 2027-06-07T08:30, '6/7 08:30' or '08:30')"
+        ) from e
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return format_ts(moment.astimezone(tz))
@@ -94,8 +111,10 @@ def ask_passphrase(officer_id: str, label: str) -> str:
     try:
         value: str = click.prompt(f"{label}: passphrase", hide_input=True, err=True)
     except click.Abort as e:
-        raise KeyFileError(f"no passphrase for {officer_id} (type it on a terminal "
-                           f"or set {keys.passphrase_variable(officer_id)})") from e
+        raise KeyFileError(
+            f"no passphrase for {officer_id} (type it on a terminal "
+            f"or set {keys.passphrase_variable(officer_id)})"
+        ) from e
     return value
 
 
@@ -116,8 +135,9 @@ def load(ctx: Context) -> Engine:
     ctx.vault.require()
     engine = writer.load_engine(ctx.vault, datetime.now().astimezone())
     if engine.state.tz is None:
-        raise VaultMissingError(f"{ctx.vault.path}: the vault has no genesis entry "
-                                "(run 'vaultctl init')")
+        raise VaultMissingError(
+            f"{ctx.vault.path}: the vault has no genesis entry (run 'vaultctl init')"
+        )
     return engine
 
 
@@ -127,9 +147,16 @@ def need(ok: bool, message: str) -> None:
         raise UsageError(message)
 
 
-def record(ctx: Context, entry_type: str, body: dict[str, Any], signers: Sequence[str],
-           at: str | None, note: str | None, force: bool,
-           engine: Engine | None = None) -> list[writer.Signer]:
+def record(
+    ctx: Context,
+    entry_type: str,
+    body: dict[str, Any],
+    signers: Sequence[str],
+    at: str | None,
+    note: str | None,
+    force: bool,
+    engine: Engine | None = None,
+) -> list[writer.Signer]:
     """The writing commands' common tail: check, unlock, append, confirm.
 
     Everything that can be checked is checked before the first passphrase.
@@ -143,13 +170,17 @@ def record(ctx: Context, entry_type: str, body: dict[str, Any], signers: Sequenc
         body = {**body, "note": note}
     found: list[Finding] = []
     if state.genesis is not None:
-        found = writer.precheck(engine, writer.draft(engine, ts, entry_type, body,
-                                                     signers), force)
+        found = writer.precheck(
+            engine, writer.draft(engine, ts, entry_type, body, signers), force
+        )
     unlocked = unlock(ctx.key_dir, state, signers)
-    entry = writer.append(ctx.vault, entry_type, body, ts, unlocked, engine=engine,
-                          force=force)
-    click.echo(f"#{entry.seq} {entry.type} {entry.ts} signed by "
-               f"{', '.join(entry.signers)} · {entry.hash[:16]}")
+    entry = writer.append(
+        ctx.vault, entry_type, body, ts, unlocked, engine=engine, force=force
+    )
+    click.echo(
+        f"#{entry.seq} {entry.type} {entry.ts} signed by "
+        f"{', '.join(entry.signers)} · {entry.hash[:16]}"
+    )
     for f in found:
         label = "recorded with --force" if f.level == "error" else "warning"
         click.echo(f"{label}: {f.rule} ({f.clause}): {f.text(ctx.lang)}", err=True)
@@ -159,15 +190,21 @@ def record(ctx: Context, entry_type: str, body: dict[str, Any], signers: Sequenc
 def need_known(state: State, kind: str, value: str, option: str) -> None:
     """Refuse an id that the genesis (or the log) never declared."""
     known = state.known(kind)
-    need(value in known, f"{option} {value}: unknown {kind} (known: "
-         f"{', '.join(known[:12])}{' …' if len(known) > 12 else ''})")
+    need(
+        value in known,
+        f"{option} {value}: unknown {kind} (known: "
+        f"{', '.join(known[:12])}{' …' if len(known) > 12 else ''})",
+    )
 
 
 def default_room(state: State, room: str | None) -> str:
     """The room named, or the site's only room."""
     if room is None:
-        need(len(state.rooms) == 1, "--room is needed: this site has "
-             f"{len(state.rooms)} rooms ({', '.join(state.rooms)})")
+        need(
+            len(state.rooms) == 1,
+            "--room is needed: this site has "
+            f"{len(state.rooms)} rooms ({', '.join(state.rooms)})",
+        )
         return state.rooms[0]
     need_known(state, "room", room, "--room")
     return room
@@ -177,5 +214,9 @@ def on_off(value: str) -> bool:
     return value == "on"
 
 
-cctv_option = click.option("--cctv", type=click.Choice(["on", "off"]), required=True,
-                           help="Was CCTV recording during the handover?")
+cctv_option = click.option(
+    "--cctv",
+    type=click.Choice(["on", "off"]),
+    required=True,
+    help="Was CCTV recording during the handover?",
+)

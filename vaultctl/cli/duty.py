@@ -20,20 +20,32 @@ from vaultctl.cli.common import (
 from vaultctl.cli.tlog import write_checkpoint
 from vaultctl.errors import RefusedError
 
-ROOM = click.option("--room", default=None, metavar="R",
-                    help="The room (default: the site's only room).")
+ROOM = click.option(
+    "--room",
+    default=None,
+    metavar="R",
+    help="The room (default: the site's only room).",
+)
 
 
 @click.command("inspect")
 @ROOM
 @click.option("--result", type=click.Choice(["pass", "fail"]), required=True)
-@click.option("--item", "items", multiple=True, metavar="TEXT",
-              help="An item checked (repeat).")
+@click.option(
+    "--item", "items", multiple=True, metavar="TEXT", help="An item checked (repeat)."
+)
 @signing_options
 @pass_context
-def inspect(ctx: Context, room: str | None, result: str, items: tuple[str, ...],
-            signers: tuple[str, ...], at: str | None, note: str | None,
-            force: bool) -> None:
+def inspect(
+    ctx: Context,
+    room: str | None,
+    result: str,
+    items: tuple[str, ...],
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Record the joint pre-use inspection of a room (signed by both inspectors).
 
     \b
@@ -42,8 +54,11 @@ def inspect(ctx: Context, room: str | None, result: str, items: tuple[str, ...],
           --item 消防器材 --signer O-201 --signer O-202
     """
     engine = load(ctx)
-    body = {"room": default_room(engine.state, room), "result": result,
-            "items": list(items)}
+    body = {
+        "room": default_room(engine.state, room),
+        "result": result,
+        "items": list(items),
+    }
     record(ctx, "inspection", body, signers, at, note, force, engine)
 
 
@@ -59,8 +74,14 @@ def custody() -> None:
     """
 
 
-def _custody(ctx: Context, body: dict[str, Any], signers: tuple[str, ...],
-             at: str | None, note: str | None, force: bool) -> None:
+def _custody(
+    ctx: Context,
+    body: dict[str, Any],
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     engine = load(ctx)
     need_known(engine.state, "item", body["item"], "--item")
     for role in ("from", "to"):
@@ -79,16 +100,29 @@ TO = click.option("--to", "receiver", required=True, metavar="ID")
 @TO
 @signing_options
 @pass_context
-def assign(ctx: Context, item: str, receiver: str, signers: tuple[str, ...],
-           at: str | None, note: str | None, force: bool) -> None:
+def assign(
+    ctx: Context,
+    item: str,
+    receiver: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Give a key or code to its first holder.
 
     \b
     Example:
       vaultctl custody assign --item K-C1-A --to O-001 --signer O-001 --signer O-002
     """
-    _custody(ctx, {"action": "assign", "item": item, "to": receiver}, signers, at,
-             note, force)
+    _custody(
+        ctx,
+        {"action": "assign", "item": item, "to": receiver},
+        signers,
+        at,
+        note,
+        force,
+    )
 
 
 @custody.command("handover")
@@ -97,9 +131,16 @@ def assign(ctx: Context, item: str, receiver: str, signers: tuple[str, ...],
 @TO
 @signing_options
 @pass_context
-def handover(ctx: Context, item: str, giver: str, receiver: str,
-             signers: tuple[str, ...], at: str | None, note: str | None,
-             force: bool) -> None:
+def handover(
+    ctx: Context,
+    item: str,
+    giver: str,
+    receiver: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Hand a key or code from its holder to another (both sign).
 
     \b
@@ -107,8 +148,14 @@ def handover(ctx: Context, item: str, giver: str, receiver: str,
       vaultctl custody handover --item K-D2 --from O-003 --to O-005 \\
           --signer O-003 --signer O-005
     """
-    _custody(ctx, {"action": "handover", "item": item, "from": giver,
-                   "to": receiver}, signers, at, note, force)
+    _custody(
+        ctx,
+        {"action": "handover", "item": item, "from": giver, "to": receiver},
+        signers,
+        at,
+        note,
+        force,
+    )
 
 
 @custody.command("return")
@@ -116,16 +163,24 @@ def handover(ctx: Context, item: str, giver: str, receiver: str,
 @FROM
 @signing_options
 @pass_context
-def give_back(ctx: Context, item: str, giver: str, signers: tuple[str, ...],
-              at: str | None, note: str | None, force: bool) -> None:
+def give_back(
+    ctx: Context,
+    item: str,
+    giver: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Return a key or code to safekeeping (nobody holds it after).
 
     \b
     Example:
       vaultctl custody return --item K-D2 --from O-005 --signer O-005 --signer O-002
     """
-    _custody(ctx, {"action": "return", "item": item, "from": giver}, signers, at,
-             note, force)
+    _custody(
+        ctx, {"action": "return", "item": item, "from": giver}, signers, at, note, force
+    )
 
 
 @click.group("shift")
@@ -139,16 +194,37 @@ def shift() -> None:
     """
 
 
-LEADER = click.option("--leader", required=True, metavar="ID",
-                      help="The shift leader (counts as a member).")
-MEMBERS = click.option("--member", "members", multiple=True, metavar="ID",
-                       help="A member of the shift (repeat).")
-SHIFT_ID = click.option("--shift", "shift_id", default=None, metavar="SID",
-                        help="The shift id (default: SH-<MMDD>-<HHMM> of --at).")
+LEADER = click.option(
+    "--leader",
+    required=True,
+    metavar="ID",
+    help="The shift leader (counts as a member).",
+)
+MEMBERS = click.option(
+    "--member",
+    "members",
+    multiple=True,
+    metavar="ID",
+    help="A member of the shift (repeat).",
+)
+SHIFT_ID = click.option(
+    "--shift",
+    "shift_id",
+    default=None,
+    metavar="SID",
+    help="The shift id (default: SH-<MMDD>-<HHMM> of --at).",
+)
 
 
-def _shift_body(ctx: Context, action: str, leader: str, members: tuple[str, ...],
-                shift_id: str | None, at: str | None, force: bool) -> tuple[Any, dict]:
+def _shift_body(
+    ctx: Context,
+    action: str,
+    leader: str,
+    members: tuple[str, ...],
+    shift_id: str | None,
+    at: str | None,
+    force: bool,
+) -> tuple[Any, dict[str, Any]]:
     engine = load(ctx)
     state = engine.state
     crew = list(dict.fromkeys((leader, *members)))
@@ -167,9 +243,11 @@ def _shift_body(ctx: Context, action: str, leader: str, members: tuple[str, ...]
         assert cur is not None  # noqa: S101 - for mypy, need() refused otherwise
         overlap = sorted(set(crew) & set(cur.members))
         if overlap and not force:
-            raise RefusedError(f"refused: {', '.join(overlap)} would be on both the "
-                               f"outgoing shift {cur.id} and the incoming one "
-                               "(add --force if they really stay on)")
+            raise RefusedError(
+                f"refused: {', '.join(overlap)} would be on both the "
+                f"outgoing shift {cur.id} and the incoming one "
+                "(add --force if they really stay on)"
+            )
         body |= {"from_shift": cur.id, "from_leader": cur.leader}
     return engine, body
 
@@ -180,9 +258,16 @@ def _shift_body(ctx: Context, action: str, leader: str, members: tuple[str, ...]
 @SHIFT_ID
 @signing_options
 @pass_context
-def shift_start(ctx: Context, leader: str, members: tuple[str, ...],
-                shift_id: str | None, signers: tuple[str, ...], at: str | None,
-                note: str | None, force: bool) -> None:
+def shift_start(
+    ctx: Context,
+    leader: str,
+    members: tuple[str, ...],
+    shift_id: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Start a shift when none is on duty.
 
     \b
@@ -200,9 +285,16 @@ def shift_start(ctx: Context, leader: str, members: tuple[str, ...],
 @SHIFT_ID
 @signing_options
 @pass_context
-def shift_handover(ctx: Context, leader: str, members: tuple[str, ...],
-                   shift_id: str | None, signers: tuple[str, ...], at: str | None,
-                   note: str | None, force: bool) -> None:
+def shift_handover(
+    ctx: Context,
+    leader: str,
+    members: tuple[str, ...],
+    shift_id: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Hand over to the incoming shift (signed by both leaders).
 
     Also writes a checkpoint of the log head co-signed by the same two, so the
@@ -222,8 +314,13 @@ def shift_handover(ctx: Context, leader: str, members: tuple[str, ...],
 @shift.command("end")
 @signing_options
 @pass_context
-def shift_end(ctx: Context, signers: tuple[str, ...], at: str | None,
-              note: str | None, force: bool) -> None:
+def shift_end(
+    ctx: Context,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """End the shift on duty (when no papers are stored any more).
 
     \b
@@ -234,18 +331,39 @@ def shift_end(ctx: Context, signers: tuple[str, ...], at: str | None,
     cur = engine.state.shift
     need(cur is not None, "no shift is on duty")
     assert cur is not None  # noqa: S101 - for mypy
-    record(ctx, "shift", {"action": "end", "shift": cur.id}, signers, at, note, force,
-           engine)
+    record(
+        ctx,
+        "shift",
+        {"action": "end", "shift": cur.id},
+        signers,
+        at,
+        note,
+        force,
+        engine,
+    )
 
 
-def _presence(ctx: Context, action: str, member: str, reason: str | None,
-              signers: tuple[str, ...], at: str | None, note: str | None,
-              force: bool) -> None:
+def _presence(
+    ctx: Context,
+    action: str,
+    member: str,
+    reason: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     engine = load(ctx)
     cur = engine.state.shift
-    need(cur is not None and member in cur.members,
-         f"--member {member}: not a member of the shift on duty")
-    body = {"action": action, "member": member, **({"reason": reason} if reason else {})}
+    need(
+        cur is not None and member in cur.members,
+        f"--member {member}: not a member of the shift on duty",
+    )
+    body = {
+        "action": action,
+        "member": member,
+        **({"reason": reason} if reason else {}),
+    }
     record(ctx, "presence", body, signers, at, note, force, engine)
 
 
@@ -259,17 +377,27 @@ def presence() -> None:
     """
 
 
-for _action, _doc in (("leave", "A member leaves the site during the shift."),
-                      ("return", "A member is back on site.")):
+for _action, _doc in (
+    ("leave", "A member leaves the site during the shift."),
+    ("return", "A member is back on site."),
+):
+
     def _make(action: str = _action) -> Any:
         @click.option("--member", required=True, metavar="ID")
         @click.option("--reason", default=None)
         @signing_options
         @pass_context
-        def command(ctx: Context, member: str, reason: str | None,
-                    signers: tuple[str, ...], at: str | None, note: str | None,
-                    force: bool) -> None:
+        def command(
+            ctx: Context,
+            member: str,
+            reason: str | None,
+            signers: tuple[str, ...],
+            at: str | None,
+            note: str | None,
+            force: bool,
+        ) -> None:
             _presence(ctx, action, member, reason, signers, at, note, force)
+
         return command
 
     _cmd = _make()
@@ -295,17 +423,31 @@ def access() -> None:
 
 @access.command("enter")
 @click.option("--person", required=True, metavar="ID-OR-NAME")
-@click.option("--approver", default=None, metavar="ID",
-              help="The room head or site head who approved it.")
+@click.option(
+    "--approver",
+    default=None,
+    metavar="ID",
+    help="The room head or site head who approved it.",
+)
 @click.option("--purpose", default=None, metavar="TEXT")
-@click.option("--escort", default=None, metavar="ID",
-              help="The officer escorting a visitor.")
+@click.option(
+    "--escort", default=None, metavar="ID", help="The officer escorting a visitor."
+)
 @ROOM
 @signing_options
 @pass_context
-def enter(ctx: Context, person: str, approver: str | None, purpose: str | None,
-          escort: str | None, room: str | None, signers: tuple[str, ...],
-          at: str | None, note: str | None, force: bool) -> None:
+def enter(
+    ctx: Context,
+    person: str,
+    approver: str | None,
+    purpose: str | None,
+    escort: str | None,
+    room: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """A person enters the room.
 
     \b
@@ -318,9 +460,12 @@ def enter(ctx: Context, person: str, approver: str | None, purpose: str | None,
         if value is not None:
             need_known(engine.state, "officer", value, option)
     extra = {"approver": approver, "purpose": purpose, "escort": escort}
-    body = {"action": "enter", "person": person,
-            "room": default_room(engine.state, room),
-            **{k: v for k, v in extra.items() if v is not None}}
+    body = {
+        "action": "enter",
+        "person": person,
+        "room": default_room(engine.state, room),
+        **{k: v for k, v in extra.items() if v is not None},
+    }
     record(ctx, "access", body, signers, at, note, force, engine)
 
 
@@ -329,8 +474,15 @@ def enter(ctx: Context, person: str, approver: str | None, purpose: str | None,
 @ROOM
 @signing_options
 @pass_context
-def leave(ctx: Context, person: str, room: str | None, signers: tuple[str, ...],
-          at: str | None, note: str | None, force: bool) -> None:
+def leave(
+    ctx: Context,
+    person: str,
+    room: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """A person leaves the room.
 
     \b
@@ -338,11 +490,15 @@ def leave(ctx: Context, person: str, room: str | None, signers: tuple[str, ...],
       vaultctl access exit --person O-005 --signer O-002 --signer O-005
     """
     engine = load(ctx)
-    body = {"action": "exit", "person": person, "room": default_room(engine.state, room)}
+    body = {
+        "action": "exit",
+        "person": person,
+        "room": default_room(engine.state, room),
+    }
     record(ctx, "access", body, signers, at, note, force, engine)
 
 
-def _target(ctx: Context, door: str | None, cabinet: str | None) -> tuple[Any, dict]:
+def _target(ctx: Context, door: str | None, cabinet: str | None) -> tuple[Any, dict[str, Any]]:
     need((door is None) != (cabinet is None), "give exactly one of --door, --cabinet")
     engine = load(ctx)
     if door is not None:
@@ -360,13 +516,24 @@ CABINET = click.option("--cabinet", default=None, metavar="C")
 @click.command("open")
 @DOOR
 @CABINET
-@click.option("--present", multiple=True, metavar="ID",
-              help="Others present besides the signers (repeat).")
+@click.option(
+    "--present",
+    multiple=True,
+    metavar="ID",
+    help="Others present besides the signers (repeat).",
+)
 @signing_options
 @pass_context
-def open_cmd(ctx: Context, door: str | None, cabinet: str | None,
-             present: tuple[str, ...], signers: tuple[str, ...], at: str | None,
-             note: str | None, force: bool) -> None:
+def open_cmd(
+    ctx: Context,
+    door: str | None,
+    cabinet: str | None,
+    present: tuple[str, ...],
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """A door or cabinet is opened; signers and --present are who was there.
 
     \b
@@ -385,9 +552,15 @@ def open_cmd(ctx: Context, door: str | None, cabinet: str | None,
 @CABINET
 @signing_options
 @pass_context
-def close_cmd(ctx: Context, door: str | None, cabinet: str | None,
-              signers: tuple[str, ...], at: str | None, note: str | None,
-              force: bool) -> None:
+def close_cmd(
+    ctx: Context,
+    door: str | None,
+    cabinet: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """A door or cabinet is closed and locked.
 
     \b
@@ -399,12 +572,19 @@ def close_cmd(ctx: Context, door: str | None, cabinet: str | None,
 
 
 @click.command("patrol")
-@click.option("--item", "items", multiple=True, metavar="TEXT",
-              help="What was checked (repeat).")
+@click.option(
+    "--item", "items", multiple=True, metavar="TEXT", help="What was checked (repeat)."
+)
 @signing_options
 @pass_context
-def patrol(ctx: Context, items: tuple[str, ...], signers: tuple[str, ...],
-           at: str | None, note: str | None, force: bool) -> None:
+def patrol(
+    ctx: Context,
+    items: tuple[str, ...],
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """The two signers walked the perimeter and checked locks and seals.
 
     \b

@@ -24,13 +24,23 @@ from vaultctl.state import State
 
 
 @click.command("init")
-@click.option("--config", "config_path", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The site.toml describing site, roster, rooms and schedule.")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The site.toml describing site, roster, rooms and schedule.",
+)
 @signing_options
 @pass_context
-def init(ctx: Context, config_path: Path, signers: tuple[str, ...], at: str | None,
-         note: str | None, force: bool) -> None:
+def init(
+    ctx: Context,
+    config_path: Path,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Create the vault and write its genesis entry from site.toml.
 
     Signed by the site head and the room head. Creates the vault directory if
@@ -59,12 +69,19 @@ def init(ctx: Context, config_path: Path, signers: tuple[str, ...], at: str | No
 
 
 @click.command("note")
-@click.option("--text", required=True, help="The remark, as it would go in the duty "
-              "record.")
+@click.option(
+    "--text", required=True, help="The remark, as it would go in the duty record."
+)
 @signing_options
 @pass_context
-def note_cmd(ctx: Context, text: str, signers: tuple[str, ...], at: str | None,
-             note: str | None, force: bool) -> None:
+def note_cmd(
+    ctx: Context,
+    text: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Add a remark to the duty record (what was seen, done or refused).
 
     \b
@@ -79,8 +96,15 @@ def note_cmd(ctx: Context, text: str, signers: tuple[str, ...], at: str | None,
 @click.option("--text", required=True, help="The corrected facts.")
 @signing_options
 @pass_context
-def amend(ctx: Context, seq: int, text: str, signers: tuple[str, ...], at: str | None,
-          note: str | None, force: bool) -> None:
+def amend(
+    ctx: Context,
+    seq: int,
+    text: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Correct an earlier entry (entries are never edited; this adds one).
 
     \b
@@ -88,8 +112,10 @@ def amend(ctx: Context, seq: int, text: str, signers: tuple[str, ...], at: str |
       vaultctl amend --seq 17 --text "封条号应为 A-0042" --signer O-003 --signer O-004
     """
     engine = load(ctx)
-    need(0 <= seq <= engine.state.seq,
-         f"--seq {seq}: no such entry (the last is {engine.state.seq})")
+    need(
+        0 <= seq <= engine.state.seq,
+        f"--seq {seq}: no such entry (the last is {engine.state.seq})",
+    )
     record(ctx, "amend", {"seq": seq, "text": text}, signers, at, note, force, engine)
 
 

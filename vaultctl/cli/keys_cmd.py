@@ -26,8 +26,12 @@ def _new_passphrase(officer_id: str) -> str:
     env = os.environ.get(keys.passphrase_variable(officer_id))
     if env is not None:
         return env
-    value: str = click.prompt(f"new passphrase for {officer_id}", hide_input=True,
-                              confirmation_prompt="repeat the passphrase", err=True)
+    value: str = click.prompt(
+        f"new passphrase for {officer_id}",
+        hide_input=True,
+        confirmation_prompt="repeat the passphrase",
+        err=True,
+    )
     return value
 
 

@@ -34,11 +34,19 @@ def parse_packet(spec: str, kind: str) -> dict[str, Any]:
     parts = [p.strip() for p in spec.split(":")]
     broken = len(parts) == 5 and parts[4].lower() == "broken"
     if len(parts) not in (4, 5) or (len(parts) == 5 and not broken) or not all(parts):
-        raise UsageError(f"--packet {spec!r}: expected ID:SUBJECT:SESSION:SEAL[:broken]")
+        raise UsageError(
+            f"--packet {spec!r}: expected ID:SUBJECT:SESSION:SEAL[:broken]"
+        )
     if not PACKET_ID.fullmatch(parts[0]):
         raise UsageError(f"--packet {spec!r}: bad packet id {parts[0]!r}")
-    return {"id": parts[0], "subject": parts[1], "session": parts[2], "kind": kind,
-            "seal": parts[3], "intact": not broken}
+    return {
+        "id": parts[0],
+        "subject": parts[1],
+        "session": parts[2],
+        "kind": kind,
+        "seal": parts[3],
+        "intact": not broken,
+    }
 
 
 def parse_moved(spec: str) -> dict[str, str]:
@@ -62,9 +70,12 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     for n, row in enumerate(rows, start=2):
         kind = (row["kind"] or "paper").strip()
         if kind not in KINDS:
-            raise UsageError(f"{path}:{n}: kind {kind!r}, expected paper or answer-sheet")
-        spec = ":".join((row[c] or "").strip() for c in ("packet", "subject", "session",
-                                                         "seal"))
+            raise UsageError(
+                f"{path}:{n}: kind {kind!r}, expected paper or answer-sheet"
+            )
+        spec = ":".join(
+            (row[c] or "").strip() for c in ("packet", "subject", "session", "seal")
+        )
         try:
             packets.append(parse_packet(spec, kind))
         except UsageError as e:
@@ -78,8 +89,9 @@ def scan(expected: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str
     """Read barcodes from stdin against the manifest; warn at once on bad ones."""
     by_id = {p["id"]: p for p in expected}
     seen: list[str] = []
-    click.echo(f"scan {len(by_id)} packets, one barcode per line; end with Ctrl-D",
-               err=True)
+    click.echo(
+        f"scan {len(by_id)} packets, one barcode per line; end with Ctrl-D", err=True
+    )
     for line in sys.stdin:
         code = line.strip()
         if not code:
@@ -103,23 +115,51 @@ def _check_packets(state: Any, packets: list[dict[str, Any]]) -> None:
 
 
 @click.command("receipt")
-@click.option("--from", "source", required=True, metavar="TEXT",
-              help="Who delivered the papers (the centre's courier).")
-@click.option("--packet", "packets", multiple=True,
-              metavar="ID:SUBJECT:SESSION:SEAL[:broken]", help="A packet (repeat).")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    metavar="TEXT",
+    help="Who delivered the papers (the centre's courier).",
+)
+@click.option(
+    "--packet",
+    "packets",
+    multiple=True,
+    metavar="ID:SUBJECT:SESSION:SEAL[:broken]",
+    help="A packet (repeat).",
+)
 @click.option("--kind", type=click.Choice(KINDS), default="paper", show_default=True)
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="The centre's CSV packing list.")
-@click.option("--scan", "scanning", is_flag=True,
-              help="With --manifest: read barcodes from stdin and check each.")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The centre's CSV packing list.",
+)
+@click.option(
+    "--scan",
+    "scanning",
+    is_flag=True,
+    help="With --manifest: read barcodes from stdin and check each.",
+)
 @click.option("--room", default=None, metavar="R")
 @cctv_option
 @signing_options
 @pass_context
-def receipt(ctx: Context, source: str, packets: tuple[str, ...], kind: str,
-            manifest: Path | None, scanning: bool, room: str | None, cctv: str,
-            signers: tuple[str, ...], at: str | None, note: str | None,
-            force: bool) -> None:
+def receipt(
+    ctx: Context,
+    source: str,
+    packets: tuple[str, ...],
+    kind: str,
+    manifest: Path | None,
+    scanning: bool,
+    room: str | None,
+    cctv: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Papers come into the room: count, subject, seal, under CCTV.
 
     \b
@@ -153,23 +193,45 @@ EXAM_ROOM = click.option("--exam-room", required=True, metavar="E")
 def _session_room(state: Any, session: str, exam_room: str) -> None:
     need_known(state, "session", session, "--session")
     rooms = state.sessions[session]["exam_rooms"]
-    need(exam_room in rooms, f"--exam-room {exam_room}: not an exam room of {session} "
-         f"({', '.join(rooms)})")
+    need(
+        exam_room in rooms,
+        f"--exam-room {exam_room}: not an exam room of {session} ({', '.join(rooms)})",
+    )
 
 
 @click.command("issue")
 @SESSION
 @EXAM_ROOM
-@click.option("--to", "to", required=True, metavar="ID",
-              help="The invigilator collecting (must sign).")
-@click.option("--packet", "packets", multiple=True, required=True, metavar="ID[:SEAL]",
-              help="A packet handed out, with the seal serial read (repeat).")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="ID",
+    help="The invigilator collecting (must sign).",
+)
+@click.option(
+    "--packet",
+    "packets",
+    multiple=True,
+    required=True,
+    metavar="ID[:SEAL]",
+    help="A packet handed out, with the seal serial read (repeat).",
+)
 @cctv_option
 @signing_options
 @pass_context
-def issue(ctx: Context, session: str, exam_room: str, to: str,
-          packets: tuple[str, ...], cctv: str, signers: tuple[str, ...],
-          at: str | None, note: str | None, force: bool) -> None:
+def issue(
+    ctx: Context,
+    session: str,
+    exam_room: str,
+    to: str,
+    packets: tuple[str, ...],
+    cctv: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Papers go out to an exam room's invigilator before the session.
 
     \b
@@ -181,27 +243,55 @@ def issue(ctx: Context, session: str, exam_room: str, to: str,
     _session_room(engine.state, session, exam_room)
     need_known(engine.state, "officer", to, "--to")
     moved = [parse_moved(p) for p in packets]
-    body = {"session": session, "exam_room": exam_room, "to": to, "packets": moved,
-            "count": len(moved), "seal_checked": True, "cctv": on_off(cctv)}
+    body = {
+        "session": session,
+        "exam_room": exam_room,
+        "to": to,
+        "packets": moved,
+        "count": len(moved),
+        "seal_checked": True,
+        "cctv": on_off(cctv),
+    }
     record(ctx, "issue", body, signers, at, note, force, engine)
 
 
 @click.command("return")
 @SESSION
 @EXAM_ROOM
-@click.option("--from", "giver", required=True, metavar="ID",
-              help="The invigilator returning (must sign).")
-@click.option("--packet", "packets", multiple=True, required=True,
-              metavar="ID:SUBJECT:SESSION:SEAL[:broken]", help="A packet (repeat).")
-@click.option("--kind", type=click.Choice(KINDS), default="answer-sheet",
-              show_default=True)
+@click.option(
+    "--from",
+    "giver",
+    required=True,
+    metavar="ID",
+    help="The invigilator returning (must sign).",
+)
+@click.option(
+    "--packet",
+    "packets",
+    multiple=True,
+    required=True,
+    metavar="ID:SUBJECT:SESSION:SEAL[:broken]",
+    help="A packet (repeat).",
+)
+@click.option(
+    "--kind", type=click.Choice(KINDS), default="answer-sheet", show_default=True
+)
 @cctv_option
 @signing_options
 @pass_context
-def return_cmd(ctx: Context, session: str, exam_room: str, giver: str,
-               packets: tuple[str, ...], kind: str, cctv: str,
-               signers: tuple[str, ...], at: str | None, note: str | None,
-               force: bool) -> None:
+def return_cmd(
+    ctx: Context,
+    session: str,
+    exam_room: str,
+    giver: str,
+    packets: tuple[str, ...],
+    kind: str,
+    cctv: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Answer sheets (and unused papers) come back after the session.
 
     \b
@@ -215,21 +305,39 @@ def return_cmd(ctx: Context, session: str, exam_room: str, giver: str,
     need_known(engine.state, "officer", giver, "--from")
     got = [parse_packet(spec, kind) for spec in packets]
     _check_packets(engine.state, got)
-    body = {"session": session, "exam_room": exam_room, "from": giver, "packets": got,
-            "count": len(got), "cctv": on_off(cctv)}
+    body = {
+        "session": session,
+        "exam_room": exam_room,
+        "from": giver,
+        "packets": got,
+        "count": len(got),
+        "cctv": on_off(cctv),
+    }
     record(ctx, "return", body, signers, at, note, force, engine)
 
 
 @click.command("dispatch")
-@click.option("--to", "to", required=True, metavar="TEXT",
-              help="The centre's courier taking the answer sheets.")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="TEXT",
+    help="The centre's courier taking the answer sheets.",
+)
 @click.option("--packet", "packets", multiple=True, required=True, metavar="ID[:SEAL]")
 @cctv_option
 @signing_options
 @pass_context
-def dispatch(ctx: Context, to: str, packets: tuple[str, ...], cctv: str,
-             signers: tuple[str, ...], at: str | None, note: str | None,
-             force: bool) -> None:
+def dispatch(
+    ctx: Context,
+    to: str,
+    packets: tuple[str, ...],
+    cctv: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Answer sheets leave the site with the centre's courier.
 
     \b
@@ -238,8 +346,13 @@ def dispatch(ctx: Context, to: str, packets: tuple[str, ...], cctv: str,
           --signer O-002 --signer O-301
     """
     moved = [parse_moved(p) for p in packets]
-    body = {"to": to, "packets": moved, "count": len(moved), "seal_checked": True,
-            "cctv": on_off(cctv)}
+    body = {
+        "to": to,
+        "packets": moved,
+        "count": len(moved),
+        "seal_checked": True,
+        "cctv": on_off(cctv),
+    }
     record(ctx, "dispatch", body, signers, at, note, force)
 
 

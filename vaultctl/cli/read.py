@@ -11,12 +11,12 @@ from typing import Any
 import click
 
 from vaultctl import anchors, footage, render, rules, writer
+from vaultctl import verify as verifying
 from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
+from vaultctl.cli.common import Context, json_option, load, parse_time, pass_context
 from vaultctl.errors import CheckpointError, UsageError
 from vaultctl.ledger import Vault
-from vaultctl import verify as verifying
-from vaultctl.cli.common import Context, json_option, load, parse_time, pass_context
 from vaultctl.model import Entry, parse_ts
 
 PROGRESS_MIN_BYTES = 1 << 20
@@ -29,8 +29,14 @@ PROGRESS_MIN_BYTES = 1 << 20
 @click.option("--until", default=None, metavar="TIME", help="Not after this time.")
 @json_option
 @pass_context
-def log_cmd(ctx: Context, types: tuple[str, ...], officer: str | None,
-            since: str | None, until: str | None, as_json: bool) -> None:
+def log_cmd(
+    ctx: Context,
+    types: tuple[str, ...],
+    officer: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
     """List entries as a table, or as JSON Lines with --json.
 
     \b
@@ -44,9 +50,12 @@ def log_cmd(ctx: Context, types: tuple[str, ...], officer: str | None,
     hi = parse_ts(parse_time(until, tz)) if until and tz else None
 
     def wanted(e: Entry) -> bool:
-        return ((not types or e.type in types)
-                and (officer is None or officer in e.signers)
-                and (lo is None or e.moment >= lo) and (hi is None or e.moment <= hi))
+        return (
+            (not types or e.type in types)
+            and (officer is None or officer in e.signers)
+            and (lo is None or e.moment >= lo)
+            and (hi is None or e.moment <= hi)
+        )
 
     selected: Iterator[Entry] = filter(wanted, writer.read_entries(ctx.vault))
     if as_json:
@@ -57,17 +66,36 @@ def log_cmd(ctx: Context, types: tuple[str, ...], officer: str | None,
 
 
 @click.command("verify")
-@click.option("--checkpoint", "notes", multiple=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="A checkpoint note the log must extend (repeat).")
-@click.option("--code", "codes", multiple=True, metavar="SIZE:CODE",
-              help="A short code phoned in earlier, e.g. 412:K7QM-2XPA-3RTB-5JCD.")
-@click.option("--footage", "footage_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Check the video files bound by 'cctv segment'.")
+@click.option(
+    "--checkpoint",
+    "notes",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint note the log must extend (repeat).",
+)
+@click.option(
+    "--code",
+    "codes",
+    multiple=True,
+    metavar="SIZE:CODE",
+    help="A short code phoned in earlier, e.g. 412:K7QM-2XPA-3RTB-5JCD.",
+)
+@click.option(
+    "--footage",
+    "footage_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Check the video files bound by 'cctv segment'.",
+)
 @json_option
 @pass_context
-def verify_cmd(ctx: Context, notes: tuple[Path, ...], codes: tuple[str, ...],
-               footage_dir: Path | None, as_json: bool) -> None:
+def verify_cmd(
+    ctx: Context,
+    notes: tuple[Path, ...],
+    codes: tuple[str, ...],
+    footage_dir: Path | None,
+    as_json: bool,
+) -> None:
     """Prove the log intact and check the rules; the exit code says the result.
 
     Exit 0 clean (warnings allowed), 1 compliance findings, 2 usage error,
@@ -94,8 +122,11 @@ def verify_cmd(ctx: Context, notes: tuple[Path, ...], codes: tuple[str, ...],
     rep.integrity += unreadable
     if footage_dir is not None:
         level = rules.levels_in_force(rep.state.policy)["FOOTAGE"]
-        rep.findings += list(footage.check(rep.state.segments, footage_dir,
-                                           "error" if level == "off" else level))
+        rep.findings += list(
+            footage.check(
+                rep.state.segments, footage_dir, "error" if level == "off" else level
+            )
+        )
     if as_json:
         click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -115,17 +146,26 @@ def _stored_anchors(vault: Vault) -> tuple[list[Anchor], list[Integrity]]:
     found, broken = [], []
     for path in vault.checkpoint_files():
         try:
-            found.append(anchors.from_note(_read_note(path), f"checkpoints/{path.name}"))
+            found.append(
+                anchors.from_note(_read_note(path), f"checkpoints/{path.name}")
+            )
         except (CheckpointError, UsageError) as e:
-            broken.append(Integrity(line=0, seq=None, code="checkpoint-mismatch",
-                                    message=f"checkpoints/{path.name}: {e}"))
+            broken.append(
+                Integrity(
+                    line=0,
+                    seq=None,
+                    code="checkpoint-mismatch",
+                    message=f"checkpoints/{path.name}: {e}",
+                )
+            )
     return found, broken
 
 
 def _given_anchors(notes: Sequence[Path], codes: Sequence[str]) -> list[Anchor]:
     try:
-        return ([anchors.from_note(_read_note(p), str(p)) for p in notes]
-                + [anchors.from_code(c) for c in codes])
+        return [anchors.from_note(_read_note(p), str(p)) for p in notes] + [
+            anchors.from_code(c) for c in codes
+        ]
     except CheckpointError as e:
         raise UsageError(str(e)) from e
 
@@ -153,9 +193,11 @@ def status(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         return
-    head = [("site", f"{state.site['id']} {state.site['name']}"),
-            ("last entry", f"#{state.seq} {summary['last_ts']}"),
-            ("head", summary["head"])]
+    head = [
+        ("site", f"{state.site['id']} {state.site['name']}"),
+        ("last entry", f"#{state.seq} {summary['last_ts']}"),
+        ("head", summary["head"]),
+    ]
     click.echo(render.pairs(head) + "\n\n" + render.state_tables(summary, ctx.lang))
 
 
@@ -178,11 +220,20 @@ def rules_cmd(ctx: Context, as_json: bool) -> None:
         policy = load(ctx).state.policy
     levels = rules.levels_in_force(policy)
     if as_json:
-        out = [{"id": rid, "title": cls.title, "title_zh": cls.title_zh,
-                "clause": cls.clause, "level": levels[rid],
-                "params": {k: policy["params"].get(k, v) for k, v in cls.params.items()},
-                "checks": " ".join((cls.__doc__ or "").split())}
-               for rid, cls in sorted(rules.REGISTRY.items())]
+        out = [
+            {
+                "id": rid,
+                "title": cls.title,
+                "title_zh": cls.title_zh,
+                "clause": cls.clause,
+                "level": levels[rid],
+                "params": {
+                    k: policy["params"].get(k, v) for k, v in cls.params.items()
+                },
+                "checks": " ".join((cls.__doc__ or "").split()),
+            }
+            for rid, cls in sorted(rules.REGISTRY.items())
+        ]
         click.echo(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         click.echo(render.rules_table(levels, policy["params"], ctx.lang))

@@ -20,8 +20,9 @@ from vaultctl.cli.common import (
 )
 from vaultctl.errors import UsageError
 
-ID = click.option("--id", "officer_id", required=True, metavar="ID",
-                  help="The officer's id.")
+ID = click.option(
+    "--id", "officer_id", required=True, metavar="ID", help="The officer's id."
+)
 
 
 def _key_ref(path: Path) -> dict[str, str]:
@@ -32,20 +33,31 @@ def _key_ref(path: Path) -> dict[str, str]:
     return {"key": keys.key_id(raw), "public_key": keys.format_public_key(raw)}
 
 
-def _write(ctx: Context, body: dict[str, Any], signers: tuple[str, ...],
-           at: str | None, note: str | None, force: bool, new: bool = False) -> None:
+def _write(
+    ctx: Context,
+    body: dict[str, Any],
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+    new: bool = False,
+) -> None:
     engine = load(ctx)
     officer_id = body["officer"]["id"] if new else body["id"]
     if new:
-        need(engine.state.roster.get(officer_id) is None,
-             f"--id {officer_id}: already on the roster")
+        need(
+            engine.state.roster.get(officer_id) is None,
+            f"--id {officer_id}: already on the roster",
+        )
     else:
         need_known(engine.state, "officer", officer_id, "--id")
         officer = engine.state.roster.officers[officer_id]
         if body["action"] == "revoke-key":
-            need(body["key"] in officer.keys,
-                 f"--key {body['key']}: not a key of {officer_id} "
-                 f"(its keys: {', '.join(officer.keys)})")
+            need(
+                body["key"] in officer.keys,
+                f"--key {body['key']}: not a key of {officer_id} "
+                f"(its keys: {', '.join(officer.keys)})",
+            )
     record(ctx, "roster", body, signers, at, note, force, engine)
 
 
@@ -64,17 +76,39 @@ def roster_group() -> None:
 @roster_group.command("add")
 @ID
 @click.option("--name", required=True, help="Full name.")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(schema.ROLES), help="A role (repeat for several).")
-@click.option("--public-key-file", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The .pub file.")
-@click.option("--trained", default=None, metavar="DATE", help="Date of secrecy training.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(schema.ROLES),
+    help="A role (repeat for several).",
+)
+@click.option(
+    "--public-key-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .pub file.",
+)
+@click.option(
+    "--trained", default=None, metavar="DATE", help="Date of secrecy training."
+)
 @click.option("--conflict", is_flag=True, help="An immediate relative sits this exam.")
 @signing_options
 @pass_context
-def add(ctx: Context, officer_id: str, name: str, roles: tuple[str, ...],
-        public_key_file: Path, trained: str | None, conflict: bool,
-        signers: tuple[str, ...], at: str | None, note: str | None, force: bool) -> None:
+def add(
+    ctx: Context,
+    officer_id: str,
+    name: str,
+    roles: tuple[str, ...],
+    public_key_file: Path,
+    trained: str | None,
+    conflict: bool,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Add an officer with their public key.
 
     \b
@@ -82,21 +116,37 @@ def add(ctx: Context, officer_id: str, name: str, roles: tuple[str, ...],
       vaultctl roster add --id O-012 --name 钱芳 --role custodian \\
           --public-key-file O-012.pub --trained 2026-05-28 --signer O-001 --signer O-002
     """
-    officer: dict[str, Any] = {"id": officer_id, "name": name, "roles": list(roles),
-                               "keys": [_key_ref(public_key_file)], "conflict": conflict}
+    officer: dict[str, Any] = {
+        "id": officer_id,
+        "name": name,
+        "roles": list(roles),
+        "keys": [_key_ref(public_key_file)],
+        "conflict": conflict,
+    }
     if trained:
         officer["trained"] = trained
     _write(ctx, {"action": "add", "officer": officer}, signers, at, note, force, True)
 
 
-def _simple(action: str, doc: str, extra: list[Callable[[Any], Any]],
-            make: Callable[..., dict[str, Any]]) -> click.Command:
+def _simple(
+    action: str,
+    doc: str,
+    extra: list[Callable[[Any], Any]],
+    make: Callable[..., dict[str, Any]],
+) -> click.Command:
     """A roster subcommand whose body is built by ``make(**options)``."""
 
     @signing_options
     @pass_context
-    def command(ctx: Context, signers: tuple[str, ...], at: str | None,
-                note: str | None, force: bool, **options: Any) -> None:
+    def command(
+        ctx: Context,
+        /,
+        signers: tuple[str, ...],
+        at: str | None,
+        note: str | None,
+        force: bool,
+        **options: Any,
+    ) -> None:
         _write(ctx, {"action": action, **make(**options)}, signers, at, note, force)
 
     command.__doc__ = doc
@@ -106,52 +156,91 @@ def _simple(action: str, doc: str, extra: list[Callable[[Any], Any]],
 
 
 REASON = click.option("--reason", default=None, help="Why.")
-_simple("suspend", """Suspend an officer: they may no longer sign.
+_simple(
+    "suspend",
+    """Suspend an officer: they may no longer sign.
 
     \b
     Example:
       vaultctl roster suspend --id O-005 --reason 身体不适 --signer O-001 --signer O-002
-    """, [REASON], lambda officer_id, reason: {"id": officer_id,
-                                               **({"reason": reason} if reason else {})})
-_simple("reinstate", """Reinstate a suspended officer.
+    """,
+    [REASON],
+    lambda officer_id, reason: {
+        "id": officer_id,
+        **({"reason": reason} if reason else {}),
+    },
+)
+_simple(
+    "reinstate",
+    """Reinstate a suspended officer.
 
     \b
     Example:
       vaultctl roster reinstate --id O-005 --signer O-001 --signer O-002
-    """, [REASON], lambda officer_id, reason: {"id": officer_id,
-                                               **({"reason": reason} if reason else {})})
-_simple("add-key", """Add a key to an officer (rotation: add-key, then revoke-key).
+    """,
+    [REASON],
+    lambda officer_id, reason: {
+        "id": officer_id,
+        **({"reason": reason} if reason else {}),
+    },
+)
+_simple(
+    "add-key",
+    """Add a key to an officer (rotation: add-key, then revoke-key).
 
     \b
     Example:
       vaultctl roster add-key --id O-003 --public-key-file new/O-003.pub \\
           --signer O-001 --signer O-002
-    """, [click.option("--public-key-file", required=True,
-                       type=click.Path(dir_okay=False, path_type=Path))],
-        lambda officer_id, public_key_file: {"id": officer_id,
-                                             "key": _key_ref(public_key_file)})
-_simple("revoke-key", """Revoke a key: it signs nothing recorded after this entry.
+    """,
+    [
+        click.option(
+            "--public-key-file",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+        )
+    ],
+    lambda officer_id, public_key_file: {
+        "id": officer_id,
+        "key": _key_ref(public_key_file),
+    },
+)
+_simple(
+    "revoke-key",
+    """Revoke a key: it signs nothing recorded after this entry.
 
     \b
     Example:
-      vaultctl roster revoke-key --id O-003 --key 9c0e3fa1b2c4d5e6 --reason 钥匙盘遗失 \\
-          --signer O-001 --signer O-002
-    """, [click.option("--key", required=True, metavar="KEYID"),
-          click.option("--reason", required=True)],
-        lambda officer_id, key, reason: {"id": officer_id, "key": key, "reason": reason})
-_simple("train", """Record an officer's secrecy training.
+      vaultctl roster revoke-key --id O-003 --key 9c0e3fa1b2c4d5e6 \\
+          --reason 钥匙盘遗失 --signer O-001 --signer O-002
+    """,
+    [
+        click.option("--key", required=True, metavar="KEYID"),
+        click.option("--reason", required=True),
+    ],
+    lambda officer_id, key, reason: {"id": officer_id, "key": key, "reason": reason},
+)
+_simple(
+    "train",
+    """Record an officer's secrecy training.
 
     \b
     Example:
       vaultctl roster train --id O-012 --date 2026-06-01 --signer O-001 --signer O-002
-    """, [click.option("--date", required=True, metavar="DATE")],
-        lambda officer_id, date: {"id": officer_id, "date": date})
-_simple("declare", """Record or clear a conflict declaration (a relative sits the exam).
+    """,
+    [click.option("--date", required=True, metavar="DATE")],
+    lambda officer_id, date: {"id": officer_id, "date": date},
+)
+_simple(
+    "declare",
+    """Record or clear a conflict declaration (a relative sits the exam).
 
     \b
     Example:
       vaultctl roster declare --id O-006 --conflict --signer O-001 --signer O-002
-    """, [click.option("--conflict/--no-conflict", required=True)],
-        lambda officer_id, conflict: {"id": officer_id, "conflict": conflict})
+    """,
+    [click.option("--conflict/--no-conflict", required=True)],
+    lambda officer_id, conflict: {"id": officer_id, "conflict": conflict},
+)
 
 COMMANDS = [roster_group]

@@ -21,14 +21,17 @@ from vaultctl.ledger import Vault
 from vaultctl.state import State
 
 
-def write_checkpoint(vault: Vault, state: State, signers: Sequence[writer.Signer],
-                     check: bool = True) -> tuple[Path, str]:
+def write_checkpoint(
+    vault: Vault, state: State, signers: Sequence[writer.Signer], check: bool = True
+) -> tuple[Path, str]:
     """Sign the current head as a C2SP checkpoint note and store it."""
     if check:
         report = verify.run(vault.lines())
         if report.integrity:
-            raise RefusedError(f"refused: the log fails integrity ({len(report.integrity)}"
-                               " finding(s)); run 'vaultctl verify'")
+            raise RefusedError(
+                f"refused: the log fails integrity ({len(report.integrity)}"
+                " finding(s)); run 'vaultctl verify'"
+            )
         size, root = report.entries, report.root
     else:
         tree = merkle.TreeBuilder()
@@ -43,8 +46,14 @@ def write_checkpoint(vault: Vault, state: State, signers: Sequence[writer.Signer
 
 
 @click.command("checkpoint")
-@click.option("--signer", "signers", multiple=True, required=True, metavar="ID",
-              help="An officer who co-signs the head (at least two).")
+@click.option(
+    "--signer",
+    "signers",
+    multiple=True,
+    required=True,
+    metavar="ID",
+    help="An officer who co-signs the head (at least two).",
+)
 @pass_context
 def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     """Co-sign the head of the log and print the short code to phone in.
@@ -62,13 +71,20 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
 
 
 def known_keys(state: State) -> dict[str, list[bytes]]:
-    return {o.id: [k.raw for k in o.keys.values()] for o in state.roster.officers.values()}
+    return {
+        o.id: [k.raw for k in o.keys.values()] for o in state.roster.officers.values()
+    }
 
 
 @click.command("prove")
 @click.argument("seq", type=int, required=False)
-@click.option("--check", "proof_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Check a proof file offline instead.")
+@click.option(
+    "--check",
+    "proof_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Check a proof file offline instead.",
+)
 @pass_context
 def prove(ctx: Context, seq: int | None, proof_file: Path | None) -> None:
     """Print an inclusion proof of entry SEQ against the latest checkpoint,

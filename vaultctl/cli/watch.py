@@ -45,11 +45,25 @@ def _state_command(action: str, text: str) -> click.Command:
     @CAMERA
     @signing_options
     @pass_context
-    def command(ctx: Context, camera: str, signers: tuple[str, ...], at: str | None,
-                note: str | None, force: bool) -> None:
+    def command(
+        ctx: Context,
+        camera: str,
+        signers: tuple[str, ...],
+        at: str | None,
+        note: str | None,
+        force: bool,
+    ) -> None:
         engine = _camera(ctx, camera)
-        record(ctx, "cctv", {"action": action, "camera": camera}, signers, at, note,
-               force, engine)
+        record(
+            ctx,
+            "cctv",
+            {"action": action, "camera": camera},
+            signers,
+            at,
+            note,
+            force,
+            engine,
+        )
 
     command.__doc__ = f"""{text}
 
@@ -74,15 +88,28 @@ def _hash_video(path: Path) -> tuple[str, int]:
 
 @cctv.command("segment")
 @CAMERA
-@click.option("--file", "video", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The video file.")
+@click.option(
+    "--file",
+    "video",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The video file.",
+)
 @click.option("--from", "start", required=True, metavar="T")
 @click.option("--to", "end", required=True, metavar="T")
 @signing_options
 @pass_context
-def segment(ctx: Context, camera: str, video: Path, start: str, end: str,
-            signers: tuple[str, ...], at: str | None, note: str | None,
-            force: bool) -> None:
+def segment(
+    ctx: Context,
+    camera: str,
+    video: Path,
+    start: str,
+    end: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Bind a footage file to the log by its SHA-256 (streamed, any size).
 
     \b
@@ -95,19 +122,37 @@ def segment(ctx: Context, camera: str, video: Path, start: str, end: str,
     digest, size = _hash_video(video)
     begin, finish = parse_time(start, engine.state.tz), parse_time(end, engine.state.tz)
     need(begin <= finish, "--from is after --to")
-    body = {"action": "segment", "camera": camera, "file": video.name,
-            "sha256": digest, "size": size, "from": begin, "to": finish}
+    body = {
+        "action": "segment",
+        "camera": camera,
+        "file": video.name,
+        "sha256": digest,
+        "size": size,
+        "from": begin,
+        "to": finish,
+    }
     record(ctx, "cctv", body, signers, at, note, force, engine)
 
 
 @cctv.command("delete-footage")
 @CAMERA
-@click.option("--before", required=True, metavar="T",
-              help="Footage recorded before this time was deleted.")
+@click.option(
+    "--before",
+    required=True,
+    metavar="T",
+    help="Footage recorded before this time was deleted.",
+)
 @signing_options
 @pass_context
-def delete_footage(ctx: Context, camera: str, before: str, signers: tuple[str, ...],
-                   at: str | None, note: str | None, force: bool) -> None:
+def delete_footage(
+    ctx: Context,
+    camera: str,
+    before: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Record that old footage was deleted (kept 6 months after the exam).
 
     \b
@@ -117,34 +162,62 @@ def delete_footage(ctx: Context, camera: str, before: str, signers: tuple[str, .
     """
     engine = _camera(ctx, camera)
     assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
-    body = {"action": "delete-footage", "camera": camera,
-            "before": parse_time(before, engine.state.tz)}
+    body = {
+        "action": "delete-footage",
+        "camera": camera,
+        "before": parse_time(before, engine.state.tz),
+    }
     record(ctx, "cctv", body, signers, at, note, force, engine)
 
 
-INCIDENT_KINDS = ("seal-broken", "count-mismatch", "leak", "theft", "intrusion",
-                  "cctv-fault", "other")
+INCIDENT_KINDS = (
+    "seal-broken",
+    "count-mismatch",
+    "leak",
+    "theft",
+    "intrusion",
+    "cctv-fault",
+    "other",
+)
 
 
 @click.command("incident")
 @click.option("--kind", type=click.Choice(INCIDENT_KINDS), required=True)
-@click.option("--ref", "refs", type=int, multiple=True, metavar="SEQ",
-              help="An entry this incident is about (repeat).")
+@click.option(
+    "--ref",
+    "refs",
+    type=int,
+    multiple=True,
+    metavar="SEQ",
+    help="An entry this incident is about (repeat).",
+)
 @click.option("--text", required=True, help="What happened and what was done.")
-@click.option("--reported-to", required=True, metavar="TEXT",
-              help="Whom it was reported to.")
-@click.option("--reported-at", required=True, metavar="TIME",
-              help="When it was reported.")
+@click.option(
+    "--reported-to", required=True, metavar="TEXT", help="Whom it was reported to."
+)
+@click.option(
+    "--reported-at", required=True, metavar="TIME", help="When it was reported."
+)
 @signing_options
 @pass_context
-def incident(ctx: Context, kind: str, refs: tuple[int, ...], text: str,
-             reported_to: str, reported_at: str, signers: tuple[str, ...],
-             at: str | None, note: str | None, force: bool) -> None:
+def incident(
+    ctx: Context,
+    kind: str,
+    refs: tuple[int, ...],
+    text: str,
+    reported_to: str,
+    reported_at: str,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
     """Record an incident and whom it was reported to, and when.
 
     \b
     Example:
-      vaultctl incident --kind seal-broken --ref 41 --text "P-0608-WL-E02 封条破损，已封存现场" \\
+      vaultctl incident --kind seal-broken --ref 41 \\
+          --text "P-0608-WL-E02 封条破损，已封存现场" \\
           --reported-to "县考试中心 王主任" --reported-at "6/8 07:52" \\
           --signer O-002 --signer O-001 --at "6/8 07:45"
     """
@@ -152,8 +225,13 @@ def incident(ctx: Context, kind: str, refs: tuple[int, ...], text: str,
     for seq in refs:
         need(0 <= seq <= engine.state.seq, f"--ref {seq}: no such entry")
     assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
-    body = {"kind": kind, "refs": list(refs), "text": text, "reported_to": reported_to,
-            "reported_at": parse_time(reported_at, engine.state.tz)}
+    body = {
+        "kind": kind,
+        "refs": list(refs),
+        "text": text,
+        "reported_to": reported_to,
+        "reported_at": parse_time(reported_at, engine.state.tz),
+    }
     record(ctx, "incident", body, signers, at, note, force, engine)
 
 

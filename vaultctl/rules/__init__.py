@@ -40,9 +40,16 @@ class Finding:
     clause: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "level": self.level, "seq": self.seq, "ts": self.ts,
-                "officers": list(self.officers), "message": self.message,
-                "message_zh": self.message_zh, "clause": self.clause}
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "seq": self.seq,
+            "ts": self.ts,
+            "officers": list(self.officers),
+            "message": self.message,
+            "message_zh": self.message_zh,
+            "clause": self.clause,
+        }
 
     def text(self, lang: str) -> str:
         return self.message_zh if lang == "zh" else self.message
@@ -72,14 +79,27 @@ class Rule:
     def minutes(self, name: str) -> timedelta:
         return timedelta(minutes=self.p[name])
 
-    def hit(self, e: Event | None, en: str, zh: str,
-            officers: Iterable[str] | None = None, s: State | None = None) -> Finding:
+    def hit(
+        self,
+        e: Event | None,
+        en: str,
+        zh: str,
+        officers: Iterable[str] | None = None,
+        s: State | None = None,
+    ) -> Finding:
         """A finding at entry ``e`` (or at the end of the log, from ``s.last``)."""
         at = e if e is not None else (s.last if s is not None else None)
         who = tuple(officers) if officers is not None else (at.signers if at else ())
-        return Finding(rule=self.id, level=self.level, seq=at.seq if at else None,
-                       ts=at.ts if at else None, officers=who, message=en,
-                       message_zh=zh, clause=self.clause)
+        return Finding(
+            rule=self.id,
+            level=self.level,
+            seq=at.seq if at else None,
+            ts=at.ts if at else None,
+            officers=who,
+            message=en,
+            message_zh=zh,
+            clause=self.clause,
+        )
 
     def step(self, e: Event, s: State) -> Iterable[Finding]:
         return ()
@@ -118,10 +138,13 @@ def validate_policy(policy: Mapping[str, Any]) -> None:
     known = all_params()
     for name, value in policy.get("params", {}).items():
         if name not in known:
-            raise ConfigError(f"policy.{name}: unknown parameter "
-                              f"(known: {', '.join(sorted(known))})")
+            raise ConfigError(
+                f"policy.{name}: unknown parameter (known: {', '.join(sorted(known))})"
+            )
         if type(value) is not int or value < 0:
-            raise ConfigError(f"policy.{name}: expected a whole number >= 0, got {value!r}")
+            raise ConfigError(
+                f"policy.{name}: expected a whole number >= 0, got {value!r}"
+            )
     for rule_id, level in policy.get("levels", {}).items():
         if rule_id not in REGISTRY:
             raise ConfigError(f"policy.levels.{rule_id}: unknown rule")
@@ -147,8 +170,11 @@ class Engine:
         policy = self.state.policy
         levels = levels_in_force(policy)
         self.off = sorted(rid for rid, lv in levels.items() if lv == "off")
-        self.rules = [cls(policy.get("params", {}), levels[rid], self.now)
-                      for rid, cls in sorted(REGISTRY.items()) if levels[rid] != "off"]
+        self.rules = [
+            cls(policy.get("params", {}), levels[rid], self.now)
+            for rid, cls in sorted(REGISTRY.items())
+            if levels[rid] != "off"
+        ]
 
     def feed(self, e: Event) -> list[Finding]:
         """Check one entry against every rule in force, then apply it."""
@@ -192,8 +218,11 @@ class Pending:
     def settle(self, e: Event) -> None:
         """An incident entry closes what it refers to or what its kind covers."""
         if e.type == "incident":
-            self.open = [(o, en, zh) for o, en, zh in self.open
-                         if o.seq not in e.body["refs"] and e.body["kind"] not in self.kinds]
+            self.open = [
+                (o, en, zh)
+                for o, en, zh in self.open
+                if o.seq not in e.body["refs"] and e.body["kind"] not in self.kinds
+            ]
 
     def overdue(self, moment: datetime) -> Iterator[tuple[Event, str, str]]:
         due = [p for p in self.open if moment > p[0].moment + self.window]

@@ -7,7 +7,7 @@ the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from vaultctl.rules import Finding, Rule, rule
@@ -48,18 +48,25 @@ class DutyCover(Rule):
         elif covered and self.since is not None:
             gap = (e.moment - self.since).total_seconds()
             if gap > self.minutes("duty_gap_minutes").total_seconds():
-                yield self.hit(e, f"papers stored with nobody on duty for "
-                               f"{_minutes(gap)} min (since {self.since:%m-%d %H:%M})",
-                               f"试卷存放期间 {_minutes(gap)} 分钟无人值班"
-                               f"（自 {self.since:%m-%d %H:%M}）")
+                yield self.hit(
+                    e,
+                    f"papers stored with nobody on duty for "
+                    f"{_minutes(gap)} min (since {self.since:%m-%d %H:%M})",
+                    f"试卷存放期间 {_minutes(gap)} 分钟无人值班"
+                    f"（自 {self.since:%m-%d %H:%M}）",
+                )
             self.since = None
 
     def end(self, s: State) -> Iterator[Finding]:
         if self.since is not None:
-            yield self.hit(None, f"the log ends with papers in store and nobody on "
-                           f"duty since {self.since:%m-%d %H:%M}",
-                           f"日志结束时仍有试卷在库且自 {self.since:%m-%d %H:%M} 起无人值班",
-                           [], s)
+            yield self.hit(
+                None,
+                f"the log ends with papers in store and nobody on "
+                f"duty since {self.since:%m-%d %H:%M}",
+                f"日志结束时仍有试卷在库且自 {self.since:%m-%d %H:%M} 起无人值班",
+                [],
+                s,
+            )
 
 
 @rule
@@ -76,20 +83,30 @@ class ShiftSize(Rule):
     example_bad = "A three-member shift where two members `presence leave`."
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
-        if _starts_shift(e) and len(set(e.body["members"])) < self.p["shift_min_members"]:
-            yield self.hit(e, f"shift {e.body['shift']} has "
-                           f"{len(set(e.body['members']))} members, fewer than "
-                           f"{self.p['shift_min_members']}",
-                           f"班次 {e.body['shift']} 仅 {len(set(e.body['members']))} 人，"
-                           f"少于 {self.p['shift_min_members']} 人")
+        if (
+            _starts_shift(e)
+            and len(set(e.body["members"])) < self.p["shift_min_members"]
+        ):
+            yield self.hit(
+                e,
+                f"shift {e.body['shift']} has "
+                f"{len(set(e.body['members']))} members, fewer than "
+                f"{self.p['shift_min_members']}",
+                f"班次 {e.body['shift']} 仅 {len(set(e.body['members']))} 人，"
+                f"少于 {self.p['shift_min_members']} 人",
+            )
 
     def after(self, e: Event, s: State) -> Iterator[Finding]:
         if e.type == "presence" and s.shift is not None:
             here = s.shift.on_site
             if len(here) < self.p["min_on_site"]:
-                yield self.hit(e, f"only {len(here)} of shift {s.shift.id} on site "
-                               f"({', '.join(here) or 'nobody'})",
-                               f"班次 {s.shift.id} 现场仅 {len(here)} 人", here)
+                yield self.hit(
+                    e,
+                    f"only {len(here)} of shift {s.shift.id} on site "
+                    f"({', '.join(here) or 'nobody'})",
+                    f"班次 {s.shift.id} 现场仅 {len(here)} 人",
+                    here,
+                )
 
 
 @rule
@@ -104,10 +121,14 @@ class ShiftSecurity(Rule):
     example_bad = "Shift members O-003, O-004, O-005 (all custodians)."
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
-        if _starts_shift(e) and not any(s.officer_has(m, "security")
-                                        for m in e.body["members"]):
-            yield self.hit(e, f"shift {e.body['shift']} has no security officer",
-                           f"班次 {e.body['shift']} 无保卫人员")
+        if _starts_shift(e) and not any(
+            s.officer_has(m, "security") for m in e.body["members"]
+        ):
+            yield self.hit(
+                e,
+                f"shift {e.body['shift']} has no security officer",
+                f"班次 {e.body['shift']} 无保卫人员",
+            )
 
 
 @rule
@@ -129,12 +150,18 @@ class Handover(Rule):
             return
         action, cur = e.body["action"], s.shift
         if action == "start" and cur is not None:
-            yield self.hit(e, f"shift {e.body['shift']} starts while {cur.id} is on "
-                           "duty: use shift handover", f"班次 {cur.id} 在岗时另起班次 "
-                           f"{e.body['shift']}，应办理交接班")
+            yield self.hit(
+                e,
+                f"shift {e.body['shift']} starts while {cur.id} is on "
+                "duty: use shift handover",
+                f"班次 {cur.id} 在岗时另起班次 {e.body['shift']}，应办理交接班",
+            )
         elif action == "start" and self.ended_with_papers:
-            yield self.hit(e, "shift changed by end and start, not by a handover",
-                           "以结束/开始代替交接班")
+            yield self.hit(
+                e,
+                "shift changed by end and start, not by a handover",
+                "以结束/开始代替交接班",
+            )
         elif action == "handover":
             yield from self._handover(e, s)
 
@@ -145,15 +172,22 @@ class Handover(Rule):
             return
         leaders = (cur.leader, e.body["leader"])
         if e.body["from_shift"] != cur.id or e.body["from_leader"] != cur.leader:
-            yield self.hit(e, f"handover from {e.body['from_shift']}, but {cur.id} "
-                           f"(leader {cur.leader}) is on duty",
-                           f"交接自 {e.body['from_shift']}，但在岗的是 {cur.id}")
+            yield self.hit(
+                e,
+                f"handover from {e.body['from_shift']}, but {cur.id} "
+                f"(leader {cur.leader}) is on duty",
+                f"交接自 {e.body['from_shift']}，但在岗的是 {cur.id}",
+            )
         missing = [w for w in leaders if w not in e.signers]
         if missing:
-            yield self.hit(e, f"handover not signed by leader(s) {', '.join(missing)}",
-                           f"交接班缺少班长 {', '.join(missing)} 签字", missing)
+            yield self.hit(
+                e,
+                f"handover not signed by leader(s) {', '.join(missing)}",
+                f"交接班缺少班长 {', '.join(missing)} 签字",
+                missing,
+            )
 
-    def after(self, e: Event, s: State) -> Iterator[Finding]:
+    def after(self, e: Event, s: State) -> Iterable[Finding]:
         if e.type == "shift":
             self.ended_with_papers = e.body["action"] == "end" and bool(s.in_stock())
         return ()
@@ -177,12 +211,17 @@ class Patrol(Rule):
         self.last: datetime | None = None
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
-        if self.last is not None and e.moment - self.last > self.minutes("patrol_minutes"):
-            yield self.hit(e, f"no patrol since {self.last:%m-%d %H:%M}",
-                           f"自 {self.last:%m-%d %H:%M} 起未巡查")
+        if self.last is not None and e.moment - self.last > self.minutes(
+            "patrol_minutes"
+        ):
+            yield self.hit(
+                e,
+                f"no patrol since {self.last:%m-%d %H:%M}",
+                f"自 {self.last:%m-%d %H:%M} 起未巡查",
+            )
             self.last = e.moment
 
-    def after(self, e: Event, s: State) -> Iterator[Finding]:
+    def after(self, e: Event, s: State) -> Iterable[Finding]:
         if not s.in_stock():
             self.last = None
         elif e.type == "patrol" or self.last is None:

@@ -20,8 +20,10 @@ class Inspected(Rule):
     title = "Room inspected jointly before use"
     title_zh = "保密室使用前须联合检查验收"
     clause = "四.二, 五.7"
-    example_ok = "`inspect --room R1 --result pass --signer O-201 --signer O-202`, " \
-                 "then the receipt."
+    example_ok = (
+        "`inspect --room R1 --result pass --signer O-201 --signer O-202`, "
+        "then the receipt."
+    )
     example_bad = "A receipt into R1 with no passed inspection of R1."
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
@@ -29,18 +31,29 @@ class Inspected(Rule):
             return
         room = e.body["room"]
         result, inspectors, _ = s.inspections.get(room, ("none", (), None))
-        roles = {r for w in inspectors for r in ("secrecy_inspector", "police_inspector")
-                 if s.officer_has(w, r)}
+        roles = {
+            r
+            for w in inspectors
+            for r in ("secrecy_inspector", "police_inspector")
+            if s.officer_has(w, r)
+        }
         if result != "pass" or len(roles) < 2:
-            yield self.hit(e, f"papers received into {room} without a passed joint "
-                           f"inspection (last: {result})",
-                           f"{room} 未经保密、公安部门联合检查验收即接收试卷（最近：{result}）")
+            yield self.hit(
+                e,
+                f"papers received into {room} without a passed joint "
+                f"inspection (last: {result})",
+                f"{room} 未经保密、公安部门联合检查验收即接收试卷（最近：{result}）",
+            )
 
 
 def _party(e: Event) -> str | None:
     b = e.body
-    return {"issue": b.get("to"), "return": b.get("from"),
-            "dispatch": b.get("to"), "receipt": b.get("from")}.get(e.type)
+    return {
+        "issue": b.get("to"),
+        "return": b.get("from"),
+        "dispatch": b.get("to"),
+        "receipt": b.get("from"),
+    }.get(e.type)
 
 
 @rule
@@ -60,18 +73,27 @@ class Handling(Rule):
             return
         b = e.body
         if b["count"] != len(b["packets"]):
-            yield self.hit(e, f"count {b['count']} but {len(b['packets'])} packets "
-                           "listed", f"记录数量 {b['count']} 与清单 {len(b['packets'])} 袋不符")
+            yield self.hit(
+                e,
+                f"count {b['count']} but {len(b['packets'])} packets listed",
+                f"记录数量 {b['count']} 与清单 {len(b['packets'])} 袋不符",
+            )
         if not b["cctv"]:
-            yield self.hit(e, f"{e.type} not under CCTV", f"{e.type} 未在视频监控下进行")
+            yield self.hit(
+                e, f"{e.type} not under CCTV", f"{e.type} 未在视频监控下进行"
+            )
         if not b.get("seal_checked", True):
             yield self.hit(e, "seals not checked", "未检查密封情况")
         if any(not p.get("subject", "x").strip() for p in b["packets"]):
             yield self.hit(e, "a packet without subject", "试卷袋未核实科目")
         party = _party(e)
         if party is not None and s.roster.get(party) and party not in e.signers:
-            yield self.hit(e, f"{e.type} not signed by {party}",
-                           f"{e.type} 缺少 {party} 签字", [party])
+            yield self.hit(
+                e,
+                f"{e.type} not signed by {party}",
+                f"{e.type} 缺少 {party} 签字",
+                [party],
+            )
 
 
 @rule
@@ -95,27 +117,42 @@ class Inventory(Rule):
                 p = s.packets.get(moved["id"])
                 if p is None or p.where != "stock":
                     where = "never received" if p is None else p.where
-                    yield self.hit(e, f"{moved['id']} is not in stock ({where})",
-                                   f"{moved['id']} 不在库（{where}）")
+                    yield self.hit(
+                        e,
+                        f"{moved['id']} is not in stock ({where})",
+                        f"{moved['id']} 不在库（{where}）",
+                    )
                 elif e.type == "issue" and p.session != e.body["session"]:
-                    yield self.hit(e, f"{p.id} belongs to {p.session}, issued for "
-                                   f"{e.body['session']}",
-                                   f"{p.id} 属于 {p.session}，却发放给 {e.body['session']}")
+                    yield self.hit(
+                        e,
+                        f"{p.id} belongs to {p.session}, issued for "
+                        f"{e.body['session']}",
+                        f"{p.id} 属于 {p.session}，却发放给 {e.body['session']}",
+                    )
 
     def _incoming(self, e: Event, s: State) -> Iterator[Finding]:
         for p in e.body["packets"]:
             old = s.packets.get(p["id"])
             if e.type == "receipt" and old is not None:
-                yield self.hit(e, f"{p['id']} received twice (first at #{old.seq})",
-                               f"{p['id']} 重复接收（首次 #{old.seq}）")
+                yield self.hit(
+                    e,
+                    f"{p['id']} received twice (first at #{old.seq})",
+                    f"{p['id']} 重复接收（首次 #{old.seq}）",
+                )
             if e.type == "return" and (old is None or old.where != "issued"):
-                yield self.hit(e, f"{p['id']} returned but was not issued",
-                               f"{p['id']} 未发放却被回收")
+                yield self.hit(
+                    e,
+                    f"{p['id']} returned but was not issued",
+                    f"{p['id']} 未发放却被回收",
+                )
             session = s.sessions.get(p["session"])
             if session is None or session["subject"] != p["subject"]:
-                yield self.hit(e, f"{p['id']}: {p['subject']} is not the subject of "
-                               f"session {p['session']}",
-                               f"{p['id']}：{p['subject']} 与场次 {p['session']} 科目不符")
+                yield self.hit(
+                    e,
+                    f"{p['id']}: {p['subject']} is not the subject of "
+                    f"session {p['session']}",
+                    f"{p['id']}：{p['subject']} 与场次 {p['session']} 科目不符",
+                )
 
     def end(self, s: State) -> Iterator[Finding]:
         last = s.latest
@@ -123,17 +160,29 @@ class Inventory(Rule):
             return
         for p in sorted(s.packets.values(), key=lambda p: p.id):
             session = s.sessions.get(p.session)
-            ended = session is not None and datetime.fromisoformat(session["end"]) < last
+            ended = (
+                session is not None and datetime.fromisoformat(session["end"]) < last
+            )
             if p.where == "issued" and ended:
-                yield self.hit(None, f"{p.id} issued to {p.exam_room} and not returned "
-                               f"after {p.session}", f"{p.id} 发往 {p.exam_room}，"
-                               f"{p.session} 结束后未回收", [], s)
+                yield self.hit(
+                    None,
+                    f"{p.id} issued to {p.exam_room} and not returned "
+                    f"after {p.session}",
+                    f"{p.id} 发往 {p.exam_room}，{p.session} 结束后未回收",
+                    [],
+                    s,
+                )
         exam_over = last.date() > datetime.fromisoformat(s.site["exam_end"]).date()
         left = [p.id for p in s.packets.values() if p.where == "stock"]
         if exam_over and left:
-            yield self.hit(None, f"{len(left)} packet(s) still in store after the exam "
-                           f"ended: {', '.join(sorted(left)[:5])}",
-                           f"考试结束后仍有 {len(left)} 袋未清点出库", [], s)
+            yield self.hit(
+                None,
+                f"{len(left)} packet(s) still in store after the exam "
+                f"ended: {', '.join(sorted(left)[:5])}",
+                f"考试结束后仍有 {len(left)} 袋未清点出库",
+                [],
+                s,
+            )
 
 
 @rule
@@ -155,19 +204,28 @@ class NoProxy(Rule):
         b = e.body
         session = s.sessions.get(b["session"])
         if session is None:
-            yield self.hit(e, f"unknown session {b['session']}", f"未知场次 {b['session']}")
+            yield self.hit(
+                e, f"unknown session {b['session']}", f"未知场次 {b['session']}"
+            )
             return
         assigned = session["exam_rooms"].get(b["exam_room"])
         if assigned != b["to"]:
-            yield self.hit(e, f"issued to {b['to']}, but {b['exam_room']}'s invigilator "
-                           f"is {assigned}", f"发给 {b['to']}，但 {b['exam_room']} 的监考"
-                           f"是 {assigned}（代领）", [b["to"]])
+            yield self.hit(
+                e,
+                f"issued to {b['to']}, but {b['exam_room']}'s invigilator "
+                f"is {assigned}",
+                f"发给 {b['to']}，但 {b['exam_room']} 的监考是 {assigned}（代领）",
+                [b["to"]],
+            )
         start = datetime.fromisoformat(session["start"])
         if not start - self.minutes("issue_window_minutes") <= e.moment <= start:
-            yield self.hit(e, f"issued at {e.moment:%H:%M}, outside the "
-                           f"{self.p['issue_window_minutes']} min before {start:%H:%M}",
-                           f"发放时间 {e.moment:%H:%M} 不在开考 {start:%H:%M} 前 "
-                           f"{self.p['issue_window_minutes']} 分钟内")
+            yield self.hit(
+                e,
+                f"issued at {e.moment:%H:%M}, outside the "
+                f"{self.p['issue_window_minutes']} min before {start:%H:%M}",
+                f"发放时间 {e.moment:%H:%M} 不在开考 {start:%H:%M} 前 "
+                f"{self.p['issue_window_minutes']} 分钟内",
+            )
 
 
 @rule
@@ -181,18 +239,23 @@ class Seal(Rule):
     title_zh = "密封完好，异常须报告"
     clause = "四.九, 职责5, 职责9"
     params = {"seal_incident_minutes": 30}
-    example_ok = "A broken seal at receipt, then `incident --kind seal-broken` 10 min later."
+    example_ok = (
+        "A broken seal at receipt, then `incident --kind seal-broken` 10 min later."
+    )
     example_bad = "A broken seal at receipt and no incident within 30 minutes."
 
     def reset(self) -> None:
-        self.pending = Pending(("seal-broken", "count-mismatch"),
-                               self.minutes("seal_incident_minutes"))
+        self.pending = Pending(
+            ("seal-broken", "count-mismatch"), self.minutes("seal_incident_minutes")
+        )
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         for late, en, zh in self.pending.overdue(e.moment):
-            yield self.hit(late, f"{en}, and no incident within "
-                           f"{self.p['seal_incident_minutes']} min",
-                           f"{zh}，{self.p['seal_incident_minutes']} 分钟内未报告事件")
+            yield self.hit(
+                late,
+                f"{en}, and no incident within {self.p['seal_incident_minutes']} min",
+                f"{zh}，{self.p['seal_incident_minutes']} 分钟内未报告事件",
+            )
         self.pending.settle(e)
         for en, zh in self._problems(e, s):
             self.pending.expect(e, en, zh)
@@ -208,16 +271,17 @@ class Seal(Rule):
             # return records the new seal put on in the exam room.
             seal = p.get("seal") if e.type in ("issue", "dispatch") else None
             if old is not None and seal is not None and seal != old.seal:
-                yield (f"{p['id']} leaves with seal {seal}, it came in with {old.seal}",
-                       f"{p['id']} 出库封条 {seal} 与入库封条 {old.seal} 不符")
+                yield (
+                    f"{p['id']} leaves with seal {seal}, it came in with {old.seal}",
+                    f"{p['id']} 出库封条 {seal} 与入库封条 {old.seal} 不符",
+                )
         expected = e.body.get("expected")
         if expected is not None and expected != len(e.body["packets"]):
-            yield (f"{len(e.body['packets'])} packets received, {expected} expected",
-                   f"实收 {len(e.body['packets'])} 袋，应收 {expected} 袋")
+            yield (
+                f"{len(e.body['packets'])} packets received, {expected} expected",
+                f"实收 {len(e.body['packets'])} 袋，应收 {expected} 袋",
+            )
 
     def end(self, s: State) -> Iterator[Finding]:
         for late, en, zh in self.pending.overdue(self.now):
-            yield self.hit(late, f"{en}, and no incident reported",
-                           f"{zh}，未报告事件")
-
-
+            yield self.hit(late, f"{en}, and no incident reported", f"{zh}，未报告事件")

@@ -43,14 +43,23 @@ class Cctv(Rule):
         if e.type in MOVES:
             dark = sorted(c for c, st in s.cameras.items() if st != "on")
             if dark:
-                yield self.hit(e, f"{e.type} while camera(s) {', '.join(dark)} not "
-                               "recording", f"{e.type} 时摄像头 {', '.join(dark)} 未录像")
+                yield self.hit(
+                    e,
+                    f"{e.type} while camera(s) {', '.join(dark)} not recording",
+                    f"{e.type} 时摄像头 {', '.join(dark)} 未录像",
+                )
         elif e.type == "cctv" and b["action"] == "off" and s.in_stock():
-            yield self.hit(e, f"{b['camera']} switched off with papers in the room",
-                           f"试卷在库时关闭了 {b['camera']}")
+            yield self.hit(
+                e,
+                f"{b['camera']} switched off with papers in the room",
+                f"试卷在库时关闭了 {b['camera']}",
+            )
         elif e.type == "cctv" and b["action"] == "fault":
-            self.pending.expect(e, f"{b['camera']} fault not reported as an incident",
-                                f"{b['camera']} 故障未作为事件报告")
+            self.pending.expect(
+                e,
+                f"{b['camera']} fault not reported as an incident",
+                f"{b['camera']} 故障未作为事件报告",
+            )
 
     def end(self, s: State) -> Iterator[Finding]:
         for late, en, zh in self.pending.overdue(self.now):
@@ -77,9 +86,13 @@ class Footage(Rule):
         start = date.fromisoformat(s.site["exam_start"])
         before = parse_ts(e.body["before"]).date()
         if e.moment.date() <= keep_until and before >= start:
-            yield self.hit(e, f"footage up to {before} deleted on {e.moment.date()}, "
-                           f"before {keep_until}", f"{e.moment.date()} 删除了 {before} "
-                           f"前的监控视频，应保存至 {keep_until}")
+            yield self.hit(
+                e,
+                f"footage up to {before} deleted on {e.moment.date()}, "
+                f"before {keep_until}",
+                f"{e.moment.date()} 删除了 {before} "
+                f"前的监控视频，应保存至 {keep_until}",
+            )
 
 
 @rule
@@ -101,13 +114,17 @@ class Reported(Rule):
         to = e.body["reported_to"].strip()
         at = parse_ts(e.body["reported_at"])
         if not to:
-            yield self.hit(e, "incident does not say whom it was reported to",
-                           "事件未写明上报对象")
+            yield self.hit(
+                e, "incident does not say whom it was reported to", "事件未写明上报对象"
+            )
         if not e.moment <= at <= e.moment + self.minutes("report_minutes"):
-            yield self.hit(e, f"incident at {e.moment:%H:%M} reported at "
-                           f"{at:%m-%d %H:%M}, not within {self.p['report_minutes']} min",
-                           f"事件发生于 {e.moment:%H:%M}，上报于 {at:%m-%d %H:%M}，"
-                           f"超过 {self.p['report_minutes']} 分钟")
+            yield self.hit(
+                e,
+                f"incident at {e.moment:%H:%M} reported at "
+                f"{at:%m-%d %H:%M}, not within {self.p['report_minutes']} min",
+                f"事件发生于 {e.moment:%H:%M}，上报于 {at:%m-%d %H:%M}，"
+                f"超过 {self.p['report_minutes']} 分钟",
+            )
 
 
 @rule
@@ -125,13 +142,17 @@ class TimeOrder(Rule):
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         if s.latest is not None and e.moment < s.latest - self.minutes(
-                "time_back_minutes"):
-            yield self.hit(e, f"time goes back from {s.latest:%m-%d %H:%M} to "
-                           f"{e.moment:%m-%d %H:%M}", f"时间倒退：从 "
-                           f"{s.latest:%m-%d %H:%M} 到 {e.moment:%m-%d %H:%M}")
+            "time_back_minutes"
+        ):
+            yield self.hit(
+                e,
+                f"time goes back from {s.latest:%m-%d %H:%M} to {e.moment:%m-%d %H:%M}",
+                f"时间倒退：从 {s.latest:%m-%d %H:%M} 到 {e.moment:%m-%d %H:%M}",
+            )
         if e.moment > self.now + self.minutes("time_ahead_minutes"):
-            yield self.hit(e, f"time {e.moment:%Y-%m-%d %H:%M} is ahead of the clock "
-                           f"({self.now:%Y-%m-%d %H:%M})",
-                           f"时间 {e.moment:%Y-%m-%d %H:%M} 超前于本机时钟")
-
-
+            yield self.hit(
+                e,
+                f"time {e.moment:%Y-%m-%d %H:%M} is ahead of the clock "
+                f"({self.now:%Y-%m-%d %H:%M})",
+                f"时间 {e.moment:%Y-%m-%d %H:%M} 超前于本机时钟",
+            )
