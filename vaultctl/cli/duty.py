@@ -498,7 +498,9 @@ def leave(
     record(ctx, "access", body, signers, at, note, force, engine)
 
 
-def _target(ctx: Context, door: str | None, cabinet: str | None) -> tuple[Any, dict[str, Any]]:
+def _target(
+    ctx: Context, door: str | None, cabinet: str | None
+) -> tuple[Any, dict[str, Any]]:
     need((door is None) != (cabinet is None), "give exactly one of --door, --cabinet")
     engine = load(ctx)
     if door is not None:
