@@ -112,6 +112,7 @@ def _register() -> None:
         papers,
         read,
         roster_cmd,
+        shifts,
         tlog,
         watch,
     )
@@ -121,6 +122,7 @@ def _register() -> None:
         events,
         roster_cmd,
         duty,
+        shifts,
         papers,
         watch,
         read,

@@ -1,0 +1,248 @@
+"""Shift commands: start, handover (with its checkpoint), end; presence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from vaultctl.cli.common import (
+    Context,
+    load,
+    need,
+    need_known,
+    parse_time,
+    pass_context,
+    record,
+    signing_options,
+)
+from vaultctl.cli.tlog import write_checkpoint
+from vaultctl.errors import RefusedError
+
+
+@click.group("shift")
+def shift() -> None:
+    """Duty shifts: start, handover to the next shift, end.
+
+    \b
+    Example:
+      vaultctl shift start --leader O-003 --member O-004 --member O-009 \\
+          --signer O-003 --signer O-004
+    """
+
+
+LEADER = click.option(
+    "--leader",
+    required=True,
+    metavar="ID",
+    help="The shift leader (counts as a member).",
+)
+MEMBERS = click.option(
+    "--member",
+    "members",
+    multiple=True,
+    metavar="ID",
+    help="A member of the shift (repeat).",
+)
+SHIFT_ID = click.option(
+    "--shift",
+    "shift_id",
+    default=None,
+    metavar="SID",
+    help="The shift id (default: SH-<MMDD>-<HHMM> of --at).",
+)
+
+
+def _shift_body(
+    ctx: Context,
+    action: str,
+    leader: str,
+    members: tuple[str, ...],
+    shift_id: str | None,
+    at: str | None,
+    force: bool,
+) -> tuple[Any, dict[str, Any]]:
+    engine = load(ctx)
+    state = engine.state
+    crew = list(dict.fromkeys((leader, *members)))
+    for m in crew:
+        need_known(state, "officer", m, "--member")
+    if shift_id is None:
+        assert state.tz is not None  # noqa: S101 - load() guarantees it
+        stamp = parse_time(at, state.tz)
+        shift_id = f"SH-{stamp[5:7]}{stamp[8:10]}-{stamp[11:13]}{stamp[14:16]}"
+    body = {"action": action, "shift": shift_id, "leader": leader, "members": crew}
+    if action == "handover":
+        cur = state.shift
+        need(cur is not None, "no shift is on duty: use 'shift start'")
+        assert cur is not None  # noqa: S101 - for mypy, need() refused otherwise
+        overlap = sorted(set(crew) & set(cur.members))
+        if overlap and not force:
+            raise RefusedError(
+                f"refused: {', '.join(overlap)} would be on both the "
+                f"outgoing shift {cur.id} and the incoming one "
+                "(add --force if they really stay on)"
+            )
+        body |= {"from_shift": cur.id, "from_leader": cur.leader}
+    return engine, body
+
+
+@shift.command("start")
+@LEADER
+@MEMBERS
+@SHIFT_ID
+@signing_options
+@pass_context
+def shift_start(
+    ctx: Context,
+    leader: str,
+    members: tuple[str, ...],
+    shift_id: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
+    """Start a shift when none is on duty.
+
+    \b
+    Example:
+      vaultctl shift start --leader O-003 --member O-004 --member O-009 \\
+          --signer O-003 --signer O-004 --at "6/6 08:00"
+    """
+    engine, body = _shift_body(ctx, "start", leader, members, shift_id, at, force)
+    record(ctx, "shift", body, signers, at, note, force, engine)
+
+
+@shift.command("handover")
+@LEADER
+@MEMBERS
+@SHIFT_ID
+@signing_options
+@pass_context
+def shift_handover(
+    ctx: Context,
+    leader: str,
+    members: tuple[str, ...],
+    shift_id: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
+    """Hand over to the incoming shift (signed by both leaders).
+
+    Also writes a checkpoint of the log head co-signed by the same two, so the
+    head is anchored at every change of shift.
+
+    \b
+    Example:
+      vaultctl shift handover --leader O-005 --member O-006 --member O-010 \\
+          --signer O-003 --signer O-005 --at "6/6 16:00"
+    """
+    engine, body = _shift_body(ctx, "handover", leader, members, shift_id, at, force)
+    unlocked = record(ctx, "shift", body, signers, at, note, force, engine)
+    path, code = write_checkpoint(ctx.vault, engine.state, unlocked, check=False)
+    click.echo(f"checkpoint {path.name} · {code}")
+
+
+@shift.command("end")
+@signing_options
+@pass_context
+def shift_end(
+    ctx: Context,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
+    """End the shift on duty (when no papers are stored any more).
+
+    \b
+    Example:
+      vaultctl shift end --signer O-003 --signer O-004
+    """
+    engine = load(ctx)
+    cur = engine.state.shift
+    need(cur is not None, "no shift is on duty")
+    assert cur is not None  # noqa: S101 - for mypy
+    record(
+        ctx,
+        "shift",
+        {"action": "end", "shift": cur.id},
+        signers,
+        at,
+        note,
+        force,
+        engine,
+    )
+
+
+def _presence(
+    ctx: Context,
+    action: str,
+    member: str,
+    reason: str | None,
+    signers: tuple[str, ...],
+    at: str | None,
+    note: str | None,
+    force: bool,
+) -> None:
+    engine = load(ctx)
+    cur = engine.state.shift
+    need(
+        cur is not None and member in cur.members,
+        f"--member {member}: not a member of the shift on duty",
+    )
+    body = {
+        "action": action,
+        "member": member,
+        **({"reason": reason} if reason else {}),
+    }
+    record(ctx, "presence", body, signers, at, note, force, engine)
+
+
+@click.group("presence")
+def presence() -> None:
+    """A duty member leaves or returns to the site during a shift.
+
+    \b
+    Example:
+      vaultctl presence leave --member O-004 --reason 就餐 --signer O-003 --signer O-004
+    """
+
+
+for _action, _doc in (
+    ("leave", "A member leaves the site during the shift."),
+    ("return", "A member is back on site."),
+):
+
+    def _make(action: str = _action) -> Any:
+        @click.option("--member", required=True, metavar="ID")
+        @click.option("--reason", default=None)
+        @signing_options
+        @pass_context
+        def command(
+            ctx: Context,
+            member: str,
+            reason: str | None,
+            signers: tuple[str, ...],
+            at: str | None,
+            note: str | None,
+            force: bool,
+        ) -> None:
+            _presence(ctx, action, member, reason, signers, at, note, force)
+
+        return command
+
+    _cmd = _make()
+    _cmd.__doc__ = f"""{_doc}
+
+    \\b
+    Example:
+      vaultctl presence {_action} --member O-004 --signer O-003 --signer O-004
+    """
+    presence.command(_action)(_cmd)
+
+
+COMMANDS = [shift, presence]
