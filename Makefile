@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_verify.py
+	$(BIN)/python bench/bench_audit.py
 
 docs: $(STAMP)
 	$(BIN)/python -m vaultctl.docs docs
