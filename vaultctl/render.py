@@ -31,16 +31,69 @@ WORDS = {
 }
 
 
+LABELS_ZH = {
+    "seq": "序号",
+    "ts": "时间",
+    "time": "时间",
+    "type": "类型",
+    "signed by": "签名",
+    "what": "内容",
+    "rule": "规则",
+    "level": "级别",
+    "officers": "人员",
+    "explanation": "说明",
+    "clause": "条款",
+    "subject": "科目",
+    "session": "场次",
+    "kind": "类别",
+    "packets": "袋数",
+    "key/code": "钥匙/密码",
+    "holder": "保管人",
+    "shift": "班次",
+    "leader": "班长",
+    "members": "成员",
+    "on site": "在场",
+    "since": "起始",
+    "text": "内容",
+    "site": "考点",
+    "log": "日志",
+    "entries": "条目",
+    "head": "末条哈希",
+    "code": "校验码",
+    "integrity": "完整性",
+    "anchors": "锚点",
+    "compliance": "合规",
+    "exit": "退出码",
+    "line": "行",
+    "message": "说明",
+    "title": "名称",
+    "parameters": "参数",
+    "last entry": "最后条目",
+}
+
+
 def word(key: str, lang: str) -> str:
     en, zh = WORDS[key]
     return zh if lang == "zh" else en
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+def label(text: str, lang: str) -> str:
+    return LABELS_ZH.get(text, text) if lang == "zh" else text
 
 
-def pairs(rows: Sequence[tuple[str, Any]]) -> str:
+def table(
+    rows: Sequence[Sequence[Any]], headers: Sequence[str], lang: str = "en"
+) -> str:
+    return tabulate(
+        rows,
+        headers=[label(h, lang) for h in headers],
+        tablefmt="simple",
+        disable_numparse=True,
+    )
+
+
+def pairs(rows: Sequence[tuple[str, Any]], lang: str = "en") -> str:
+    rows = [(label(k, lang), v) for k, v in rows]
     return tabulate(rows, tablefmt="plain", disable_numparse=True)
 
 
@@ -76,9 +129,9 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def entries_table(entries: Sequence[Entry]) -> str:
+def entries_table(entries: Sequence[Entry], lang: str = "en") -> str:
     rows = [(e.seq, e.ts, e.type, " ".join(e.signers), summarize(e)) for e in entries]
-    return table(rows, ["seq", "ts", "type", "signed by", "what"])
+    return table(rows, ["seq", "ts", "type", "signed by", "what"], lang)
 
 
 def findings_table(findings: Sequence[Finding], lang: str) -> str:
@@ -98,7 +151,9 @@ def findings_table(findings: Sequence[Finding], lang: str) -> str:
         for f in ordered
     ]
     return table(
-        rows, ["rule", "level", "seq", "time", "officers", "explanation", "clause"]
+        rows,
+        ["rule", "level", "seq", "time", "officers", "explanation", "clause"],
+        lang,
     )
 
 
@@ -123,17 +178,17 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
     )
     parts = [
         word("stock", lang),
-        table(stock, ["subject", "session", "kind", "packets"])
+        table(stock, ["subject", "session", "kind", "packets"], lang)
         if stock
         else word("none", lang),
         "",
         f"{word('out', lang)}: {' '.join(summary['out']) or word('none', lang)}",
         "",
         word("keys", lang),
-        table(keys, ["key/code", "holder"]),
+        table(keys, ["key/code", "holder"], lang),
         "",
         word("duty", lang),
-        pairs(duty_rows),
+        pairs(duty_rows, lang),
         "",
         word("cctv", lang),
         pairs(list(summary["cctv"].items())),
@@ -144,7 +199,10 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
             (i["seq"], i["ts"][5:16], i["kind"], clip(i["text"], 40))
             for i in summary["incidents"][-5:]
         ]
-        parts += [word("incidents", lang), table(rows, ["seq", "time", "kind", "text"])]
+        parts += [
+            word("incidents", lang),
+            table(rows, ["seq", "time", "kind", "text"], lang),
+        ]
     return "\n".join(parts).rstrip()
 
 
@@ -164,13 +222,13 @@ def report(rep: Report, lang: str = "en") -> str:
         (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
         ("exit", rep.exit_code),
     ]
-    out = [word("summary", lang), pairs(summary), "", word("integrity", lang)]
+    out = [word("summary", lang), pairs(summary, lang), "", word("integrity", lang)]
     if rep.integrity:
         rows = [
             (f.line, "" if f.seq is None else f.seq, f.code, f.message)
             for f in rep.integrity
         ]
-        out.append(table(rows, ["line", "seq", "code", "message"]))
+        out.append(table(rows, ["line", "seq", "code", "message"], lang))
     else:
         out.append(word("none", lang))
     out += [
@@ -196,4 +254,4 @@ def rules_table(levels: Mapping[str, str], params: Mapping[str, Any], lang: str)
                 levels[rid],
             )
         )
-    return table(rows, ["rule", "title", "clause", "parameters", "level"])
+    return table(rows, ["rule", "title", "clause", "parameters", "level"], lang)

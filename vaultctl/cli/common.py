@@ -75,7 +75,9 @@ def json_option(func: F) -> F:
     )(func)
 
 
-def parse_time(text: str | None, tz: ZoneInfo, now: datetime | None = None) -> str:
+def parse_time(
+    text: str | None, tz: ZoneInfo, now: datetime | None = None, option: str = "--at"
+) -> str:
     """Turn what an officer types into a stored ``ts`` in the site time zone."""
     now = (now or datetime.now(tz)).astimezone(tz)
     if text is None:
@@ -83,13 +85,17 @@ def parse_time(text: str | None, tz: ZoneInfo, now: datetime | None = None) -> s
     default = now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     try:
         moment = dateparser.parse(text, default=default)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz)
+        stored = format_ts(moment.astimezone(tz))
+        if not 1900 <= int(stored[:4]) <= 9998:
+            raise ValueError("year out of range")
     except (ValueError, OverflowError) as e:
         raise UsageError(
-            f"--at {text!r}: not a time (try 2027-06-07T08:30, '6/7 08:30' or '08:30')"
+            f"{option} {text!r}: not a time (try 2027-06-07T08:30, '6/7 08:30' "
+            "or '08:30')"
         ) from e
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return format_ts(moment.astimezone(tz))
+    return stored
 
 
 def check_signer_ids(state: State, signers: Sequence[str]) -> None:

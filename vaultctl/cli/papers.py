@@ -109,7 +109,16 @@ def scan(expected: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str
     return [by_id[pid] for pid in seen], missing
 
 
+def no_repeats(packets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Refuse a packet named twice in one command."""
+    ids = [p["id"] for p in packets]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    need(not twice, f"--packet {', '.join(twice)}: named twice")
+    return packets
+
+
 def _check_packets(state: Any, packets: list[dict[str, Any]]) -> None:
+    no_repeats(packets)
     for p in packets:
         need_known(state, "session", p["session"], f"--packet {p['id']}: session")
 
@@ -242,7 +251,7 @@ def issue(
     engine = load(ctx)
     _session_room(engine.state, session, exam_room)
     need_known(engine.state, "officer", to, "--to")
-    moved = [parse_moved(p) for p in packets]
+    moved = no_repeats([parse_moved(p) for p in packets])
     body = {
         "session": session,
         "exam_room": exam_room,
@@ -345,7 +354,7 @@ def dispatch(
       vaultctl dispatch --to O-301 --packet A-0607-YW-E01:SL-9001 --cctv on \\
           --signer O-002 --signer O-301
     """
-    moved = [parse_moved(p) for p in packets]
+    moved = no_repeats([parse_moved(p) for p in packets])
     body = {
         "to": to,
         "packets": moved,

@@ -46,8 +46,8 @@ def log_cmd(
     """
     state = writer.load_state(ctx.vault)
     tz = state.tz
-    lo = parse_ts(parse_time(since, tz)) if since and tz else None
-    hi = parse_ts(parse_time(until, tz)) if until and tz else None
+    lo = parse_ts(parse_time(since, tz, option="--since")) if since and tz else None
+    hi = parse_ts(parse_time(until, tz, option="--until")) if until and tz else None
 
     def wanted(e: Entry) -> bool:
         return (
@@ -62,7 +62,7 @@ def log_cmd(
         for entry in selected:
             click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))
     else:
-        click.echo(render.entries_table(list(selected)))
+        click.echo(render.entries_table(list(selected), ctx.lang))
 
 
 @click.command("verify")
@@ -198,7 +198,9 @@ def status(ctx: Context, as_json: bool) -> None:
         ("last entry", f"#{state.seq} {summary['last_ts']}"),
         ("head", summary["head"]),
     ]
-    click.echo(render.pairs(head) + "\n\n" + render.state_tables(summary, ctx.lang))
+    click.echo(
+        render.pairs(head, ctx.lang) + "\n\n" + render.state_tables(summary, ctx.lang)
+    )
 
 
 @click.command("rules")

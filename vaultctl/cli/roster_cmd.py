@@ -49,6 +49,17 @@ def _write(
             engine.state.roster.get(officer_id) is None,
             f"--id {officer_id}: already on the roster",
         )
+        variable = keys.passphrase_variable(officer_id)
+        clash = [
+            o
+            for o in engine.state.known("officer")
+            if keys.passphrase_variable(o) == variable
+        ]
+        need(
+            not clash,
+            f"--id {officer_id}: {clash[0] if clash else ''} already uses "
+            f"{variable}; choose an id that differs in letters or digits",
+        )
     else:
         need_known(engine.state, "officer", officer_id, "--id")
         officer = engine.state.roster.officers[officer_id]
@@ -57,6 +68,10 @@ def _write(
                 body["key"] in officer.keys,
                 f"--key {body['key']}: not a key of {officer_id} "
                 f"(its keys: {', '.join(officer.keys)})",
+            )
+            need(
+                not officer.keys[body["key"]].revoked,
+                f"--key {body['key']}: already revoked",
             )
     record(ctx, "roster", body, signers, at, note, force, engine)
 

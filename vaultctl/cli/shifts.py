@@ -17,7 +17,6 @@ from vaultctl.cli.common import (
     signing_options,
 )
 from vaultctl.cli.tlog import write_checkpoint
-from vaultctl.errors import RefusedError
 
 
 @click.group("shift")
@@ -60,12 +59,12 @@ def _shift_body(
     members: tuple[str, ...],
     shift_id: str | None,
     at: str | None,
-    force: bool,
 ) -> tuple[Any, dict[str, Any]]:
     engine = load(ctx)
     state = engine.state
+    need_known(state, "officer", leader, "--leader")
     crew = list(dict.fromkeys((leader, *members)))
-    for m in crew:
+    for m in members:
         need_known(state, "officer", m, "--member")
     if shift_id is None:
         assert state.tz is not None  # noqa: S101 - load() guarantees it
@@ -76,13 +75,6 @@ def _shift_body(
         cur = state.shift
         need(cur is not None, "no shift is on duty: use 'shift start'")
         assert cur is not None  # noqa: S101 - for mypy, need() refused otherwise
-        overlap = sorted(set(crew) & set(cur.members))
-        if overlap and not force:
-            raise RefusedError(
-                f"refused: {', '.join(overlap)} would be on both the "
-                f"outgoing shift {cur.id} and the incoming one "
-                "(add --force if they really stay on)"
-            )
         body |= {"from_shift": cur.id, "from_leader": cur.leader}
     return engine, body
 
@@ -110,7 +102,7 @@ def shift_start(
       vaultctl shift start --leader O-003 --member O-004 --member O-009 \\
           --signer O-003 --signer O-004 --at "6/6 08:00"
     """
-    engine, body = _shift_body(ctx, "start", leader, members, shift_id, at, force)
+    engine, body = _shift_body(ctx, "start", leader, members, shift_id, at)
     record(ctx, "shift", body, signers, at, note, force, engine)
 
 
@@ -140,7 +132,7 @@ def shift_handover(
       vaultctl shift handover --leader O-005 --member O-006 --member O-010 \\
           --signer O-003 --signer O-005 --at "6/6 16:00"
     """
-    engine, body = _shift_body(ctx, "handover", leader, members, shift_id, at, force)
+    engine, body = _shift_body(ctx, "handover", leader, members, shift_id, at)
     unlocked = record(ctx, "shift", body, signers, at, note, force, engine)
     path, code = write_checkpoint(ctx.vault, engine.state, unlocked, check=False)
     click.echo(f"checkpoint {path.name} · {code}")

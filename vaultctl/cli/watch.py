@@ -120,7 +120,9 @@ def segment(
     engine = _camera(ctx, camera)
     assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
     digest, size = _hash_video(video)
-    begin, finish = parse_time(start, engine.state.tz), parse_time(end, engine.state.tz)
+    tz = engine.state.tz
+    begin = parse_time(start, tz, option="--from")
+    finish = parse_time(end, tz, option="--to")
     need(begin <= finish, "--from is after --to")
     body = {
         "action": "segment",
@@ -165,7 +167,7 @@ def delete_footage(
     body = {
         "action": "delete-footage",
         "camera": camera,
-        "before": parse_time(before, engine.state.tz),
+        "before": parse_time(before, engine.state.tz, option="--before"),
     }
     record(ctx, "cctv", body, signers, at, note, force, engine)
 
@@ -230,7 +232,7 @@ def incident(
         "refs": list(refs),
         "text": text,
         "reported_to": reported_to,
-        "reported_at": parse_time(reported_at, engine.state.tz),
+        "reported_at": parse_time(reported_at, engine.state.tz, option="--reported-at"),
     }
     record(ctx, "incident", body, signers, at, note, force, engine)
 

@@ -133,17 +133,16 @@ class ShiftSecurity(Rule):
 
 @rule
 class Handover(Rule):
-    """Shifts change only by a handover signed by both leaders."""
+    """Shifts change only by a handover signed by both leaders, to an incoming
+    crew that is not the outgoing one; a shift does not simply end (or a new
+    one start over it) while papers are stored."""
 
     id = "HANDOVER"
     title = "Shifts change by a handover signed by both leaders"
     title_zh = "交接班须双方班长签字"
     clause = "四.七, 五.2"
     example_ok = "`shift handover --leader O-005 … --signer O-003 --signer O-005`."
-    example_bad = "`shift start` while another shift is still on duty."
-
-    def reset(self) -> None:
-        self.ended_with_papers = False
+    example_bad = "`shift end` while papers are stored, or `shift start` over a shift."
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         if e.type != "shift":
@@ -156,11 +155,12 @@ class Handover(Rule):
                 "duty: use shift handover",
                 f"班次 {cur.id} 在岗时另起班次 {e.body['shift']}，应办理交接班",
             )
-        elif action == "start" and self.ended_with_papers:
+        elif action == "end" and s.in_stock():
             yield self.hit(
                 e,
-                "shift changed by end and start, not by a handover",
-                "以结束/开始代替交接班",
+                f"shift {e.body['shift']} ends with papers in store: hand over to "
+                "the next shift instead",
+                f"试卷在库时班次 {e.body['shift']} 结束，应办理交接班",
             )
         elif action == "handover":
             yield from self._handover(e, s)
@@ -170,7 +170,6 @@ class Handover(Rule):
         if cur is None:
             yield self.hit(e, "handover with no shift on duty", "无在岗班次却办理交接")
             return
-        leaders = (cur.leader, e.body["leader"])
         if e.body["from_shift"] != cur.id or e.body["from_leader"] != cur.leader:
             yield self.hit(
                 e,
@@ -178,7 +177,7 @@ class Handover(Rule):
                 f"(leader {cur.leader}) is on duty",
                 f"交接自 {e.body['from_shift']}，但在岗的是 {cur.id}",
             )
-        missing = [w for w in leaders if w not in e.signers]
+        missing = [w for w in (cur.leader, e.body["leader"]) if w not in e.signers]
         if missing:
             yield self.hit(
                 e,
@@ -186,11 +185,14 @@ class Handover(Rule):
                 f"交接班缺少班长 {', '.join(missing)} 签字",
                 missing,
             )
-
-    def after(self, e: Event, s: State) -> Iterable[Finding]:
-        if e.type == "shift":
-            self.ended_with_papers = e.body["action"] == "end" and bool(s.in_stock())
-        return ()
+        stay = sorted(set(e.body["members"]) & set(cur.members))
+        if stay:
+            yield self.hit(
+                e,
+                f"{', '.join(stay)} on both the outgoing and the incoming shift",
+                f"{', '.join(stay)} 同时在交班和接班班次中",
+                stay,
+            )
 
 
 @rule

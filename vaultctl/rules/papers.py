@@ -110,6 +110,14 @@ class Inventory(Rule):
     example_bad = "Issue P-009, which was never received."
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if e.type in MOVES:
+            ids = [p["id"] for p in e.body["packets"]]
+            for pid in sorted({i for i in ids if ids.count(i) > 1}):
+                yield self.hit(
+                    e,
+                    f"{pid} listed twice in one {e.type}",
+                    f"{pid} 在同一次{e.type}中重复登记",
+                )
         if e.type in ("receipt", "return"):
             yield from self._incoming(e, s)
         elif e.type in ("issue", "dispatch"):
