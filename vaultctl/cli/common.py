@@ -6,6 +6,7 @@ the terminal; the library below never prompts.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,25 +41,52 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """The options every writing command shares, handed over as one value."""
+
+    signers: tuple[str, ...]
+    at: str | None
+    note: str | None
+    force: bool
+
+
 def signing_options(func: F) -> F:
-    """``--signer``… ``--at`` ``--note`` ``--force``: the options of every writer."""
-    func = click.option(
+    """``--signer``… ``--at`` ``--note`` ``--force``: the options of every writer.
+
+    The command receives them as one :class:`Signing` argument named ``sign``.
+    """
+
+    command = func
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        signers: tuple[str, ...],
+        at: str | None,
+        note: str | None,
+        force: bool,
+        **kwargs: Any,
+    ) -> Any:
+        return command(*args, sign=Signing(signers, at, note, force), **kwargs)
+
+    decorated: Any = click.option(
         "--force",
         is_flag=True,
         help="Record it even though it breaks a compliance rule.",
-    )(func)
-    func = click.option(
+    )(wrapper)
+    decorated = click.option(
         "--note", default=None, metavar="TEXT", help="A remark stored in the entry."
-    )(func)
-    func = click.option(
+    )(decorated)
+    decorated = click.option(
         "--at",
         "at",
         default=None,
         metavar="TIME",
         help="When it happened: ISO, '6/7 08:30' or '08:30' (today); "
         "site time zone unless an offset is given. Default: now.",
-    )(func)
-    return click.option(
+    )(decorated)
+    result: F = click.option(
         "--signer",
         "signers",
         multiple=True,
@@ -66,7 +94,8 @@ def signing_options(func: F) -> F:
         metavar="ID",
         help="An officer who signs (at least two, in "
         "the order they type their passphrases).",
-    )(func)
+    )(decorated)
+    return result
 
 
 def json_option(func: F) -> F:
@@ -157,10 +186,7 @@ def record(
     ctx: Context,
     entry_type: str,
     body: dict[str, Any],
-    signers: Sequence[str],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
     engine: Engine | None = None,
 ) -> list[writer.Signer]:
     """The writing commands' common tail: check, unlock, append, confirm.
@@ -170,18 +196,17 @@ def record(
     engine = engine or load(ctx)
     state = engine.state
     assert state.tz is not None  # noqa: S101 - load() and init guarantee it
-    check_signer_ids(state, signers)
-    ts = parse_time(at, state.tz)
-    if note:
-        body = {**body, "note": note}
+    check_signer_ids(state, sign.signers)
+    ts = parse_time(sign.at, state.tz)
+    if sign.note:
+        body = {**body, "note": sign.note}
     found: list[Finding] = []
     if state.genesis is not None:
-        found = writer.precheck(
-            engine, writer.draft(engine, ts, entry_type, body, signers), force
-        )
-    unlocked = unlock(ctx.key_dir, state, signers)
+        draft = writer.draft(engine, ts, entry_type, body, sign.signers)
+        found = writer.precheck(engine, draft, sign.force)
+    unlocked = unlock(ctx.key_dir, state, sign.signers)
     entry = writer.append(
-        ctx.vault, entry_type, body, ts, unlocked, engine=engine, force=force
+        ctx.vault, entry_type, body, ts, unlocked, engine=engine, force=sign.force
     )
     click.echo(
         f"#{entry.seq} {entry.type} {entry.ts} signed by "

@@ -9,6 +9,7 @@ import click
 
 from vaultctl.cli.common import (
     Context,
+    Signing,
     default_room,
     load,
     need,
@@ -39,10 +40,7 @@ def inspect(
     room: str | None,
     result: str,
     items: tuple[str, ...],
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Record the joint pre-use inspection of a room (signed by both inspectors).
 
@@ -57,7 +55,7 @@ def inspect(
         "result": result,
         "items": list(items),
     }
-    record(ctx, "inspection", body, signers, at, note, force, engine)
+    record(ctx, "inspection", body, sign, engine)
 
 
 @click.group("custody")
@@ -75,17 +73,14 @@ def custody() -> None:
 def _custody(
     ctx: Context,
     body: dict[str, Any],
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     engine = load(ctx)
     need_known(engine.state, "item", body["item"], "--item")
     for role in ("from", "to"):
         if role in body:
             need_known(engine.state, "officer", body[role], f"--{role}")
-    record(ctx, "custody", body, signers, at, note, force, engine)
+    record(ctx, "custody", body, sign, engine)
 
 
 ITEM = click.option("--item", required=True, metavar="K", help="A key or code id.")
@@ -102,10 +97,7 @@ def assign(
     ctx: Context,
     item: str,
     receiver: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Give a key or code to its first holder.
 
@@ -116,10 +108,7 @@ def assign(
     _custody(
         ctx,
         {"action": "assign", "item": item, "to": receiver},
-        signers,
-        at,
-        note,
-        force,
+        sign,
     )
 
 
@@ -134,10 +123,7 @@ def handover(
     item: str,
     giver: str,
     receiver: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Hand a key or code from its holder to another (both sign).
 
@@ -149,10 +135,7 @@ def handover(
     _custody(
         ctx,
         {"action": "handover", "item": item, "from": giver, "to": receiver},
-        signers,
-        at,
-        note,
-        force,
+        sign,
     )
 
 
@@ -165,10 +148,7 @@ def give_back(
     ctx: Context,
     item: str,
     giver: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Return a key or code to safekeeping (nobody holds it after).
 
@@ -176,9 +156,7 @@ def give_back(
     Example:
       vaultctl custody return --item K-D2 --from O-005 --signer O-005 --signer O-002
     """
-    _custody(
-        ctx, {"action": "return", "item": item, "from": giver}, signers, at, note, force
-    )
+    _custody(ctx, {"action": "return", "item": item, "from": giver}, sign)
 
 
 @click.group("access")
@@ -214,10 +192,7 @@ def enter(
     purpose: str | None,
     escort: str | None,
     room: str | None,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """A person enters the room.
 
@@ -237,7 +212,7 @@ def enter(
         "room": default_room(engine.state, room),
         **{k: v for k, v in extra.items() if v is not None},
     }
-    record(ctx, "access", body, signers, at, note, force, engine)
+    record(ctx, "access", body, sign, engine)
 
 
 @access.command("exit")
@@ -249,10 +224,7 @@ def leave(
     ctx: Context,
     person: str,
     room: str | None,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """A person leaves the room.
 
@@ -266,7 +238,7 @@ def leave(
         "person": person,
         "room": default_room(engine.state, room),
     }
-    record(ctx, "access", body, signers, at, note, force, engine)
+    record(ctx, "access", body, sign, engine)
 
 
 def _target(
@@ -302,10 +274,7 @@ def open_cmd(
     door: str | None,
     cabinet: str | None,
     present: tuple[str, ...],
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """A door or cabinet is opened; signers and --present are who was there.
 
@@ -317,7 +286,7 @@ def open_cmd(
     for who in present:
         need_known(engine.state, "officer", who, "--present")
     body["present"] = list(present)
-    record(ctx, "open", body, signers, at, note, force, engine)
+    record(ctx, "open", body, sign, engine)
 
 
 @click.command("close")
@@ -329,10 +298,7 @@ def close_cmd(
     ctx: Context,
     door: str | None,
     cabinet: str | None,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """A door or cabinet is closed and locked.
 
@@ -341,7 +307,7 @@ def close_cmd(
       vaultctl close --cabinet C1 --signer O-001 --signer O-002
     """
     engine, body = _target(ctx, door, cabinet)
-    record(ctx, "close", body, signers, at, note, force, engine)
+    record(ctx, "close", body, sign, engine)
 
 
 @click.command("patrol")
@@ -353,10 +319,7 @@ def close_cmd(
 def patrol(
     ctx: Context,
     items: tuple[str, ...],
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """The two signers walked the perimeter and checked locks and seals.
 
@@ -364,7 +327,7 @@ def patrol(
     Example:
       vaultctl patrol --item 门锁完好 --item 封条完好 --signer O-003 --signer O-009
     """
-    record(ctx, "patrol", {"items": list(items)}, signers, at, note, force)
+    record(ctx, "patrol", {"items": list(items)}, sign)
 
 
 COMMANDS = [inspect, custody, access, open_cmd, close_cmd, patrol]

@@ -10,6 +10,7 @@ import click
 from vaultctl import config
 from vaultctl.cli.common import (
     Context,
+    Signing,
     check_signer_ids,
     load,
     need,
@@ -36,10 +37,7 @@ from vaultctl.state import State
 def init(
     ctx: Context,
     config_path: Path,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Create the vault and write its genesis entry from site.toml.
 
@@ -58,14 +56,14 @@ def init(
     state = State()
     state.roster = Roster(body["officers"])
     state.tz = config.zone(body["site"]["timezone"], "site.timezone")
-    check_signer_ids(state, signers)
-    roles = {r for s in signers for r in state.roster.officers[s].roles}
+    check_signer_ids(state, sign.signers)
+    roles = {r for s in sign.signers for r in state.roster.officers[s].roles}
     if not {"site_head", "room_head"} <= roles:
         raise UsageError("init must be signed by the site head and the room head")
     vault.path.mkdir(parents=True, exist_ok=True)
     engine = Engine(datetime.now().astimezone())
     engine.state = state
-    record(ctx, "genesis", body, signers, at, note, force, engine=engine)
+    record(ctx, "genesis", body, sign, engine=engine)
 
 
 @click.command("note")
@@ -77,10 +75,7 @@ def init(
 def note_cmd(
     ctx: Context,
     text: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Add a remark to the duty record (what was seen, done or refused).
 
@@ -88,7 +83,7 @@ def note_cmd(
     Example:
       vaultctl note --text "22:00 巡查门锁完好" --signer O-003 --signer O-004
     """
-    record(ctx, "note", {"text": text}, signers, at, note, force)
+    record(ctx, "note", {"text": text}, sign)
 
 
 @click.command("amend")
@@ -100,10 +95,7 @@ def amend(
     ctx: Context,
     seq: int,
     text: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Correct an earlier entry (entries are never edited; this adds one).
 
@@ -116,7 +108,7 @@ def amend(
         0 <= seq <= engine.state.seq,
         f"--seq {seq}: no such entry (the last is {engine.state.seq})",
     )
-    record(ctx, "amend", {"seq": seq, "text": text}, signers, at, note, force, engine)
+    record(ctx, "amend", {"seq": seq, "text": text}, sign, engine)
 
 
 COMMANDS = [init, note_cmd, amend]

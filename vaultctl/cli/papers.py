@@ -12,6 +12,7 @@ import click
 
 from vaultctl.cli.common import (
     Context,
+    Signing,
     cctv_option,
     default_room,
     load,
@@ -164,10 +165,7 @@ def receipt(
     scanning: bool,
     room: str | None,
     cctv: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Papers come into the room: count, subject, seal, under CCTV.
 
@@ -192,7 +190,7 @@ def receipt(
     need(bool(got), "no packet received")
     _check_packets(engine.state, got)
     body |= {"packets": got, "count": len(got), "cctv": on_off(cctv)}
-    record(ctx, "receipt", body, signers, at, note, force, engine)
+    record(ctx, "receipt", body, sign, engine)
 
 
 SESSION = click.option("--session", required=True, metavar="S")
@@ -236,10 +234,7 @@ def issue(
     to: str,
     packets: tuple[str, ...],
     cctv: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Papers go out to an exam room's invigilator before the session.
 
@@ -261,7 +256,7 @@ def issue(
         "seal_checked": True,
         "cctv": on_off(cctv),
     }
-    record(ctx, "issue", body, signers, at, note, force, engine)
+    record(ctx, "issue", body, sign, engine)
 
 
 @click.command("return")
@@ -296,10 +291,7 @@ def return_cmd(
     packets: tuple[str, ...],
     kind: str,
     cctv: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Answer sheets (and unused papers) come back after the session.
 
@@ -322,7 +314,7 @@ def return_cmd(
         "count": len(got),
         "cctv": on_off(cctv),
     }
-    record(ctx, "return", body, signers, at, note, force, engine)
+    record(ctx, "return", body, sign, engine)
 
 
 @click.command("dispatch")
@@ -342,10 +334,7 @@ def dispatch(
     to: str,
     packets: tuple[str, ...],
     cctv: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Answer sheets leave the site with the centre's courier.
 
@@ -362,7 +351,7 @@ def dispatch(
         "seal_checked": True,
         "cctv": on_off(cctv),
     }
-    record(ctx, "dispatch", body, signers, at, note, force)
+    record(ctx, "dispatch", body, sign)
 
 
 COMMANDS = [receipt, issue, return_cmd, dispatch]

@@ -11,6 +11,7 @@ import click
 from vaultctl import keys, schema
 from vaultctl.cli.common import (
     Context,
+    Signing,
     load,
     need,
     need_known,
@@ -36,10 +37,7 @@ def _key_ref(path: Path) -> dict[str, str]:
 def _write(
     ctx: Context,
     body: dict[str, Any],
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
     new: bool = False,
 ) -> None:
     engine = load(ctx)
@@ -73,7 +71,7 @@ def _write(
                 not officer.keys[body["key"]].revoked,
                 f"--key {body['key']}: already revoked",
             )
-    record(ctx, "roster", body, signers, at, note, force, engine)
+    record(ctx, "roster", body, sign, engine)
 
 
 @click.group("roster")
@@ -119,10 +117,7 @@ def add(
     public_key_file: Path,
     trained: str | None,
     conflict: bool,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Add an officer with their public key.
 
@@ -140,7 +135,7 @@ def add(
     }
     if trained:
         officer["trained"] = trained
-    _write(ctx, {"action": "add", "officer": officer}, signers, at, note, force, True)
+    _write(ctx, {"action": "add", "officer": officer}, sign, True)
 
 
 def _simple(
@@ -156,13 +151,10 @@ def _simple(
     def command(
         ctx: Context,
         /,
-        signers: tuple[str, ...],
-        at: str | None,
-        note: str | None,
-        force: bool,
+        sign: Signing,
         **options: Any,
     ) -> None:
-        _write(ctx, {"action": action, **make(**options)}, signers, at, note, force)
+        _write(ctx, {"action": action, **make(**options)}, sign)
 
     command.__doc__ = doc
     for decorate in reversed([ID, *extra]):

@@ -8,6 +8,7 @@ import click
 
 from vaultctl.cli.common import (
     Context,
+    Signing,
     load,
     need,
     need_known,
@@ -90,10 +91,7 @@ def shift_start(
     leader: str,
     members: tuple[str, ...],
     shift_id: str | None,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Start a shift when none is on duty.
 
@@ -102,8 +100,8 @@ def shift_start(
       vaultctl shift start --leader O-003 --member O-004 --member O-009 \\
           --signer O-003 --signer O-004 --at "6/6 08:00"
     """
-    engine, body = _shift_body(ctx, "start", leader, members, shift_id, at)
-    record(ctx, "shift", body, signers, at, note, force, engine)
+    engine, body = _shift_body(ctx, "start", leader, members, shift_id, sign.at)
+    record(ctx, "shift", body, sign, engine)
 
 
 @shift.command("handover")
@@ -117,10 +115,7 @@ def shift_handover(
     leader: str,
     members: tuple[str, ...],
     shift_id: str | None,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Hand over to the incoming shift (signed by both leaders).
 
@@ -132,8 +127,8 @@ def shift_handover(
       vaultctl shift handover --leader O-005 --member O-006 --member O-010 \\
           --signer O-003 --signer O-005 --at "6/6 16:00"
     """
-    engine, body = _shift_body(ctx, "handover", leader, members, shift_id, at)
-    unlocked = record(ctx, "shift", body, signers, at, note, force, engine)
+    engine, body = _shift_body(ctx, "handover", leader, members, shift_id, sign.at)
+    unlocked = record(ctx, "shift", body, sign, engine)
     path, code = write_checkpoint(ctx.vault, engine.state, unlocked, check=False)
     click.echo(f"checkpoint {path.name} · {code}")
 
@@ -143,10 +138,7 @@ def shift_handover(
 @pass_context
 def shift_end(
     ctx: Context,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """End the shift on duty (when no papers are stored any more).
 
@@ -162,10 +154,7 @@ def shift_end(
         ctx,
         "shift",
         {"action": "end", "shift": cur.id},
-        signers,
-        at,
-        note,
-        force,
+        sign,
         engine,
     )
 
@@ -175,10 +164,7 @@ def _presence(
     action: str,
     member: str,
     reason: str | None,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     engine = load(ctx)
     cur = engine.state.shift
@@ -191,7 +177,7 @@ def _presence(
         "member": member,
         **({"reason": reason} if reason else {}),
     }
-    record(ctx, "presence", body, signers, at, note, force, engine)
+    record(ctx, "presence", body, sign, engine)
 
 
 @click.group("presence")
@@ -218,12 +204,9 @@ for _action, _doc in (
             ctx: Context,
             member: str,
             reason: str | None,
-            signers: tuple[str, ...],
-            at: str | None,
-            note: str | None,
-            force: bool,
+            sign: Signing,
         ) -> None:
-            _presence(ctx, action, member, reason, signers, at, note, force)
+            _presence(ctx, action, member, reason, sign)
 
         return command
 

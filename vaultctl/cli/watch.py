@@ -9,6 +9,7 @@ import click
 from vaultctl import footage
 from vaultctl.cli.common import (
     Context,
+    Signing,
     load,
     need,
     need_known,
@@ -48,20 +49,14 @@ def _state_command(action: str, text: str) -> click.Command:
     def command(
         ctx: Context,
         camera: str,
-        signers: tuple[str, ...],
-        at: str | None,
-        note: str | None,
-        force: bool,
+        sign: Signing,
     ) -> None:
         engine = _camera(ctx, camera)
         record(
             ctx,
             "cctv",
             {"action": action, "camera": camera},
-            signers,
-            at,
-            note,
-            force,
+            sign,
             engine,
         )
 
@@ -105,10 +100,7 @@ def segment(
     video: Path,
     start: str,
     end: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Bind a footage file to the log by its SHA-256 (streamed, any size).
 
@@ -133,7 +125,7 @@ def segment(
         "from": begin,
         "to": finish,
     }
-    record(ctx, "cctv", body, signers, at, note, force, engine)
+    record(ctx, "cctv", body, sign, engine)
 
 
 @cctv.command("delete-footage")
@@ -150,10 +142,7 @@ def delete_footage(
     ctx: Context,
     camera: str,
     before: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Record that old footage was deleted (kept 6 months after the exam).
 
@@ -169,7 +158,7 @@ def delete_footage(
         "camera": camera,
         "before": parse_time(before, engine.state.tz, option="--before"),
     }
-    record(ctx, "cctv", body, signers, at, note, force, engine)
+    record(ctx, "cctv", body, sign, engine)
 
 
 INCIDENT_KINDS = (
@@ -209,10 +198,7 @@ def incident(
     text: str,
     reported_to: str,
     reported_at: str,
-    signers: tuple[str, ...],
-    at: str | None,
-    note: str | None,
-    force: bool,
+    sign: Signing,
 ) -> None:
     """Record an incident and whom it was reported to, and when.
 
@@ -234,7 +220,7 @@ def incident(
         "reported_to": reported_to,
         "reported_at": parse_time(reported_at, engine.state.tz, option="--reported-at"),
     }
-    record(ctx, "incident", body, signers, at, note, force, engine)
+    record(ctx, "incident", body, sign, engine)
 
 
 COMMANDS = [cctv, incident]
