@@ -229,3 +229,15 @@ class Patrol(Rule):
         elif e.type == "patrol" or self.last is None:
             self.last = e.moment
         return ()
+
+    def end(self, s: State) -> Iterator[Finding]:
+        if self.last is not None and self.now - self.last > self.minutes(
+            "patrol_minutes"
+        ):
+            yield self.hit(
+                None,
+                f"papers stored and no patrol since {self.last:%m-%d %H:%M}",
+                f"试卷在库，自 {self.last:%m-%d %H:%M} 起未巡查",
+                [],
+                s,
+            )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 
 from vaultctl.model import parse_ts
 from vaultctl.rules import Finding, Pending, Rule, rule
@@ -68,7 +68,9 @@ class Cctv(Rule):
 
 @rule
 class Footage(Rule):
-    """Footage is not deleted before the retention period after the exam ends."""
+    """Footage recorded since the papers first came in (or since the exam began,
+    if none came) is not deleted before the retention period after the exam
+    ends."""
 
     id = "FOOTAGE"
     title = "Footage kept six months after the exam"
@@ -78,14 +80,25 @@ class Footage(Rule):
     example_ok = "`cctv delete-footage --before 2026-06-01` on 2027-01-05."
     example_bad = "`cctv delete-footage --before 2026-06-10` on 2026-07-01."
 
+    def reset(self) -> None:
+        self.first_receipt: datetime | None = None
+
+    def after(self, e: Event, s: State) -> Iterable[Finding]:
+        if e.type == "receipt" and self.first_receipt is None:
+            self.first_receipt = e.moment
+        return ()
+
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         if e.type != "cctv" or e.body["action"] != "delete-footage" or not s.site:
             return
         end = date.fromisoformat(s.site["exam_end"])
         keep_until = add_months(end, self.p["footage_keep_months"])
+        cut = parse_ts(e.body["before"])
+        before = cut.date()
         start = date.fromisoformat(s.site["exam_start"])
-        before = parse_ts(e.body["before"]).date()
-        if e.moment.date() <= keep_until and before >= start:
+        kept_from = self.first_receipt
+        covers = before >= start if kept_from is None else cut > kept_from
+        if e.moment.date() <= keep_until and covers:
             yield self.hit(
                 e,
                 f"footage up to {before} deleted on {e.moment.date()}, "
