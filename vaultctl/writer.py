@@ -112,13 +112,18 @@ def describe(found: Sequence[Finding]) -> str:
 
 
 def precheck(engine: Engine, draft: Event, force: bool) -> list[Finding]:
-    """Run the rules on an entry before it is signed; refuse errors unless forced."""
+    """Run the rules on an entry before it is signed; refuse errors unless forced.
+
+    Only findings about this entry refuse it. A finding about an earlier one
+    (an incident still owed for #12, say) is returned as a reminder: refusing
+    the next handover would not bring the incident back in time.
+    """
     try:
         schema.check_body(draft.type, draft.body)
     except SchemaError as e:
         raise RefusedError(f"refused: {e}") from e
     found = engine.preview(draft)
-    errors = [f for f in found if f.level == "error"]
+    errors = [f for f in found if f.level == "error" and f.seq == draft.seq]
     if errors and not force:
         raise RefusedError(
             f"refused, it would break {describe(errors)} "

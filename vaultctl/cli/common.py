@@ -214,6 +214,8 @@ def record(
     )
     for f in found:
         label = "recorded with --force" if f.level == "error" else "warning"
+        if f.seq != entry.seq:
+            label = f"reminder about #{f.seq}"
         click.echo(f"{label}: {f.rule} ({f.clause}): {f.text(ctx.lang)}", err=True)
     return unlocked
 
