@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,24 +43,28 @@ def passphrase(officer_id: str) -> str:
 
 
 def site_toml(extra: str = "") -> str:
-    parts = ['''[site]
+    parts = [
+        """[site]
 id = "S-TEST-01"
 name = "测试考点"
 exam = "2026年测试考试"
 timezone = "Asia/Shanghai"
 exam_start = "2026-06-07"
 exam_end = "2026-06-08"
-''']
+"""
+    ]
     for officer_id, name, roles in OFFICERS:
         raw = keys.raw_public(private_key(officer_id))
-        parts.append(f'''[[officers]]
+        parts.append(
+            f'''[[officers]]
 id = "{officer_id}"
 name = "{name}"
 roles = {roles!r}
 public_key = "{keys.format_public_key(raw)}"
 trained = "2026-05-20"
-'''.replace("'", '"'))
-    parts.append('''[[rooms]]
+'''.replace("'", '"')
+        )
+    parts.append("""[[rooms]]
 id = "R1"
 name = "试卷保密室"
 doors = [ { id = "D1", name = "防盗门", keys = ["K-D1"] },
@@ -81,7 +85,7 @@ subject = "语文"
 start = "2026-06-07T09:00"
 end = "2026-06-07T11:30"
 exam_rooms = { E01 = "O-101" }
-''')
+""")
     return "\n".join(parts) + extra
 
 
@@ -116,17 +120,28 @@ class Site:
         ids = [o[0] for o in OFFICERS] + [OUTSIDER]
         return {keys.passphrase_variable(i): passphrase(i) for i in ids}
 
-    def run(self, *args: str, env: dict[str, str] | None = None,
-            input: str | None = None) -> Result:
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, input: str | None = None
+    ) -> Result:
         full = ["--vault", str(self.vault_dir), "--key-dir", str(self.key_dir), *args]
-        return self.runner.invoke(cli, full, env=self.env() if env is None else env,
-                                  input=input, catch_exceptions=False)
+        return self.runner.invoke(
+            cli,
+            full,
+            env=self.env() if env is None else env,
+            input=input,
+            catch_exceptions=False,
+        )
 
     def signers(self, *ids: str) -> list[writer.Signer]:
         return [writer.Signer(i, private_key(i)) for i in ids]
 
-    def append(self, entry_type: str, body: dict[str, Any], ts: str,
-               signer_ids: tuple[str, ...] = ("O-003", "O-004")) -> None:
+    def append(
+        self,
+        entry_type: str,
+        body: dict[str, Any],
+        ts: str,
+        signer_ids: tuple[str, ...] = ("O-003", "O-004"),
+    ) -> None:
         writer.append(self.vault, entry_type, body, ts, self.signers(*signer_ids))
 
     def lines(self) -> list[bytes]:
@@ -139,8 +154,12 @@ class Site:
 def make_site(root: Path, extra_toml: str = "") -> Site:
     site = Site(root)
     for officer_id in [o[0] for o in OFFICERS] + [OUTSIDER]:
-        keys.generate(site.key_dir, officer_id, passphrase(officer_id),
-                      private=private_key(officer_id))
+        keys.generate(
+            site.key_dir,
+            officer_id,
+            passphrase(officer_id),
+            private=private_key(officer_id),
+        )
     site.config.write_text(site_toml(extra_toml), "utf-8")
     return site
 
@@ -181,8 +200,11 @@ def make_vault(site: Site) -> Callable[[int], Site]:
         for i in range(n):
             minute = i % 60
             hour = 9 + i // 60
-            site.append("note", {"text": f"记录 {i}"},
-                        f"2026-06-06T{hour:02d}:{minute:02d}:00+08:00")
+            site.append(
+                "note",
+                {"text": f"记录 {i}"},
+                f"2026-06-06T{hour:02d}:{minute:02d}:00+08:00",
+            )
         return site
 
     return make
@@ -195,8 +217,7 @@ def vault(make_vault: Callable[[int], Site]) -> Site:
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("VAULTCTL_"):
             monkeypatch.delenv(name)
-    yield

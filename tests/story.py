@@ -36,7 +36,9 @@ class Story:
     def __init__(self, tmp: Path, extra_toml: str = "", policy: str = "") -> None:
         toml = site_toml(extra_toml)
         if policy:
-            toml = toml.replace("[[officers]]", f"[policy]\n{policy}\n\n[[officers]]", 1)
+            toml = toml.replace(
+                "[[officers]]", f"[policy]\n{policy}\n\n[[officers]]", 1
+            )
         path = tmp / "site.toml"
         path.write_text(toml, "utf-8")
         self.genesis = config.load(path)
@@ -48,20 +50,28 @@ class Story:
     def state(self) -> Any:
         return self.engine.state
 
-    def add(self, entry_type: str, body: dict[str, Any], ts: str,
-            signers: Sequence[str]) -> int:
+    def add(
+        self, entry_type: str, body: dict[str, Any], ts: str, signers: Sequence[str]
+    ) -> int:
         """Sign and append one entry; return its seq."""
-        entry = writer.build(self.state, ts, entry_type, body,
-                             [writer.Signer(s, private_key(s)) for s in signers])
+        entry = writer.build(
+            self.state,
+            ts,
+            entry_type,
+            body,
+            [writer.Signer(s, private_key(s)) for s in signers],
+        )
         self.engine.feed(entry)
         self.lines.append(canonical.encode(entry.to_dict()))
         return entry.seq
 
-    def preview(self, entry_type: str, body: dict[str, Any], ts: str,
-                signers: Sequence[str]) -> list[Finding]:
+    def preview(
+        self, entry_type: str, body: dict[str, Any], ts: str, signers: Sequence[str]
+    ) -> list[Finding]:
         """What the write-time check would say of this entry."""
-        return self.engine.preview(writer.draft(self.engine, ts, entry_type, body,
-                                                signers))
+        return self.engine.preview(
+            writer.draft(self.engine, ts, entry_type, body, signers)
+        )
 
     def verify(self, now: datetime = NOW) -> verify.Report:
         return verify.run(((line, True) for line in self.lines), now=now)
@@ -74,68 +84,142 @@ class Story:
 
     # --- the usual steps ---------------------------------------------------
     def shift_start(self, crew: Sequence[str], at: str, sid: str = "A") -> int:
-        return self.add("shift", {"action": "start", "shift": sid, "leader": crew[0],
-                                  "members": list(crew)}, at, crew[:2])
+        return self.add(
+            "shift",
+            {"action": "start", "shift": sid, "leader": crew[0], "members": list(crew)},
+            at,
+            crew[:2],
+        )
 
-    def handover(self, old: Sequence[str], new: Sequence[str], at: str,
-                 old_id: str = "A", new_id: str = "B") -> int:
-        return self.add("shift", {"action": "handover", "shift": new_id,
-                                  "leader": new[0], "members": list(new),
-                                  "from_shift": old_id, "from_leader": old[0]},
-                        at, (old[0], new[0]))
+    def handover(
+        self,
+        old: Sequence[str],
+        new: Sequence[str],
+        at: str,
+        old_id: str = "A",
+        new_id: str = "B",
+    ) -> int:
+        return self.add(
+            "shift",
+            {
+                "action": "handover",
+                "shift": new_id,
+                "leader": new[0],
+                "members": list(new),
+                "from_shift": old_id,
+                "from_leader": old[0],
+            },
+            at,
+            (old[0], new[0]),
+        )
 
-    def custody(self, action: str, item: str, at: str, signers: Sequence[str],
-                **parties: str) -> int:
-        return self.add("custody", {"action": action, "item": item, **parties}, at,
-                        signers)
+    def custody(
+        self, action: str, item: str, at: str, signers: Sequence[str], **parties: str
+    ) -> int:
+        return self.add(
+            "custody", {"action": action, "item": item, **parties}, at, signers
+        )
 
-    def open_close(self, what: str, target: str, at: str, signers: Sequence[str],
-                   present: Sequence[str] = ()) -> None:
+    def open_close(
+        self,
+        what: str,
+        target: str,
+        at: str,
+        signers: Sequence[str],
+        present: Sequence[str] = (),
+    ) -> None:
         self.add("open", {what: target, "present": list(present)}, at, signers)
         self.add("close", {what: target}, at, signers)
 
-    def receipt(self, at: str, packets: Sequence[dict[str, Any]] | None = None,
-                **extra: Any) -> int:
+    def receipt(
+        self, at: str, packets: Sequence[dict[str, Any]] | None = None, **extra: Any
+    ) -> int:
         packets = packets or [packet(pid) for pid, _ in PACKETS]
-        body = {"from": "O-005", "room": "R1", "packets": list(packets),
-                "count": len(packets), "cctv": True, **extra}
+        body = {
+            "from": "O-005",
+            "room": "R1",
+            "packets": list(packets),
+            "count": len(packets),
+            "cctv": True,
+            **extra,
+        }
         return self.add("receipt", body, at, ("O-005", "O-002"))
 
-    def issue(self, at: str, pid: str = "P-E01", to: str = "O-101",
-              signers: Sequence[str] | None = None, **extra: Any) -> int:
-        body = {"session": "S-0607-AM", "exam_room": "E01", "to": to,
-                "packets": [{"id": pid, "seal": "SL-1"}], "count": 1,
-                "seal_checked": True, "cctv": True, **extra}
+    def issue(
+        self,
+        at: str,
+        pid: str = "P-E01",
+        to: str = "O-101",
+        signers: Sequence[str] | None = None,
+        **extra: Any,
+    ) -> int:
+        body = {
+            "session": "S-0607-AM",
+            "exam_room": "E01",
+            "to": to,
+            "packets": [{"id": pid, "seal": "SL-1"}],
+            "count": 1,
+            "seal_checked": True,
+            "cctv": True,
+            **extra,
+        }
         return self.add("issue", body, at, signers or ("O-002", to))
 
     def give_back(self, at: str, pid: str = "P-E01", **changes: Any) -> int:
-        body = {"session": "S-0607-AM", "exam_room": "E01", "from": "O-101",
-                "packets": [packet(pid, kind="answer-sheet", seal="SA-1", **changes)],
-                "count": 1, "cctv": True}
+        body = {
+            "session": "S-0607-AM",
+            "exam_room": "E01",
+            "from": "O-101",
+            "packets": [packet(pid, kind="answer-sheet", seal="SA-1", **changes)],
+            "count": 1,
+            "cctv": True,
+        }
         return self.add("return", body, at, ("O-101", "O-002"))
 
     def dispatch(self, at: str, pid: str = "P-E01") -> int:
-        body = {"to": "外送车", "packets": [{"id": pid, "seal": "SA-1"}], "count": 1,
-                "seal_checked": True, "cctv": True}
+        body = {
+            "to": "外送车",
+            "packets": [{"id": pid, "seal": "SA-1"}],
+            "count": 1,
+            "seal_checked": True,
+            "cctv": True,
+        }
         return self.add("dispatch", body, at, ("O-002", "O-005"))
 
 
-def packet(pid: str, subject: str = "语文", session: str = "S-0607-AM",
-           kind: str = "paper", seal: str = "SL-1", intact: bool = True) -> dict[str, Any]:
-    return {"id": pid, "subject": subject, "session": session, "kind": kind,
-            "seal": seal, "intact": intact}
+def packet(
+    pid: str,
+    subject: str = "语文",
+    session: str = "S-0607-AM",
+    kind: str = "paper",
+    seal: str = "SL-1",
+    intact: bool = True,
+) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "subject": subject,
+        "session": session,
+        "kind": kind,
+        "seal": seal,
+        "intact": intact,
+    }
 
 
 def setup(story: Story) -> None:
     """Inspection, keys to their holders, cameras on, the first shift."""
-    story.add("inspection", {"room": "R1", "result": "pass", "items": ["门窗"]},
-              t("07:10"), ("O-201", "O-202"))
+    story.add(
+        "inspection",
+        {"room": "R1", "result": "pass", "items": ["门窗"]},
+        t("07:10"),
+        ("O-201", "O-202"),
+    )
     story.custody("assign", "K-D1", t("07:20"), ("O-002", "O-001"), to="O-002")
     story.custody("assign", "K-D2", t("07:20"), ("O-003", "O-002"), to="O-003")
     story.custody("assign", "K-C1-A", t("07:21"), ("O-001", "O-002"), to="O-001")
     story.custody("assign", "K-C1-B", t("07:21"), ("O-002", "O-001"), to="O-002")
-    story.add("cctv", {"action": "on", "camera": "CAM-1"}, t("07:30"),
-              ("O-002", "O-003"))
+    story.add(
+        "cctv", {"action": "on", "camera": "CAM-1"}, t("07:30"), ("O-002", "O-003")
+    )
     story.shift_start(CREW_A, t("08:00"))
 
 
@@ -147,15 +231,26 @@ def compliant_story(tmp: Path, **kwargs: Any) -> Story:
     story.open_close("cabinet", "C1", t("10:01"), ("O-001", "O-002"))
     story.receipt(t("10:05"))
     story.handover(CREW_A, CREW_B, t("16:00"))
-    story.custody("handover", "K-D2", t("16:00"), ("O-003", "O-005"),
-                  **{"from": "O-003", "to": "O-005"})
+    story.custody(
+        "handover",
+        "K-D2",
+        t("16:00"),
+        ("O-003", "O-005"),
+        **{"from": "O-003", "to": "O-005"},
+    )
     exam = "2026-06-07"
     story.handover(CREW_B, CREW_A, t("00:00", exam), "B", "A2")
-    story.custody("handover", "K-D2", t("00:00", exam), ("O-005", "O-003"),
-                  **{"from": "O-005", "to": "O-003"})
+    story.custody(
+        "handover",
+        "K-D2",
+        t("00:00", exam),
+        ("O-005", "O-003"),
+        **{"from": "O-005", "to": "O-003"},
+    )
     story.issue(t("08:30", exam))
     story.give_back(t("11:45", exam))
     story.dispatch(t("12:30", exam))
-    story.add("shift", {"action": "end", "shift": "A2"}, t("13:00", exam),
-              ("O-003", "O-004"))
+    story.add(
+        "shift", {"action": "end", "shift": "A2"}, t("13:00", exam), ("O-003", "O-004")
+    )
     return story

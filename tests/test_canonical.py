@@ -22,12 +22,14 @@ SAFE = 2**53 - 1
 
 def test_rfc8785_3_2_2_sample_without_numbers() -> None:
     # The input exactly as printed in RFC 8785 3.2.2 (the "numbers" member dropped).
-    source = (r'{"string": "\u20ac$\u000F\u000aA'
-              r"'\u0042\u0022\u005c\\\"\/"
-              r'", "literals": [null, true, false]}').encode("ascii")
-    expected = r'''{"literals":[null,true,false],"string":"€$\u000f\nA'B\"\\\\\"/"}'''
+    source = (
+        r'{"string": "\u20ac$\u000F\u000aA'
+        r"'\u0042\u0022\u005c\\\"\/"
+        r'", "literals": [null, true, false]}'
+    ).encode("ascii")
+    expected = r"""{"literals":[null,true,false],"string":"€$\u000f\nA'B\"\\\\\"/"}"""
     parsed = canonical.parse(source)
-    assert parsed["string"] == "\u20ac$\x0f\nA'B\"\\\\\"/"
+    assert parsed["string"] == '\u20ac$\x0f\nA\'B"\\\\"/'
     assert canonical.encode(parsed) == expected.encode("utf-8")
 
 
@@ -58,7 +60,8 @@ def test_sorting_uses_utf16_code_units_not_code_points() -> None:
 def test_nesting_is_sorted_recursively() -> None:
     value = {"b": {"z": 1, "a": [{"y": True, "x": None}, []]}, "a": {}, "A": "x"}
     assert canonical.encode(value) == (
-        b'{"A":"x","a":{},"b":{"a":[{"x":null,"y":true},[]],"z":1}}')
+        b'{"A":"x","a":{},"b":{"a":[{"x":null,"y":true},[]],"z":1}}'
+    )
 
 
 def test_arrays_keep_their_order_and_tuples_encode_as_arrays() -> None:
@@ -158,8 +161,20 @@ def test_huge_integer_is_a_canonical_error() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [b"1.0", b"1e5", b"1E5", b"1e-5", b"-0.0", b"0.5", b"[1.5]", b'{"a":1e400}',
-     b"NaN", b"Infinity", b"-Infinity", b'{"a":[NaN]}'],
+    [
+        b"1.0",
+        b"1e5",
+        b"1E5",
+        b"1e-5",
+        b"-0.0",
+        b"0.5",
+        b"[1.5]",
+        b'{"a":1e400}',
+        b"NaN",
+        b"Infinity",
+        b"-Infinity",
+        b'{"a":[NaN]}',
+    ],
 )
 def test_floats_and_non_finite_numbers_are_refused(text: bytes) -> None:
     with pytest.raises(CanonicalError) as info:
@@ -175,8 +190,13 @@ def test_floats_are_refused_by_encode(value: float) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [b'{"a":1,"a":2}', b'{"a":1,"a":1}', b'{"x":{"a":1,"b":2,"a":3}}',
-     b'[{"k":true},{"k":1,"k":1}]', b'{"a":1,"\\u0061":2}'],
+    [
+        b'{"a":1,"a":2}',
+        b'{"a":1,"a":1}',
+        b'{"x":{"a":1,"b":2,"a":3}}',
+        b'[{"k":true},{"k":1,"k":1}]',
+        b'{"a":1,"\\u0061":2}',
+    ],
 )
 def test_duplicate_keys_are_refused(text: bytes) -> None:
     with pytest.raises(CanonicalError, match="duplicate") as info:
@@ -186,8 +206,14 @@ def test_duplicate_keys_are_refused(text: bytes) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [b'"\xff"', b'"\xc3"', b'"\xc0\xaf"', b'"\xed\xa0\x80"', b'{"a\x80":1}',
-     b'"\xf8\x88\x80\x80\x80"'],
+    [
+        b'"\xff"',
+        b'"\xc3"',
+        b'"\xc0\xaf"',
+        b'"\xed\xa0\x80"',
+        b'{"a\x80":1}',
+        b'"\xf8\x88\x80\x80\x80"',
+    ],
 )
 def test_invalid_utf8_is_refused(text: bytes) -> None:
     with pytest.raises(CanonicalError, match="utf-8") as info:
@@ -225,7 +251,8 @@ def test_lone_surrogate_escape_is_refused_by_parse(text: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["\ud800", ["a\udc00"], {"\ud83d": 1}, {"k": "\udfff"}])
+    "value", ["\ud800", ["a\udc00"], {"\ud83d": 1}, {"k": "\udfff"}]
+)
 def test_lone_surrogate_is_refused_by_encode(value: Any) -> None:
     with pytest.raises(CanonicalError, match="surrogate"):
         canonical.encode(value)
@@ -252,11 +279,13 @@ ENTRY: dict[str, Any] = {
 }
 UNSIGNED_BYTES = (
     b'{"body":{"text":"x"},"log":"0123456789abcdef0123456789abcdef","prev":"'
-    + b"a" * 64 + b'","seq":7,"ts":"2026-06-07T07:40:00+08:00","type":"note","v":1}'
+    + b"a" * 64
+    + b'","seq":7,"ts":"2026-06-07T07:40:00+08:00","type":"note","v":1}'
 )
 HASHED_BYTES = (
     b'{"body":{"text":"x"},"log":"0123456789abcdef0123456789abcdef","prev":"'
-    + b"a" * 64 + b'","seq":7,"sigs":[{"by":"O-003","key":"0011223344556677",'
+    + b"a" * 64
+    + b'","seq":7,"sigs":[{"by":"O-003","key":"0011223344556677",'
     b'"sig":"c2ln"}],"ts":"2026-06-07T07:40:00+08:00","type":"note","v":1}'
 )
 
@@ -269,8 +298,11 @@ def test_signing_input_is_domain_tag_then_unsigned_fields() -> None:
 
 @pytest.mark.parametrize(
     ("name", "other"),
-    [("sigs", []), ("sigs", [{"by": "O-9", "key": "f" * 16, "sig": "eA=="}]),
-     ("hash", "c" * 64)],
+    [
+        ("sigs", []),
+        ("sigs", [{"by": "O-9", "key": "f" * 16, "sig": "eA=="}]),
+        ("hash", "c" * 64),
+    ],
 )
 def test_signing_input_ignores_sigs_and_hash(name: str, other: Any) -> None:
     changed = {**ENTRY, name: other}
@@ -284,9 +316,16 @@ def test_signing_input_ignores_extra_fields() -> None:
 
 @pytest.mark.parametrize(
     ("name", "other"),
-    [("v", 2), ("log", "f" * 32), ("seq", 8), ("prev", "c" * 64),
-     ("ts", "2026-06-07T07:40:01+08:00"), ("type", "amend"), ("body", {"text": "y"}),
-     ("body", {"text": "x", "more": True})],
+    [
+        ("v", 2),
+        ("log", "f" * 32),
+        ("seq", 8),
+        ("prev", "c" * 64),
+        ("ts", "2026-06-07T07:40:01+08:00"),
+        ("type", "amend"),
+        ("body", {"text": "y"}),
+        ("body", {"text": "x", "more": True}),
+    ],
 )
 def test_signing_input_covers_each_signed_field(name: str, other: Any) -> None:
     changed = {**ENTRY, name: other}
@@ -335,7 +374,8 @@ def test_nfc_normalises_keys_and_values_without_mutating() -> None:
     value = {"e\u0301": ["A\u030a", {"x": "\u212b", "n": 3, "t": True, "z": None}]}
     before = copy.deepcopy(value)
     assert canonical.nfc(value) == {
-        "\u00e9": ["\u00c5", {"x": "\u00c5", "n": 3, "t": True, "z": None}]}
+        "\u00e9": ["\u00c5", {"x": "\u00c5", "n": 3, "t": True, "z": None}]
+    }
     assert value == before
 
 
@@ -348,12 +388,15 @@ def test_nfc_refuses_keys_that_collide_after_normalisation() -> None:
 
 # --- hypothesis round trips ---------------------------------------------------------
 
-scalars = (st.none() | st.booleans() | st.integers(min_value=-SAFE, max_value=SAFE)
-           | st.text())
+scalars = (
+    st.none() | st.booleans() | st.integers(min_value=-SAFE, max_value=SAFE) | st.text()
+)
 json_values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(), children, max_size=5)
+    ),
     max_leaves=20,
 )
 

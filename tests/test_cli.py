@@ -22,15 +22,26 @@ SIGN = ["--signer", "O-003", "--signer", "O-004"]
 
 
 def init(site: Site) -> None:
-    result = site.run("init", "--config", str(site.config), "--signer", "O-001",
-                      "--signer", "O-002", "--at", "2026-06-06T08:00")
+    result = site.run(
+        "init",
+        "--config",
+        str(site.config),
+        "--signer",
+        "O-001",
+        "--signer",
+        "O-002",
+        "--at",
+        "2026-06-06T08:00",
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("#0 genesis 2026-06-06T08:00:00+08:00")
 
 
 def test_round_trip_through_cli(site: Site) -> None:
     init(site)
-    for i, at in enumerate(["6/6 09:00", "2026-06-06T09:30:00+08:00", "2026-06-06 10:00"]):
+    for i, at in enumerate(
+        ["6/6 09:00", "2026-06-06T09:30:00+08:00", "2026-06-06 10:00"]
+    ):
         result = site.run("note", "--text", f"交接班记录 {i}", *SIGN, "--at", at)
         assert result.exit_code == 0, result.stderr
     result = site.run("verify")
@@ -38,11 +49,15 @@ def test_round_trip_through_cli(site: Site) -> None:
     assert "intact" in result.stdout
     data = json.loads(site.run("verify", "--json").stdout)
     assert data["ok"] is True and data["exit"] == 0 and data["entries"] == 4
-    assert data["integrity"] == [] and data["head"] == json.loads(
-        site.lines()[-1])["hash"]
+    assert (
+        data["integrity"] == [] and data["head"] == json.loads(site.lines()[-1])["hash"]
+    )
     stored = [json.loads(line)["ts"] for line in site.lines()]
-    assert stored[1:] == ["2026-06-06T09:00:00+08:00", "2026-06-06T09:30:00+08:00",
-                          "2026-06-06T10:00:00+08:00"]
+    assert stored[1:] == [
+        "2026-06-06T09:00:00+08:00",
+        "2026-06-06T09:30:00+08:00",
+        "2026-06-06T10:00:00+08:00",
+    ]
 
 
 def test_keys_generate_and_show_through_cli(tmp_path: Path, clean_env: None) -> None:
@@ -55,16 +70,20 @@ def test_keys_generate_and_show_through_cli(tmp_path: Path, clean_env: None) -> 
     assert key_file.stat().st_mode & 0o777 == 0o600
     again = runner.invoke(cli, args, input="x\nx\n")
     assert again.exit_code == 1 and "already exists" in again.stderr
-    shown = runner.invoke(cli, ["--key-dir", str(tmp_path / "k"), "keys", "show",
-                                "O-042"])
+    shown = runner.invoke(
+        cli, ["--key-dir", str(tmp_path / "k"), "keys", "show", "O-042"]
+    )
     raw = keys.read_public(tmp_path / "k", "O-042")
     assert shown.stdout.strip() == f"{keys.key_id(raw)} {keys.format_public_key(raw)}"
     assert keys.load_private(tmp_path / "k", "O-042", "秘密口令")
 
 
 def test_keys_generate_mismatched_confirmation(tmp_path: Path, clean_env: None) -> None:
-    result = CliRunner().invoke(cli, ["--key-dir", str(tmp_path), "keys", "generate",
-                                      "O-042"], input="a\nb\na\na\n")
+    result = CliRunner().invoke(
+        cli,
+        ["--key-dir", str(tmp_path), "keys", "generate", "O-042"],
+        input="a\nb\na\na\n",
+    )
     assert result.exit_code == 0
     assert keys.load_private(tmp_path, "O-042", "a")
 
@@ -72,8 +91,14 @@ def test_keys_generate_mismatched_confirmation(tmp_path: Path, clean_env: None) 
 def test_passphrase_prompted_when_not_in_environment(site: Site) -> None:
     init(site)
     before = site.ledger.read_bytes()
-    result = site.run("note", "--text", "提示输入口令", *SIGN, env={},
-                      input=f"{passphrase('O-003')}\n{passphrase('O-004')}\n")
+    result = site.run(
+        "note",
+        "--text",
+        "提示输入口令",
+        *SIGN,
+        env={},
+        input=f"{passphrase('O-003')}\n{passphrase('O-004')}\n",
+    )
     assert result.exit_code == 0, result.stderr
     assert "O-003 张伟: passphrase" in result.stderr
     assert passphrase("O-003") not in result.stderr + result.stdout
@@ -81,29 +106,54 @@ def test_passphrase_prompted_when_not_in_environment(site: Site) -> None:
 
 
 def test_real_subprocess_round_trip(site: Site) -> None:
-    env = {**os.environ, **site.env(), "VAULTCTL_VAULT": str(site.vault_dir),
-           "VAULTCTL_KEY_DIR": str(site.key_dir)}
+    env = {
+        **os.environ,
+        **site.env(),
+        "VAULTCTL_VAULT": str(site.vault_dir),
+        "VAULTCTL_KEY_DIR": str(site.key_dir),
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "vaultctl", *args], env=env,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "vaultctl", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
-    assert run("init", "--config", str(site.config), "--signer", "O-001",
-               "--signer", "O-002", "--at", "2026-06-06T08:00").returncode == 0
-    assert run("note", "--text", "子进程", *SIGN, "--at", "2026-06-06T09:00"
-               ).returncode == 0
+    assert (
+        run(
+            "init",
+            "--config",
+            str(site.config),
+            "--signer",
+            "O-001",
+            "--signer",
+            "O-002",
+            "--at",
+            "2026-06-06T08:00",
+        ).returncode
+        == 0
+    )
+    assert (
+        run("note", "--text", "子进程", *SIGN, "--at", "2026-06-06T09:00").returncode
+        == 0
+    )
     done = run("verify", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["entries"] == 2
-    site.ledger.write_bytes(site.ledger.read_bytes().replace("子进程".encode(),
-                                                             "子进城".encode()))
+    site.ledger.write_bytes(
+        site.ledger.read_bytes().replace("子进程".encode(), "子进城".encode())
+    )
     broken = run("verify")
     assert broken.returncode == 3
     assert "hash-mismatch" in broken.stdout
 
 
-def refused(site: Site, *args: str, env: dict[str, str] | None = None,
-            code: int | None = None) -> str:
+def refused(
+    site: Site, *args: str, env: dict[str, str] | None = None, code: int | None = None
+) -> str:
     """Run a command that must fail: one line on stderr, ledger unchanged."""
     before = site.ledger.read_bytes() if site.ledger.exists() else None
     result = site.run(*args, env=env)
@@ -126,8 +176,9 @@ def test_wrong_passphrase(vault: Site) -> None:
 
 def test_missing_key_file(vault: Site) -> None:
     (vault.key_dir / "O-004.key").unlink()
-    assert "no key file for officer O-004" in refused(vault, "note", "--text", "x",
-                                                       *SIGN)
+    assert "no key file for officer O-004" in refused(
+        vault, "note", "--text", "x", *SIGN
+    )
 
 
 def test_key_file_too_open(vault: Site) -> None:
@@ -136,8 +187,9 @@ def test_key_file_too_open(vault: Site) -> None:
 
 
 def test_unknown_signer(vault: Site) -> None:
-    line = refused(vault, "note", "--text", "x", "--signer", OUTSIDER, "--signer",
-                   "O-004")
+    line = refused(
+        vault, "note", "--text", "x", "--signer", OUTSIDER, "--signer", "O-004"
+    )
     assert f"--signer {OUTSIDER}: not on the roster" in line
 
 
@@ -146,13 +198,15 @@ def test_one_signer_is_not_enough(vault: Site) -> None:
 
 
 def test_same_signer_twice(vault: Site) -> None:
-    assert "twice" in refused(vault, "note", "--text", "x", "--signer", "O-003",
-                              "--signer", "O-003")
+    assert "twice" in refused(
+        vault, "note", "--text", "x", "--signer", "O-003", "--signer", "O-003"
+    )
 
 
 def test_unparsable_time(vault: Site) -> None:
-    assert "not a time" in refused(vault, "note", "--text", "x", *SIGN, "--at",
-                                   "明天早上")
+    assert "not a time" in refused(
+        vault, "note", "--text", "x", *SIGN, "--at", "明天早上"
+    )
 
 
 def test_vault_missing(site: Site) -> None:
@@ -179,8 +233,16 @@ def test_second_writer_holding_the_lock(vault: Site) -> None:
 
 
 def test_init_refuses_a_non_empty_ledger(vault: Site) -> None:
-    assert "not empty" in refused(vault, "init", "--config", str(vault.config),
-                                  "--signer", "O-001", "--signer", "O-002")
+    assert "not empty" in refused(
+        vault,
+        "init",
+        "--config",
+        str(vault.config),
+        "--signer",
+        "O-001",
+        "--signer",
+        "O-002",
+    )
 
 
 def test_init_must_be_signed_by_the_heads(site: Site) -> None:
@@ -190,10 +252,22 @@ def test_init_must_be_signed_by_the_heads(site: Site) -> None:
 
 
 def test_init_reports_config_errors(site: Site) -> None:
-    site.config.write_text(site.config.read_text("utf-8").replace(
-        'exam_rooms = { E01 = "O-101" }', 'exam_rooms = { E01 = "O-109" }'), "utf-8")
-    line = refused(site, "init", "--config", str(site.config), "--signer", "O-001",
-                   "--signer", "O-002")
+    site.config.write_text(
+        site.config.read_text("utf-8").replace(
+            'exam_rooms = { E01 = "O-101" }', 'exam_rooms = { E01 = "O-109" }'
+        ),
+        "utf-8",
+    )
+    line = refused(
+        site,
+        "init",
+        "--config",
+        str(site.config),
+        "--signer",
+        "O-001",
+        "--signer",
+        "O-002",
+    )
     assert "sessions[0].exam_rooms.E01: unknown officer 'O-109'" in line
 
 
@@ -219,20 +293,22 @@ def test_repair_moves_the_torn_bytes_aside(vault: Site) -> None:
 
 
 def test_log_filters_and_json(vault: Site) -> None:
-    result = vault.run("log", "--type", "note", "--since", "2026-06-06T09:01",
-                       "--json")
+    result = vault.run("log", "--type", "note", "--since", "2026-06-06T09:01", "--json")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["body"]["text"] for r in rows] == ["记录 1", "记录 2"]
     assert vault.run("log", "--officer", "O-001", "--json").stdout.count("\n") == 1
-    assert vault.run("log", "--until", "2026-06-06T09:00", "--json"
-                     ).stdout.count("\n") == 2
+    assert (
+        vault.run("log", "--until", "2026-06-06T09:00", "--json").stdout.count("\n")
+        == 2
+    )
 
 
 def test_tables_align_chinese_text_by_display_width() -> None:
     from vaultctl import render
 
-    text = render.table([("王建国", "签"), ("AB", "x"), ("试卷保密室负责人", "y")],
-                        ["name", "z"])
+    text = render.table(
+        [("王建国", "签"), ("AB", "x"), ("试卷保密室负责人", "y")], ["name", "z"]
+    )
     columns = set()
     for line in text.splitlines()[2:]:
         last = line.rstrip()[-1]
@@ -249,9 +325,19 @@ def test_verify_json_reports_integrity_findings(vault: Site) -> None:
     data = json.loads(result.stdout)
     assert data["ok"] is False and data["exit"] == 3
     assert {(f["line"], f["code"]) for f in data["integrity"]} == {
-        (3, "seq-gap"), (3, "prev-mismatch")}
-    assert set(data) >= {"ok", "exit", "entries", "log", "head", "integrity",
-                         "findings", "state"}
+        (3, "seq-gap"),
+        (3, "prev-mismatch"),
+    }
+    assert set(data) >= {
+        "ok",
+        "exit",
+        "entries",
+        "log",
+        "head",
+        "integrity",
+        "findings",
+        "state",
+    }
 
 
 def all_commands() -> list[list[str]]:

@@ -3434,12 +3434,21 @@ def test_an_owed_incident_reminds_but_does_not_block_later_entries(
     stocked: Site,
 ) -> None:
     broken = ok(
-        stocked, "receipt", "--from", "机要车", "--packet",
-        "P-E03:语文:S-0607-AM:SL-3:broken", "--cctv", "on", *sign("O-005", "O-002"),
-        "--at", t("10:10"),
+        stocked,
+        "receipt",
+        "--from",
+        "机要车",
+        "--packet",
+        "P-E03:语文:S-0607-AM:SL-3:broken",
+        "--cctv",
+        "on",
+        *sign("O-005", "O-002"),
+        "--at",
+        t("10:10"),
     )
-    result = stocked.run("note", "--text", "巡查", *sign("O-003", "O-004"), "--at",
-                         t("11:00"))
+    result = stocked.run(
+        "note", "--text", "巡查", *sign("O-003", "O-004"), "--at", t("11:00")
+    )
     assert result.exit_code == 0, result.stderr
     assert f"reminder about #{broken['seq']}: SEAL" in result.stderr
     assert ("SEAL", broken["seq"]) in rules_found(stocked)

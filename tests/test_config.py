@@ -19,7 +19,8 @@ from vaultctl.errors import ConfigError
 
 def raw_public(private: Ed25519PrivateKey) -> bytes:
     return private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
 
 
 def public_line(seed: int) -> str:
@@ -35,10 +36,16 @@ def build(raw: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
     return config.build(raw, base or Path("/nonexistent"))
 
 
-def officer(officer_id: str, seed: int, roles: list[str] | None = None,
-            **more: Any) -> dict[str, Any]:
-    return {"id": officer_id, "name": "测试", "roles": roles or ["custodian"],
-            "public_key": public_line(seed), **more}
+def officer(
+    officer_id: str, seed: int, roles: list[str] | None = None, **more: Any
+) -> dict[str, Any]:
+    return {
+        "id": officer_id,
+        "name": "测试",
+        "roles": roles or ["custodian"],
+        "public_key": public_line(seed),
+        **more,
+    }
 
 
 def refused(raw: dict[str, Any], *parts: str, base: Path | None = None) -> str:
@@ -68,54 +75,88 @@ def test_valid_config_passes_the_genesis_schema(body: dict[str, Any]) -> None:
 
 def test_site_section(body: dict[str, Any]) -> None:
     assert body["site"] == {
-        "id": "S-TEST-01", "name": "测试考点", "exam": "2026年测试考试",
-        "timezone": "Asia/Shanghai", "exam_start": "2026-06-07",
-        "exam_end": "2026-06-08"}
+        "id": "S-TEST-01",
+        "name": "测试考点",
+        "exam": "2026年测试考试",
+        "timezone": "Asia/Shanghai",
+        "exam_start": "2026-06-07",
+        "exam_end": "2026-06-08",
+    }
     assert body["policy"] == {"params": {}, "levels": {}}
 
 
 def test_session_times_are_stored_with_site_offset(body: dict[str, Any]) -> None:
-    assert body["sessions"] == [{
-        "id": "S-0607-AM", "subject": "语文", "start": "2026-06-07T09:00:00+08:00",
-        "end": "2026-06-07T11:30:00+08:00", "exam_rooms": {"E01": "O-101"}}]
+    assert body["sessions"] == [
+        {
+            "id": "S-0607-AM",
+            "subject": "语文",
+            "start": "2026-06-07T09:00:00+08:00",
+            "end": "2026-06-07T11:30:00+08:00",
+            "exam_rooms": {"E01": "O-101"},
+        }
+    ]
 
 
 def test_officer_keys_are_inlined_with_their_ids(body: dict[str, Any]) -> None:
     assert [o["id"] for o in body["officers"]] == [o[0] for o in OFFICERS]
-    for entry, (officer_id, name, roles) in zip(body["officers"], OFFICERS,
-                                                 strict=True):
+    for entry, (officer_id, name, roles) in zip(
+        body["officers"], OFFICERS, strict=True
+    ):
         raw = raw_public(private_key(officer_id))
         assert entry == {
-            "id": officer_id, "name": name, "roles": roles, "trained": "2026-05-20",
+            "id": officer_id,
+            "name": name,
+            "roles": roles,
+            "trained": "2026-05-20",
             "conflict": False,
-            "keys": [{"key": hashlib.sha256(raw).hexdigest()[:16],
-                      "public_key": "ed25519:" + base64.b64encode(raw).decode()}]}
+            "keys": [
+                {
+                    "key": hashlib.sha256(raw).hexdigest()[:16],
+                    "public_key": "ed25519:" + base64.b64encode(raw).decode(),
+                }
+            ],
+        }
 
 
 def test_rooms_cabinets_cameras(body: dict[str, Any]) -> None:
-    assert body["rooms"] == [{"id": "R1", "name": "试卷保密室", "doors": [
-        {"id": "D1", "name": "防盗门", "keys": ["K-D1"]},
-        {"id": "D2", "name": "内门", "keys": ["K-D2"]}]}]
+    assert body["rooms"] == [
+        {
+            "id": "R1",
+            "name": "试卷保密室",
+            "doors": [
+                {"id": "D1", "name": "防盗门", "keys": ["K-D1"]},
+                {"id": "D2", "name": "内门", "keys": ["K-D2"]},
+            ],
+        }
+    ]
     assert body["cabinets"] == [
-        {"id": "C1", "room": "R1", "keys": ["K-C1-A", "K-C1-B"], "codes": []}]
+        {"id": "C1", "room": "R1", "keys": ["K-C1-A", "K-C1-B"], "codes": []}
+    ]
     assert body["cameras"] == [{"id": "CAM-1", "room": "R1"}]
 
 
 def test_policy_params_and_levels() -> None:
     text = site_toml().replace(
-        "[[officers]]", '[policy]\nshift_min_members = 3\n[policy.levels]\n'
-        'PATROL = "off"\nKEY-SPLIT = "warn"\n\n[[officers]]', 1)
+        "[[officers]]",
+        "[policy]\nshift_min_members = 3\n[policy.levels]\n"
+        'PATROL = "off"\nKEY-SPLIT = "warn"\n\n[[officers]]',
+        1,
+    )
     body = build(tomllib.loads(text))
-    assert body["policy"] == {"params": {"shift_min_members": 3},
-                              "levels": {"PATROL": "off", "KEY-SPLIT": "warn"}}
+    assert body["policy"] == {
+        "params": {"shift_min_members": 3},
+        "levels": {"PATROL": "off", "KEY-SPLIT": "warn"},
+    }
 
 
 def test_toml_native_dates_and_times() -> None:
-    text = (site_toml()
-            .replace('exam_start = "2026-06-07"', "exam_start = 2026-06-07")
-            .replace('start = "2026-06-07T09:00"', "start = 2026-06-07T09:00:00")
-            .replace('end = "2026-06-07T11:30"', "end = 2026-06-07T03:30:00Z")
-            .replace('trained = "2026-05-20"', "trained = 2026-05-20"))
+    text = (
+        site_toml()
+        .replace('exam_start = "2026-06-07"', "exam_start = 2026-06-07")
+        .replace('start = "2026-06-07T09:00"', "start = 2026-06-07T09:00:00")
+        .replace('end = "2026-06-07T11:30"', "end = 2026-06-07T03:30:00Z")
+        .replace('trained = "2026-05-20"', "trained = 2026-05-20")
+    )
     body = build(tomllib.loads(text))
     assert body["site"]["exam_start"] == "2026-06-07"
     assert body["sessions"][0]["start"] == "2026-06-07T09:00:00+08:00"
@@ -157,14 +198,16 @@ def test_build_does_not_mutate_its_input() -> None:
 
 
 def test_public_key_file_relative_to_the_toml_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "site"
     (folder / "keys").mkdir(parents=True)
     raw = raw_public(private_key("O-003"))
     line = "ed25519:" + base64.b64encode(raw).decode()
     (folder / "keys" / "O-003.pub").write_text(f"{line} O-003\n", "utf-8")
-    text = site_toml().replace(f'public_key = "{line}"',
-                               'public_key_file = "keys/O-003.pub"')
+    text = site_toml().replace(
+        f'public_key = "{line}"', 'public_key_file = "keys/O-003.pub"'
+    )
     assert "public_key_file" in text
     (folder / "site.toml").write_text(text, "utf-8")
     elsewhere = tmp_path / "elsewhere"
@@ -172,8 +215,9 @@ def test_public_key_file_relative_to_the_toml_folder(
     monkeypatch.chdir(elsewhere)
     body = config.load(folder / "site.toml")
     o3 = next(o for o in body["officers"] if o["id"] == "O-003")
-    assert o3["keys"] == [{"key": hashlib.sha256(raw).hexdigest()[:16],
-                           "public_key": line}]
+    assert o3["keys"] == [
+        {"key": hashlib.sha256(raw).hexdigest()[:16], "public_key": line}
+    ]
     assert "public_key_file" not in o3
 
 
@@ -218,7 +262,8 @@ def test_unknown_field_in_site() -> None:
 
 
 @pytest.mark.parametrize(
-    "zone", ["Mars/Olympus", "", "Asia/Shanghai ", "../etc/passwd"])
+    "zone", ["Mars/Olympus", "", "Asia/Shanghai ", "../etc/passwd"]
+)
 def test_bad_timezone(zone: str) -> None:
     raw = parsed()
     raw["site"]["timezone"] = zone
@@ -334,11 +379,14 @@ def test_unreadable_public_key_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["ssh-ed25519 AAAA", "ed25519:!!!!",
-     "ed25519:" + base64.b64encode(bytes(31)).decode(),
-     "ed25519:" + base64.b64encode(bytes(32)).decode(),  # small order
-     "ed25519:" + base64.b64encode((1).to_bytes(32, "little")).decode(),  # identity
-     42],
+    [
+        "ssh-ed25519 AAAA",
+        "ed25519:!!!!",
+        "ed25519:" + base64.b64encode(bytes(31)).decode(),
+        "ed25519:" + base64.b64encode(bytes(32)).decode(),  # small order
+        "ed25519:" + base64.b64encode((1).to_bytes(32, "little")).decode(),  # identity
+        42,
+    ],
 )
 def test_bad_public_key(key: Any) -> None:
     raw = parsed()
@@ -372,8 +420,9 @@ def test_unknown_field_on_an_officer() -> None:
     refused(raw, "officers[4]", "shoe_size")
 
 
-@pytest.mark.parametrize(("field", "value"), [("trained", "2026-02-30"),
-                                              ("conflict", "no"), ("name", 7)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("trained", "2026-02-30"), ("conflict", "no"), ("name", 7)]
+)
 def test_bad_officer_field(field: str, value: Any) -> None:
     raw = parsed()
     raw["officers"][4][field] = value
@@ -457,9 +506,11 @@ def test_non_integer_policy_param() -> None:
 
 @pytest.mark.parametrize(
     ("policy", "where"),
-    [({"no_such_param": 1}, "policy.no_such_param"),
-     ({"shift_min_members": -1}, "policy.shift_min_members"),
-     ({"levels": {"NO-SUCH-RULE": "off"}}, "policy.levels.NO-SUCH-RULE")],
+    [
+        ({"no_such_param": 1}, "policy.no_such_param"),
+        ({"shift_min_members": -1}, "policy.shift_min_members"),
+        ({"levels": {"NO-SUCH-RULE": "off"}}, "policy.levels.NO-SUCH-RULE"),
+    ],
 )
 def test_policy_unknown_or_negative(policy: dict[str, Any], where: str) -> None:
     raw = parsed()

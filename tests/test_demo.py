@@ -20,13 +20,19 @@ from vaultctl import keys
 from vaultctl.cli import cli
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
-PLANTED = {("SHIFT-SIZE", "06-07T03:05"), ("ACCESS", "06-07T13:00"),
-           ("CCTV", "06-08T02:00"), ("REPORTED", "06-08T21:00"),
-           ("KEY-SPLIT", "06-09T12:00")}
+PLANTED = {
+    ("SHIFT-SIZE", "06-07T03:05"),
+    ("ACCESS", "06-07T13:00"),
+    ("CCTV", "06-08T02:00"),
+    ("REPORTED", "06-08T21:00"),
+    ("KEY-SPLIT", "06-09T12:00"),
+}
 
 
 def load_week() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("exam_week", EXAMPLES / "exam_week.py")
+    spec = importlib.util.spec_from_file_location(
+        "exam_week", EXAMPLES / "exam_week.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -39,7 +45,9 @@ def demo_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     root = tmp_path_factory.mktemp("demo")
     shutil.copy(EXAMPLES / "site.toml", root / "site.toml")
     text = (EXAMPLES / "site.toml").read_text("utf-8")
-    ids = [line.split('"')[1] for line in text.splitlines() if line.startswith('id = "O-')]
+    ids = [
+        line.split('"')[1] for line in text.splitlines() if line.startswith('id = "O-')
+    ]
     env = {}
     for n, officer in enumerate(ids, start=1):
         private = Ed25519PrivateKey.from_private_bytes(bytes([n]) * 32)
@@ -52,8 +60,14 @@ def build(root: Path, env: dict[str, str], vault: Path, plant: bool) -> CliRunne
     week = load_week()
     runner = CliRunner()
     base = ["--vault", str(vault), "--key-dir", str(root / "keys")]
-    init = ["init", "--config", str(root / "site.toml"),
-            *week.signed(week.SITE_HEAD, week.ROOM_HEAD), "--at", "2026-06-05 08:00"]
+    init = [
+        "init",
+        "--config",
+        str(root / "site.toml"),
+        *week.signed(week.SITE_HEAD, week.ROOM_HEAD),
+        "--at",
+        "2026-06-05 08:00",
+    ]
     for args in [init, *week.commands(plant)]:
         result = runner.invoke(cli, [*base, *args], env=env)
         assert result.exit_code == 0, (args, result.stderr)

@@ -18,12 +18,15 @@ from vaultctl.errors import KeyFileError, UsageError
 
 # RFC 8032 section 7.1, TEST 1 (empty message).
 RFC_SECRET = bytes.fromhex(
-    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+)
 RFC_PUBLIC = bytes.fromhex(
-    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+)
 RFC_SIGNATURE = bytes.fromhex(
     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bac"
-    "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+)
 GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493  # L
 
 OFFICER = "O-T01"
@@ -40,7 +43,8 @@ def seeded(n: int) -> Ed25519PrivateKey:
 
 def raw_of(private: Ed25519PrivateKey) -> bytes:
     return private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
 
 
 @pytest.fixture
@@ -57,8 +61,9 @@ def umask0() -> Iterator[None]:
 def key_dir(tmp_path: Path) -> Path:
     """A key dir holding one officer's key, made from the RFC 8032 TEST 1 secret."""
     d = tmp_path / "keys"
-    keys.generate(d, OFFICER, PASSPHRASE,
-                  private=Ed25519PrivateKey.from_private_bytes(RFC_SECRET))
+    keys.generate(
+        d, OFFICER, PASSPHRASE, private=Ed25519PrivateKey.from_private_bytes(RFC_SECRET)
+    )
     return d
 
 
@@ -73,9 +78,12 @@ def test_key_id_is_first_16_hex_of_sha256() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [f"ed25519:{b64(RFC_PUBLIC)}", f"ed25519:{b64(RFC_PUBLIC)} O-001",
-     f"ed25519:{b64(RFC_PUBLIC)} 王建国 laptop 2026\n",
-     f"  ed25519:{b64(RFC_PUBLIC)}\n"],
+    [
+        f"ed25519:{b64(RFC_PUBLIC)}",
+        f"ed25519:{b64(RFC_PUBLIC)} O-001",
+        f"ed25519:{b64(RFC_PUBLIC)} 王建国 laptop 2026\n",
+        f"  ed25519:{b64(RFC_PUBLIC)}\n",
+    ],
 )
 def test_parse_public_key_accepts_line_with_or_without_comment(line: str) -> None:
     assert keys.parse_public_key(line) == RFC_PUBLIC
@@ -83,14 +91,21 @@ def test_parse_public_key_accepts_line_with_or_without_comment(line: str) -> Non
 
 def test_format_public_key_is_prefix_and_standard_base64() -> None:
     assert keys.format_public_key(RFC_PUBLIC) == (
-        "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+        "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+    )
 
 
 @pytest.mark.parametrize(
     "line",
-    [f"ssh-ed25519 {b64(RFC_PUBLIC)}", f"ED25519:{b64(RFC_PUBLIC)}",
-     f"ed448:{b64(RFC_PUBLIC)}", b64(RFC_PUBLIC), "", "ed25519:",
-     f"ed25519: {b64(RFC_PUBLIC)}"],
+    [
+        f"ssh-ed25519 {b64(RFC_PUBLIC)}",
+        f"ED25519:{b64(RFC_PUBLIC)}",
+        f"ed448:{b64(RFC_PUBLIC)}",
+        b64(RFC_PUBLIC),
+        "",
+        "ed25519:",
+        f"ed25519: {b64(RFC_PUBLIC)}",
+    ],
 )
 def test_parse_public_key_rejects_wrong_prefix(line: str) -> None:
     with pytest.raises(UsageError):
@@ -99,8 +114,13 @@ def test_parse_public_key_rejects_wrong_prefix(line: str) -> None:
 
 @pytest.mark.parametrize(
     "encoded",
-    ["!!!!", b64(RFC_PUBLIC).rstrip("="), b64(RFC_PUBLIC)[:-2] + "*=",
-     b64(RFC_PUBLIC).replace("/", "_"), b64(RFC_PUBLIC) + "A"],
+    [
+        "!!!!",
+        b64(RFC_PUBLIC).rstrip("="),
+        b64(RFC_PUBLIC)[:-2] + "*=",
+        b64(RFC_PUBLIC).replace("/", "_"),
+        b64(RFC_PUBLIC) + "A",
+    ],
 )
 def test_parse_public_key_rejects_bad_base64(encoded: str) -> None:
     with pytest.raises(UsageError, match="where-it-was"):
@@ -111,8 +131,10 @@ def test_parse_public_key_rejects_non_ascii_base64_with_usage_error() -> None:
     # base64.b64decode raises a bare ValueError (not binascii.Error) for non-ASCII
     # text; a user's typo must still be a UsageError naming the place.
     with pytest.raises(UsageError, match="officers"):
-        keys.parse_public_key("ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURé=",
-                              "officers[0].public_key")
+        keys.parse_public_key(
+            "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURé=",
+            "officers[0].public_key",
+        )
 
 
 @pytest.mark.parametrize("size", [0, 31, 33, 64])
@@ -169,8 +191,10 @@ def decode_point(enc: bytes) -> Point | None:
 def add(a: Point, b: Point) -> Point:
     (x1, y1), (x2, y2) = a, b
     t = D * x1 * x2 * y1 * y2 % P
-    return ((x1 * y2 + x2 * y1) * pow(1 + t, P - 2, P) % P,
-            (y1 * y2 + x1 * x2) * pow(1 - t, P - 2, P) % P)
+    return (
+        (x1 * y2 + x2 * y1) * pow(1 + t, P - 2, P) % P,
+        (y1 * y2 + x1 * x2) * pow(1 - t, P - 2, P) % P,
+    )
 
 
 def times(n: int, point: Point) -> Point:
@@ -189,8 +213,9 @@ def times8(point: Point) -> Point:
     return point
 
 
-BASE = decode_point(bytes.fromhex(
-    "5866666666666666666666666666666666666666666666666666666666666666"))
+BASE = decode_point(
+    bytes.fromhex("5866666666666666666666666666666666666666666666666666666666666666")
+)
 
 
 def test_reference_arithmetic_is_sound() -> None:
@@ -253,20 +278,26 @@ def test_small_order_enumeration_is_complete_and_contains_the_known_points() -> 
     assert len(points) == 8  # the whole 8-torsion subgroup
     assert all(times8(p) == IDENTITY for p in points)
     # the classic order-8 encodings from the literature
-    for known in ("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-                  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"):
+    for known in (
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    ):
         assert bytes.fromhex(known) in SMALL_ENCODINGS
 
 
-@pytest.mark.parametrize("raw", [e for e in SMALL_ENCODINGS if decode_point(e)],
-                         ids=lambda r: r.hex()[:4] + ".." + r.hex()[-2:])
+@pytest.mark.parametrize(
+    "raw",
+    [e for e in SMALL_ENCODINGS if decode_point(e)],
+    ids=lambda r: r.hex()[:4] + ".." + r.hex()[-2:],
+)
 def test_every_decodable_small_order_encoding_is_refused(raw: bytes) -> None:
     with pytest.raises(UsageError):
         keys.parse_public_key(keys.format_public_key(raw))
 
 
-@pytest.mark.parametrize("raw", SMALL_ENCODINGS,
-                         ids=lambda r: r.hex()[:4] + ".." + r.hex()[-2:])
+@pytest.mark.parametrize(
+    "raw", SMALL_ENCODINGS, ids=lambda r: r.hex()[:4] + ".." + r.hex()[-2:]
+)
 def test_no_public_key_that_accepts_forgeries_is_accepted(raw: bytes) -> None:
     # A forged signature with R = identity and S = 0 verifies under a small-order
     # key A whenever [k]A is the identity (for about 1 in ord(A) messages); the
@@ -283,8 +314,12 @@ def test_no_public_key_that_accepts_forgeries_is_accepted(raw: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("officer", "variable"),
-    [("O-003", "VAULTCTL_PASSPHRASE_O_003"), ("a.b-c", "VAULTCTL_PASSPHRASE_A_B_C"),
-     ("o.1", "VAULTCTL_PASSPHRASE_O_1"), ("X_9", "VAULTCTL_PASSPHRASE_X_9")],
+    [
+        ("O-003", "VAULTCTL_PASSPHRASE_O_003"),
+        ("a.b-c", "VAULTCTL_PASSPHRASE_A_B_C"),
+        ("o.1", "VAULTCTL_PASSPHRASE_O_1"),
+        ("X_9", "VAULTCTL_PASSPHRASE_X_9"),
+    ],
 )
 def test_passphrase_variable(officer: str, variable: str) -> None:
     assert keys.passphrase_variable(officer) == variable
@@ -298,8 +333,9 @@ def test_passphrase_bytes_are_utf8_of_nfc() -> None:
 # --- key files ---------------------------------------------------------------------
 
 
-def test_generate_writes_private_0600_and_public_0644(tmp_path: Path, umask0: None
-                                                      ) -> None:
+def test_generate_writes_private_0600_and_public_0644(
+    tmp_path: Path, umask0: None
+) -> None:
     private = seeded(7)
     key_path, pub_path = keys.generate(tmp_path / "k", "O-007", "pw", private=private)
     assert key_path == tmp_path / "k" / "O-007.key"
@@ -386,9 +422,11 @@ def test_load_private_damaged_file(key_dir: Path) -> None:
 
 
 def test_load_private_refuses_unencrypted_key(tmp_path: Path) -> None:
-    pem = seeded(3).private_bytes(serialization.Encoding.PEM,
-                                  serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption())
+    pem = seeded(3).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
     path = tmp_path / "O-3.key"
     path.write_bytes(pem)
     path.chmod(0o600)
@@ -408,13 +446,16 @@ def test_load_private_accepts_owner_only_modes(key_dir: Path) -> None:
     for mode in (0o400, 0o600):
         path.chmod(mode)
         assert keys.raw_public(keys.load_private(key_dir, OFFICER, PASSPHRASE)) == (
-            RFC_PUBLIC)
+            RFC_PUBLIC
+        )
 
 
 @pytest.mark.parametrize(
-    ("made_with", "typed"), [("caf\u00e9", "cafe\u0301"), ("cafe\u0301", "caf\u00e9")])
-def test_passphrase_is_nfc_normalised(tmp_path: Path, made_with: str, typed: str
-                                      ) -> None:
+    ("made_with", "typed"), [("caf\u00e9", "cafe\u0301"), ("cafe\u0301", "caf\u00e9")]
+)
+def test_passphrase_is_nfc_normalised(
+    tmp_path: Path, made_with: str, typed: str
+) -> None:
     keys.generate(tmp_path, "O-5", made_with, private=seeded(5))
     loaded = keys.load_private(tmp_path, "O-5", typed)
     assert keys.raw_public(loaded) == raw_of(seeded(5))

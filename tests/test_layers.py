@@ -8,12 +8,38 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).parent.parent / "vaultctl"
-CORE = ["canonical", "model", "schema", "roster", "chain", "merkle", "checkpoint",
-        "anchors", "proofs", "state", "verify", "rules/__init__", "rules/people",
-        "rules/keys", "rules/duty", "rules/papers", "rules/watch"]
-FORBIDDEN = ("click", "dateutil", "tabulate", "vaultctl.ledger", "vaultctl.render",
-             "vaultctl.cli", "vaultctl.writer", "vaultctl.bundle", "os", "pathlib",
-             "subprocess")
+CORE = [
+    "canonical",
+    "model",
+    "schema",
+    "roster",
+    "chain",
+    "merkle",
+    "checkpoint",
+    "anchors",
+    "proofs",
+    "state",
+    "verify",
+    "rules/__init__",
+    "rules/people",
+    "rules/keys",
+    "rules/duty",
+    "rules/papers",
+    "rules/watch",
+]
+FORBIDDEN = (
+    "click",
+    "dateutil",
+    "tabulate",
+    "vaultctl.ledger",
+    "vaultctl.render",
+    "vaultctl.cli",
+    "vaultctl.writer",
+    "vaultctl.bundle",
+    "os",
+    "pathlib",
+    "subprocess",
+)
 
 
 def imports(path: Path) -> set[str]:

@@ -18,10 +18,15 @@ from .conftest import Site, private_key
 def test_read_lines_marks_the_torn_tail() -> None:
     data = io.BytesIO(b'{"a":1}\n{"b":2}\n{"c"')
     assert list(ledger.read_lines(data)) == [
-        (b'{"a":1}', True), (b'{"b":2}', True), (b'{"c"', False)]
+        (b'{"a":1}', True),
+        (b'{"b":2}', True),
+        (b'{"c"', False),
+    ]
 
 
-def test_read_lines_never_loads_an_over_long_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_lines_never_loads_an_over_long_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(ledger, "MAX_LINE", 8)
     data = io.BytesIO(b"x" * 30 + b"\n" + b"ok\n")
     got = list(ledger.read_lines(data))
@@ -38,12 +43,17 @@ def test_tail_finds_last_line_and_torn_bytes(vault: Site) -> None:
 
 
 def test_lock_times_out(vault: Site) -> None:
-    with vault.vault.locked(), pytest.raises(LockTimeoutError):
-        with Vault(vault.vault_dir).locked(timeout=0.2):
-            pass
+    with (
+        vault.vault.locked(),
+        pytest.raises(LockTimeoutError),
+        Vault(vault.vault_dir).locked(timeout=0.2),
+    ):
+        pass
 
 
-def test_bad_lock_timeout_variable(vault: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_lock_timeout_variable(
+    vault: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VAULTCTL_LOCK_TIMEOUT", "soon")
     with pytest.raises(LedgerError, match="not a number"):
         ledger.lock_timeout()
@@ -71,11 +81,18 @@ def test_writer_refuses_an_invalid_body(vault: Site) -> None:
 
 def _writer(args: tuple[str, int, int]) -> None:
     vault_dir, worker, count = args
-    signers = [writer.Signer("O-003", private_key("O-003")),
-               writer.Signer("O-004", private_key("O-004"))]
+    signers = [
+        writer.Signer("O-003", private_key("O-003")),
+        writer.Signer("O-004", private_key("O-004")),
+    ]
     for i in range(count):
-        writer.append(Vault(Path(vault_dir)), "note", {"text": f"w{worker}-{i}"},
-                      "2026-06-06T12:00:00+08:00", signers)
+        writer.append(
+            Vault(Path(vault_dir)),
+            "note",
+            {"text": f"w{worker}-{i}"},
+            "2026-06-06T12:00:00+08:00",
+            signers,
+        )
 
 
 def test_concurrent_writers_queue_and_lose_nothing(vault: Site) -> None:

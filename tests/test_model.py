@@ -36,8 +36,10 @@ def entry_dict(**changes: Any) -> dict[str, Any]:
         "ts": "2026-06-07T09:00:00+08:00",
         "type": "note",
         "body": {"text": "记录", "n": 2, "ok": True, "list": [1, "x", {"y": False}]},
-        "sigs": [sig_dict(),
-                 sig_dict(by="O-004", key="fedcba9876543210", sig=b64(SIG_B))],
+        "sigs": [
+            sig_dict(),
+            sig_dict(by="O-004", key="fedcba9876543210", sig=b64(SIG_B)),
+        ],
         "hash": "b" * 64,
         **changes,
     }
@@ -167,19 +169,41 @@ def test_each_signature_must_be_an_object(sig: Any) -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("seq", "1"), ("seq", -1), ("seq", True), ("seq", False), ("seq", 1.0),
+        ("seq", "1"),
+        ("seq", -1),
+        ("seq", True),
+        ("seq", False),
+        ("seq", 1.0),
         ("seq", None),
-        ("v", "1"), ("v", True), ("v", 1.0), ("v", None),
+        ("v", "1"),
+        ("v", True),
+        ("v", 1.0),
+        ("v", None),
         ("log", "0123456789abcdef0123456789abcde"),
         ("log", "0123456789abcdef0123456789abcdef0"),
         ("log", "0123456789ABCDEF0123456789ABCDEF"),
-        ("log", "0123456789abcdef0123456789abcdeg"), ("log", 1), ("log", None),
-        ("prev", "A" * 64), ("prev", "a" * 63), ("prev", "a" * 65), ("prev", "g" * 64),
+        ("log", "0123456789abcdef0123456789abcdeg"),
+        ("log", 1),
+        ("log", None),
+        ("prev", "A" * 64),
+        ("prev", "a" * 63),
+        ("prev", "a" * 65),
+        ("prev", "g" * 64),
         ("prev", "a" * 63 + "\n"),
-        ("hash", "B" * 64), ("hash", "b" * 63), ("hash", ""), ("hash", None),
+        ("hash", "B" * 64),
+        ("hash", "b" * 63),
+        ("hash", ""),
+        ("hash", None),
         ("hash", "Bb" * 32),
-        ("type", "Note"), ("type", ""), ("type", "note!"), ("type", 1), ("type", None),
-        ("body", []), ("body", "text"), ("body", None), ("body", 1),
+        ("type", "Note"),
+        ("type", ""),
+        ("type", "note!"),
+        ("type", 1),
+        ("type", None),
+        ("body", []),
+        ("body", "text"),
+        ("body", None),
+        ("body", 1),
     ],
 )
 def test_wrong_types_are_refused_naming_the_field(name: str, value: Any) -> None:
@@ -220,8 +244,12 @@ def test_bad_ts_is_refused(ts: Any) -> None:
 
 @pytest.mark.parametrize(
     ("ts", "offset"),
-    [("2026-06-07T09:00:00+08:00", 8 * 60), ("2026-06-07T09:00:00-05:30", -330),
-     ("2026-06-07T09:00:00+00:00", 0), ("2028-02-29T23:59:59+14:00", 14 * 60)],
+    [
+        ("2026-06-07T09:00:00+08:00", 8 * 60),
+        ("2026-06-07T09:00:00-05:30", -330),
+        ("2026-06-07T09:00:00+00:00", 0),
+        ("2028-02-29T23:59:59+14:00", 14 * 60),
+    ],
 )
 def test_good_ts_is_parsed_aware(ts: str, offset: int) -> None:
     moment = Entry.from_dict(entry_dict(ts=ts)).moment
@@ -294,9 +322,19 @@ def test_non_canonical_base64_signature_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("by", ""), ("by", "-O"), ("by", "O 3"), ("by", "王"), ("by", 3), ("by", None),
-     ("key", "0123456789abcde"), ("key", "0123456789abcdef0"),
-     ("key", "0123456789ABCDEF"), ("key", None), ("key", 1)],
+    [
+        ("by", ""),
+        ("by", "-O"),
+        ("by", "O 3"),
+        ("by", "王"),
+        ("by", 3),
+        ("by", None),
+        ("key", "0123456789abcde"),
+        ("key", "0123456789abcdef0"),
+        ("key", "0123456789ABCDEF"),
+        ("key", None),
+        ("key", 1),
+    ],
 )
 def test_signature_by_and_key_are_checked(name: str, value: Any) -> None:
     with pytest.raises(SchemaError, match=f"sigs.{name}"):
@@ -321,8 +359,9 @@ def test_signature_constructor_checks_length() -> None:
         ({"ok": "x", "z": {"deep": {"deeper": None}}}, "body.z.deep.deeper"),
     ],
 )
-def test_null_anywhere_in_body_is_refused_with_its_path(body: dict[str, Any], path: str
-                                                        ) -> None:
+def test_null_anywhere_in_body_is_refused_with_its_path(
+    body: dict[str, Any], path: str
+) -> None:
     with pytest.raises(SchemaError, match=f"^{path}: null"):
         Entry.from_dict(entry_dict(body=body))
 
@@ -351,8 +390,7 @@ def test_format_ts_drops_microseconds() -> None:
     [
         (datetime(2026, 6, 7, 9, 0, 0, tzinfo=CST), "2026-06-07T09:00:00+08:00"),
         (datetime(2026, 6, 7, 1, 0, 0, tzinfo=UTC), "2026-06-07T01:00:00+00:00"),
-        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=MINUS_0530),
-         "2026-01-02T03:04:05-05:30"),
+        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=MINUS_0530), "2026-01-02T03:04:05-05:30"),
     ],
 )
 def test_format_ts_writes_the_stored_form(moment: datetime, text: str) -> None:

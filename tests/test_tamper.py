@@ -34,12 +34,14 @@ def edit(line: bytes, change: Callable[[dict], None], rehash: bool = False) -> b
     return canonical.encode(obj) + b"\n"
 
 
-def forge(site: Site, upto: int, signers: list[writer.Signer],
-          body: dict | None = None) -> bytes:
+def forge(
+    site: Site, upto: int, signers: list[writer.Signer], body: dict | None = None
+) -> bytes:
     """An entry built on the first ``upto`` entries, signed by ``signers``."""
     state = replay(entries(site)[:upto])
-    entry = writer.build(state, "2026-06-06T10:00:00+08:00", "note",
-                         body or {"text": "伪造"}, signers)
+    entry = writer.build(
+        state, "2026-06-06T10:00:00+08:00", "note", body or {"text": "伪造"}, signers
+    )
     return canonical.encode(entry.to_dict()) + b"\n"
 
 
@@ -70,8 +72,11 @@ def test_changed_ts(vault: Site) -> None:
     lines = vault.lines()
     lines[1] = lines[1].replace(b"T09:00:00", b"T08:59:00")
     vault.write_lines(lines)
-    assert set(codes_at(vault)) == {(2, "hash-mismatch"), (2, "bad-signature"),
-                                    (2, "too-few-signatures")}
+    assert set(codes_at(vault)) == {
+        (2, "hash-mismatch"),
+        (2, "bad-signature"),
+        (2, "too-few-signatures"),
+    }
 
 
 def test_changed_ts_rehashed_still_fails_signature(vault: Site) -> None:
@@ -139,8 +144,14 @@ def test_same_officer_signs_twice(vault: Site) -> None:
 def test_signature_by_key_not_on_roster(vault: Site) -> None:
     """Re-sign an entry with another key, claiming to be a rostered officer."""
     lines = vault.lines()
-    lines[3] = forge(vault, 3, [writer.Signer("O-003", private_key(OUTSIDER)),
-                                writer.Signer("O-004", private_key("O-004"))])
+    lines[3] = forge(
+        vault,
+        3,
+        [
+            writer.Signer("O-003", private_key(OUTSIDER)),
+            writer.Signer("O-004", private_key("O-004")),
+        ],
+    )
     vault.write_lines(lines)
     assert codes_at(vault) == [(4, "unknown-key"), (4, "too-few-signatures")]
 
@@ -182,16 +193,30 @@ def test_duplicate_json_key(vault: Site) -> None:
     [
         ("float", lambda b: b.replace(b'"seq":2', b'"seq":2.0'), "bad-json"),
         ("nan", lambda b: b.replace(b'"seq":2', b'"seq":NaN'), "bad-json"),
-        ("invalid-utf8", lambda b: b.replace("记".encode(), b"\xff\xfe\xfd"), "bad-json"),
+        (
+            "invalid-utf8",
+            lambda b: b.replace("记".encode(), b"\xff\xfe\xfd"),
+            "bad-json",
+        ),
         ("not-json", lambda b: b[:50] + b"\n", "bad-json"),
         ("whitespace", lambda b: b.replace(b'"seq":2', b'"seq": 2'), "non-canonical"),
         ("key-order", lambda b: b.replace(b'{"body"', b'{"zz":1,"body"'), "bad-schema"),
-        ("null-in-body", lambda b: b.replace(b'{"text"', b'{"x":null,"text"'), "bad-schema"),
-        ("unknown-type", lambda b: b.replace(b'"type":"note"', b'"type":"memo"'),
-         "bad-schema"),
+        (
+            "null-in-body",
+            lambda b: b.replace(b'{"text"', b'{"x":null,"text"'),
+            "bad-schema",
+        ),
+        (
+            "unknown-type",
+            lambda b: b.replace(b'"type":"note"', b'"type":"memo"'),
+            "bad-schema",
+        ),
         ("version", lambda b: b.replace(b'"v":1', b'"v":2'), "wrong-version"),
-        ("escaped-ascii", lambda b: b.replace(b'"type":"note"', b'"type":"\\u006eote"'),
-         "non-canonical"),
+        (
+            "escaped-ascii",
+            lambda b: b.replace(b'"type":"note"', b'"type":"\\u006eote"'),
+            "non-canonical",
+        ),
     ],
 )
 def test_byte_level_mutations(vault: Site, name: str, mutate, code: str) -> None:
@@ -212,9 +237,12 @@ def test_non_nfc_string_is_non_canonical(vault: Site) -> None:
 
 def test_revoked_key_cannot_sign_later_even_backdated(vault: Site) -> None:
     key = entries(vault)[0].body["officers"][2]["keys"][0]["key"]  # O-003's key
-    vault.append("roster", {"action": "revoke-key", "id": "O-003", "key": key,
-                            "reason": "钥匙文件丢失"}, "2026-06-06T10:00:00+08:00",
-                 ("O-001", "O-002"))
+    vault.append(
+        "roster",
+        {"action": "revoke-key", "id": "O-003", "key": key, "reason": "钥匙文件丢失"},
+        "2026-06-06T10:00:00+08:00",
+        ("O-001", "O-002"),
+    )
     lines = vault.lines()
     # a backdated entry signed with the revoked key, chained correctly
     forged = forge(vault, 5, vault.signers("O-003", "O-004"))
@@ -225,8 +253,13 @@ def test_revoked_key_cannot_sign_later_even_backdated(vault: Site) -> None:
 def test_genesis_signed_by_unlisted_key(site: Site) -> None:
     site.vault_dir.mkdir()
     state = replay([])
-    entry = writer.build(state, GENESIS_AT, "genesis", config.load(site.config),
-                         site.signers(OUTSIDER, "O-001"))
+    entry = writer.build(
+        state,
+        GENESIS_AT,
+        "genesis",
+        config.load(site.config),
+        site.signers(OUTSIDER, "O-001"),
+    )
     site.ledger.write_bytes(canonical.encode(entry.to_dict()) + b"\n")
     assert (1, "unknown-signer") in codes_at(site)
 
@@ -250,10 +283,13 @@ def small_ledger(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
-def test_any_single_byte_change_is_detected(small_ledger: bytes, data: st.DataObject) -> None:
+def test_any_single_byte_change_is_detected(
+    small_ledger: bytes, data: st.DataObject
+) -> None:
     position = data.draw(st.integers(0, len(small_ledger) - 1), label="position")
-    new = data.draw(st.integers(0, 255).filter(lambda b: b != small_ledger[position]),
-                    label="byte")
+    new = data.draw(
+        st.integers(0, 255).filter(lambda b: b != small_ledger[position]), label="byte"
+    )
     mutated = bytearray(small_ledger)
     mutated[position] = new
     lines = list(ledger.read_lines(io.BytesIO(bytes(mutated))))
@@ -263,13 +299,19 @@ def test_any_single_byte_change_is_detected(small_ledger: bytes, data: st.DataOb
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_any_deletion_or_duplication_of_a_line_is_detected(
-        small_ledger: bytes, data: st.DataObject) -> None:
+    small_ledger: bytes, data: st.DataObject
+) -> None:
     lines = small_ledger.splitlines(keepends=True)
     i = data.draw(st.integers(0, len(lines) - 1))
-    edited = (lines[:i] + lines[i + 1:]) if data.draw(st.booleans()) else (
-        lines[: i + 1] + lines[i:])
+    edited = (
+        (lines[:i] + lines[i + 1 :])
+        if data.draw(st.booleans())
+        else (lines[: i + 1] + lines[i:])
+    )
     rep = verify.run(ledger.read_lines(io.BytesIO(b"".join(edited))))
     truncated_tail = i == len(lines) - 1 and len(edited) < len(lines)
     # NOTE: cutting the last entry is invisible to the chain alone; the
     # checkpoints and phoned-in codes catch it (tests/test_tlog.py)
-    assert rep.exit_code == (verify.EXIT_OK if truncated_tail else verify.EXIT_INTEGRITY)
+    assert rep.exit_code == (
+        verify.EXIT_OK if truncated_tail else verify.EXIT_INTEGRITY
+    )

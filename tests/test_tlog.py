@@ -28,8 +28,12 @@ def notes_story(tmp: Path, n: int) -> Story:
     story = Story(tmp)
     start = parse_ts(t("08:00"))
     for i in range(1, n):
-        story.add("note", {"text": f"记录 {i}"},
-                  format_ts(start + timedelta(minutes=i)), ("O-003", "O-004"))
+        story.add(
+            "note",
+            {"text": f"记录 {i}"},
+            format_ts(start + timedelta(minutes=i)),
+            ("O-003", "O-004"),
+        )
     return story
 
 
@@ -58,7 +62,8 @@ def log500(tmp_path_factory: pytest.TempPathFactory) -> Story:
 
 
 def test_truncated_log_with_fresh_checkpoint_fails_the_nightly_code(
-        log500: Story, tmp_path: Path) -> None:
+    log500: Story, tmp_path: Path
+) -> None:
     nightly = code_of(log500.lines[:400])  # phoned in when the log had 400 entries
     short = Story.__new__(Story)
     short.__dict__.update(log500.__dict__, lines=log500.lines[:300])
@@ -72,10 +77,12 @@ def test_truncated_log_with_fresh_checkpoint_fails_the_nightly_code(
 
 
 def test_rewritten_entry_resigned_fails_against_older_checkpoint(
-        log500: Story, tmp_path: Path) -> None:
+    log500: Story, tmp_path: Path
+) -> None:
     honest = to_vault(log500, tmp_path / "honest")
-    old_note = write_checkpoint(honest, writer.load_state(honest),
-                                signers("O-001", "O-002"))[0].read_text("utf-8")
+    old_note = write_checkpoint(
+        honest, writer.load_state(honest), signers("O-001", "O-002")
+    )[0].read_text("utf-8")
     # the forger rewrites entry 10 and re-signs every entry after it with the
     # same officers' keys: the chain and every signature are valid again
     forged = Story(tmp_path)
@@ -96,15 +103,19 @@ def test_checkpoint_extended_by_later_entries_passes(tmp_path: Path) -> None:
     note = write_checkpoint(vault, writer.load_state(vault), signers("O-001", "O-002"))
     story.add("note", {"text": "之后"}, t("09:00"), ("O-003", "O-004"))
     vault = to_vault(story, tmp_path / "v")
-    rep = run(vault, anchors.from_note(note[0].read_text("utf-8"), "note"),
-              anchors.from_code(code_of(story.lines[:7])))
+    rep = run(
+        vault,
+        anchors.from_note(note[0].read_text("utf-8"), "note"),
+        anchors.from_code(code_of(story.lines[:7])),
+    )
     assert rep.integrity == [] and len(rep.anchors_ok) == 2
 
 
 def test_checkpoint_note_format_and_signatures(tmp_path: Path) -> None:
     vault = to_vault(notes_story(tmp_path, 5), tmp_path / "v")
-    path, code = write_checkpoint(vault, writer.load_state(vault),
-                                  signers("O-001", "O-002"))
+    path, code = write_checkpoint(
+        vault, writer.load_state(vault), signers("O-001", "O-002")
+    )
     note = path.read_text("utf-8")
     text, sigs = note.split("\n\n")
     origin, size, root = text.split("\n")
@@ -121,7 +132,8 @@ def test_bad_checkpoint_notes_are_mismatches(tmp_path: Path, attack: str) -> Non
     vault = to_vault(notes_story(tmp_path, 5), tmp_path / "v")
     state = writer.load_state(vault)
     who = {"one-signer": ("O-001",), "outsider": ("O-001", "O-666")}.get(
-        attack, ("O-001", "O-002"))
+        attack, ("O-001", "O-002")
+    )
     path, _ = write_checkpoint(vault, state, signers(*who))
     note = path.read_text("utf-8")
     if attack == "other-log":
@@ -138,10 +150,13 @@ def test_bad_checkpoint_notes_are_mismatches(tmp_path: Path, attack: str) -> Non
 def test_inclusion_proof_round_trip_and_tamper(tmp_path: Path) -> None:
     story = notes_story(tmp_path, 37)
     vault = to_vault(story, tmp_path / "v")
-    note = write_checkpoint(vault, writer.load_state(vault),
-                            signers("O-001", "O-002"))[0].read_text("utf-8")
-    keys = {o.id: [k.raw for k in o.keys.values()]
-            for o in writer.load_state(vault).roster.officers.values()}
+    note = write_checkpoint(vault, writer.load_state(vault), signers("O-001", "O-002"))[
+        0
+    ].read_text("utf-8")
+    keys = {
+        o.id: [k.raw for k in o.keys.values()]
+        for o in writer.load_state(vault).roster.officers.values()
+    }
     doc = proofs.make(iter(story.lines), 21, note)
     assert "entry 21" in proofs.check(doc, keys)
     assert "signed by O-001 and O-002" in proofs.check(doc, keys)
@@ -161,9 +176,17 @@ def test_footage_missing_or_altered_is_a_finding(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "a.mp4").write_bytes(b"video A" * 1000)
     (folder / "b.mp4").write_bytes(b"video B")
-    segs = [{"file": n, "camera": "CAM-1", "sha256": footage.sha256_file(folder / n),
-             "seq": i, "ts": t("08:00"), "signers": ["O-002", "O-003"]}
-            for i, n in enumerate(["a.mp4", "b.mp4"])]
+    segs = [
+        {
+            "file": n,
+            "camera": "CAM-1",
+            "sha256": footage.sha256_file(folder / n),
+            "seq": i,
+            "ts": t("08:00"),
+            "signers": ["O-002", "O-003"],
+        }
+        for i, n in enumerate(["a.mp4", "b.mp4"])
+    ]
     segs.append({**segs[0], "file": "gone.mp4", "seq": 2})
     assert list(footage.check(segs[:2], folder)) == []
     (folder / "b.mp4").write_bytes(b"video B, edited")
@@ -173,17 +196,25 @@ def test_footage_missing_or_altered_is_a_finding(tmp_path: Path) -> None:
 
 
 def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     base = notes_story(tmp_path, 12)
     folder = tmp_path / "bundles"
     folder.mkdir()
     tampered = {7, 23, 41}
     for n in range(50):
         vault = to_vault(base, tmp_path / f"site{n}")
-        bundle.write(vault, folder / f"site{n:02d}{bundle.SUFFIX}", [],
-                     {"site": "S-TEST-01", "entries": 12,
-                      "code": checkpoint.short_code(12, merkle.root_of(base.lines))},
-                     0)
+        bundle.write(
+            vault,
+            folder / f"site{n:02d}{bundle.SUFFIX}",
+            [],
+            {
+                "site": "S-TEST-01",
+                "entries": 12,
+                "code": checkpoint.short_code(12, merkle.root_of(base.lines)),
+            },
+            0,
+        )
     for n in tampered:  # an edited ledger, a cut-off file, a rewritten member
         path = folder / f"site{n:02d}{bundle.SUFFIX}"
         if n == 7:
@@ -192,11 +223,15 @@ def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
             path.write_bytes(data[: len(data) // 2])
         else:
             vault = Vault(tmp_path / f"site{n}")
-            data = vault.ledger.read_bytes().replace("记录 5".encode(),
-                                                     "记录 9".encode())
+            data = vault.ledger.read_bytes().replace(
+                "记录 5".encode(), "记录 9".encode()
+            )
             vault.ledger.write_bytes(data)
-            summary = {"site": "S-TEST-01", "entries": 12,
-                       "code": checkpoint.short_code(12, merkle.root_of(base.lines))}
+            summary = {
+                "site": "S-TEST-01",
+                "entries": 12,
+                "code": checkpoint.short_code(12, merkle.root_of(base.lines)),
+            }
             path.unlink()
             bundle.write(vault, path, [], summary, 0)
     rows = list(audit.run(audit.bundles_in(folder), jobs=2))
@@ -208,12 +243,41 @@ def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
 
 def test_shift_handover_writes_a_checkpoint(vault: Site) -> None:
     run_ = vault.run
-    assert run_("shift", "start", "--leader", "O-003", "--member", "O-004",
-                "--member", "O-009", "--signer", "O-003", "--signer", "O-004",
-                "--at", "2026-06-06T09:30").exit_code == 0
-    result = run_("shift", "handover", "--leader", "O-005", "--member", "O-006",
-                  "--member", "O-010", "--signer", "O-003", "--signer", "O-005",
-                  "--at", "2026-06-06T16:00")
+    assert (
+        run_(
+            "shift",
+            "start",
+            "--leader",
+            "O-003",
+            "--member",
+            "O-004",
+            "--member",
+            "O-009",
+            "--signer",
+            "O-003",
+            "--signer",
+            "O-004",
+            "--at",
+            "2026-06-06T09:30",
+        ).exit_code
+        == 0
+    )
+    result = run_(
+        "shift",
+        "handover",
+        "--leader",
+        "O-005",
+        "--member",
+        "O-006",
+        "--member",
+        "O-010",
+        "--signer",
+        "O-003",
+        "--signer",
+        "O-005",
+        "--at",
+        "2026-06-06T16:00",
+    )
     assert result.exit_code == 0, result.stderr
     notes = list((vault.vault_dir / "checkpoints").glob("*.note"))
     assert len(notes) == 1 and "checkpoint" in result.stdout
@@ -248,13 +312,17 @@ def test_nightly_script(vault: Site, tmp_path: Path) -> None:
     import sys
 
     script = Path(__file__).parent.parent / "examples" / "nightly.sh"
-    env = {**os.environ, "VAULTCTL_VAULT": str(vault.vault_dir),
-           "REPORT_DIR": str(tmp_path / "reports"),
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "VAULTCTL_VAULT": str(vault.vault_dir),
+        "REPORT_DIR": str(tmp_path / "reports"),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
 
     def nightly() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", str(script)], env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            ["bash", str(script)], env=env, capture_output=True, text=True, timeout=120
+        )
 
     first = nightly()
     assert first.returncode == 0, first.stderr
