@@ -29,6 +29,15 @@ ROLES = (
     "courier",
 )
 LEVELS = ("error", "warn", "off")
+INCIDENT_KINDS = (
+    "seal-broken",
+    "count-mismatch",
+    "leak",
+    "theft",
+    "intrusion",
+    "cctv-fault",
+    "other",
+)
 
 KEY_REF = {"key": "key_id", "public_key": "public_key"}
 OFFICER = {
@@ -156,15 +165,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "patrol": {"items": [str], **NOTE},
     "incident": {
-        "kind": (
-            "seal-broken",
-            "count-mismatch",
-            "leak",
-            "theft",
-            "intrusion",
-            "cctv-fault",
-            "other",
-        ),
+        "kind": INCIDENT_KINDS,
         "refs": [int],
         "text": str,
         "reported_to": str,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from vaultctl import footage
+from vaultctl import footage, schema
 from vaultctl.cli.common import (
     Context,
     Signing,
@@ -161,19 +161,8 @@ def delete_footage(
     record(ctx, "cctv", body, sign, engine)
 
 
-INCIDENT_KINDS = (
-    "seal-broken",
-    "count-mismatch",
-    "leak",
-    "theft",
-    "intrusion",
-    "cctv-fault",
-    "other",
-)
-
-
 @click.command("incident")
-@click.option("--kind", type=click.Choice(INCIDENT_KINDS), required=True)
+@click.option("--kind", type=click.Choice(schema.INCIDENT_KINDS), required=True)
 @click.option(
     "--ref",
     "refs",

@@ -21,9 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from vaultctl.errors import ConfigError
+from vaultctl.schema import LEVELS
 from vaultctl.state import Event, State
-
-LEVELS = ("error", "warn", "off")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
