@@ -80,6 +80,22 @@ class Packet:
     exam_room: str | None = None
     seq: int = 0  # the entry that last moved it
 
+    @classmethod
+    def came_in(
+        cls, p: dict[str, Any], seq: int, exam_room: str | None = None
+    ) -> Packet:
+        """A packet as a receipt or return body lists it, now in stock."""
+        return cls(
+            p["id"],
+            p["subject"],
+            p["session"],
+            p["kind"],
+            p["seal"],
+            p["intact"],
+            exam_room=exam_room,
+            seq=seq,
+        )
+
 
 @dataclass(slots=True)
 class Shift:
@@ -238,15 +254,7 @@ class State:
 
     def _on_receipt(self, entry: Event, body: dict[str, Any]) -> None:
         for p in body["packets"]:
-            self.packets[p["id"]] = Packet(
-                p["id"],
-                p["subject"],
-                p["session"],
-                p["kind"],
-                p["seal"],
-                p["intact"],
-                seq=entry.seq,
-            )
+            self.packets[p["id"]] = Packet.came_in(p, entry.seq)
 
     def _on_issue(self, entry: Event, body: dict[str, Any]) -> None:
         for moved in body["packets"]:
@@ -261,15 +269,8 @@ class State:
     def _on_return(self, entry: Event, body: dict[str, Any]) -> None:
         for p in body["packets"]:
             old = self.packets.get(p["id"])
-            self.packets[p["id"]] = Packet(
-                p["id"],
-                p["subject"],
-                p["session"],
-                p["kind"],
-                p["seal"],
-                p["intact"],
-                exam_room=old.exam_room if old else None,
-                seq=entry.seq,
+            self.packets[p["id"]] = Packet.came_in(
+                p, entry.seq, old.exam_room if old else None
             )
 
     def _on_dispatch(self, entry: Event, body: dict[str, Any]) -> None:
