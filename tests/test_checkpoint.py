@@ -20,16 +20,14 @@ from vaultctl import checkpoint
 from vaultctl.checkpoint import (
     Checkpoint,
     SignedNote,
-    code_matches,
     key_hash,
     make_origin,
     open_note,
-    parse_short_code,
     require_cosigners,
-    short_code,
     sign_note,
 )
 from vaultctl.errors import CheckpointError
+from vaultctl.shortcode import code_matches, parse_short_code, short_code
 
 EM = "\u2014"
 

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from vaultctl import anchors, audit, bundle, checkpoint, merkle, proofs, verify, writer
+from vaultctl import (
+    anchors,
+    audit,
+    bundle,
+    merkle,
+    proofs,
+    shortcode,
+    verify,
+    writer,
+)
 from vaultctl.cli.tlog import write_checkpoint
 from vaultctl.errors import ProofError
 from vaultctl.ledger import Vault
@@ -45,7 +54,7 @@ def to_vault(story: Story, folder: Path) -> Vault:
 
 def code_of(lines: list[bytes]) -> str:
     size = len(lines)
-    return checkpoint.short_code(size, merkle.root_of(lines)).replace(" · ", ":")
+    return shortcode.short_code(size, merkle.root_of(lines)).replace(" · ", ":")
 
 
 def run(vault: Vault, *wanted: anchors.Anchor) -> verify.Report:
@@ -211,7 +220,7 @@ def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
             {
                 "site": "S-TEST-01",
                 "entries": 12,
-                "code": checkpoint.short_code(12, merkle.root_of(base.lines)),
+                "code": shortcode.short_code(12, merkle.root_of(base.lines)),
             },
             0,
         )
@@ -230,7 +239,7 @@ def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
             summary = {
                 "site": "S-TEST-01",
                 "entries": 12,
-                "code": checkpoint.short_code(12, merkle.root_of(base.lines)),
+                "code": shortcode.short_code(12, merkle.root_of(base.lines)),
             }
             path.unlink()
             bundle.write(vault, path, [], summary, 0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from vaultctl import checkpoint
+from vaultctl import checkpoint, shortcode
 from vaultctl.errors import CheckpointError
 
 
@@ -31,7 +31,7 @@ class Anchor:
     def matches(self, root: bytes) -> bool:
         if self.root is not None:
             return self.root == root
-        return self.code is not None and checkpoint.code_matches(self.code, root)
+        return self.code is not None and shortcode.code_matches(self.code, root)
 
 
 def from_note(note: str, label: str) -> Anchor:
@@ -42,7 +42,7 @@ def from_note(note: str, label: str) -> Anchor:
 
 
 def from_code(text: str) -> Anchor:
-    size, code = checkpoint.parse_short_code(text)
+    size, code = shortcode.parse_short_code(text)
     return Anchor(label=f"code {text}", size=size, code=code)
 
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from vaultctl import anchors, checkpoint, merkle
+from vaultctl import anchors, checkpoint, merkle, shortcode
 from vaultctl.errors import CheckpointError, ProofError
 
 FORMAT = "vaultctl-inclusion-proof/v1"
@@ -82,7 +82,7 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
         except CheckpointError as e:
             raise ProofError(f"checkpoint signatures: {e}") from e
         signed = f", signed by {' and '.join(names)}"
-    code = checkpoint.short_code(anchor.size, anchor.root)
+    code = shortcode.short_code(anchor.size, anchor.root)
     return (
         f"entry {index} ({entry.get('type')}, {entry.get('ts')}) is in "
         f"{anchor.origin} at size {anchor.size} · code {code.split(' · ')[1]}{signed}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vaultctl import checkpoint
+from vaultctl import checkpoint, shortcode
 from vaultctl.anchors import Anchor, AnchorCheck
 from vaultctl.chain import ChainVerifier, Integrity
 from vaultctl.merkle import TreeBuilder
@@ -39,7 +39,7 @@ class Report:
     @property
     def code(self) -> str:
         """The short code of the head, to read out on the phone."""
-        return checkpoint.short_code(self.entries, self.root) if self.root else ""
+        return shortcode.short_code(self.entries, self.root) if self.root else ""
 
     @property
     def exit_code(self) -> int:

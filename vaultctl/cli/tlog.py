@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from vaultctl import checkpoint, merkle, proofs, verify, writer
+from vaultctl import checkpoint, merkle, proofs, shortcode, verify, writer
 from vaultctl.cli.common import (
     Context,
     check_signer_ids,
@@ -42,7 +42,7 @@ def write_checkpoint(
     origin = checkpoint.make_origin(state.site["id"], state.log or "")
     text = checkpoint.Checkpoint(origin=origin, size=size, root=root).note_text()
     note = checkpoint.sign_note(text, [(s.officer_id, s.private) for s in signers])
-    return vault.write_checkpoint(size, note), checkpoint.short_code(size, root)
+    return vault.write_checkpoint(size, note), shortcode.short_code(size, root)
 
 
 @click.command("checkpoint")
