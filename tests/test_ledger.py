@@ -105,3 +105,13 @@ def test_concurrent_writers_queue_and_lose_nothing(vault: Site) -> None:
     assert report.entries == 4 + workers * count
     texts = {e.body.get("text") for e in writer.read_entries(vault.vault)}
     assert {f"w{w}-{i}" for w in range(workers) for i in range(count)} <= texts
+
+
+def test_writer_refuses_after_a_line_from_another_log(vault: Site) -> None:
+    lines = vault.lines()
+    foreign = lines[-1].replace(lines[0][lines[0].index(b'"log":"') :][7:39], b"f" * 32)
+    vault.write_lines([*lines, foreign])
+    before = vault.ledger.read_bytes()
+    with pytest.raises(LedgerError, match="another log"):
+        vault.append("note", {"text": "x"}, "2026-06-06T12:00:00+08:00")
+    assert vault.ledger.read_bytes() == before

@@ -176,6 +176,11 @@ def append(
         if engine is None or _moved(engine, tail):
             engine = load_engine(vault, now)
         state = engine.state
+        if state.last is not None and getattr(state.last, "log", None) != state.log:
+            raise LedgerError(
+                f"{vault.ledger}: the last line belongs to another log; "
+                "run 'vaultctl verify'"
+            )
         if (entry_type == "genesis") != (state.entries == 0):
             raise RefusedError(
                 "refused: the genesis entry must be the first, and only "

@@ -70,7 +70,7 @@ def log_cmd(
     "--checkpoint",
     "notes",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A checkpoint note the log must extend (repeat).",
 )
 @click.option(
