@@ -958,7 +958,7 @@ def test_roster_add_of_an_existing_id(vault: Site) -> None:
         str(pub),
         *sign("O-001", "O-002"),
     )
-    assert "--id O-003: already on the roster" in line
+    assert "O-003 is already on the roster" in line
 
 
 def test_roster_add_of_an_id_sharing_a_passphrase_variable(
@@ -1200,7 +1200,7 @@ def test_roster_revoke_key_that_is_not_the_officers(vault: Site) -> None:
         "x",
         *sign("O-001", "O-002"),
     )
-    assert f"--key {other}: not a key of O-006" in line
+    assert f"key {other} is not a key of O-006" in line
     assert key_id_of("O-006") in line
 
 

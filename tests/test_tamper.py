@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vaultctl import canonical, config, ledger, verify, writer
+from vaultctl.errors import RefusedError
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry
 from vaultctl.state import replay
@@ -315,3 +316,156 @@ def test_any_deletion_or_duplication_of_a_line_is_detected(
     assert rep.exit_code == (
         verify.EXIT_OK if truncated_tail else verify.EXIT_INTEGRITY
     )
+
+
+# --- attacks through signed but unacceptable roster and genesis bodies --------------
+
+WEAK = [bytes.fromhex("01" + "00" * 31), bytes.fromhex("ee" + "ff" * 30 + "7f")]
+FORGED_SIG = bytes(32) + bytes(32)  # R = identity, S = 0
+
+
+def weak_ref(raw: bytes) -> dict[str, str]:
+    from vaultctl import keys
+
+    return {"key": keys.key_id(raw), "public_key": keys.format_public_key(raw)}
+
+
+def test_weak_keys_cannot_enter_the_roster_and_forge(vault: Site) -> None:
+    """A site-head-signed add-key of a small-order key is itself an integrity
+    failure, and a signature 'by' such a key never counts."""
+    for officer, raw in zip(("O-005", "O-006"), WEAK, strict=True):
+        append_unchecked(
+            vault,
+            "roster",
+            {"action": "add-key", "id": officer, "key": weak_ref(raw)},
+            ("O-001", "O-002"),
+        )
+    entries_now = entries(vault)
+    state = replay(entries_now)
+    unsigned = writer.build(
+        state, "2026-06-06T10:05:00+08:00", "note", {"text": "伪造"}, []
+    ).to_dict()
+    unsigned["sigs"] = [
+        {
+            "by": o,
+            "key": weak_ref(r)["key"],
+            "sig": __import__("base64").b64encode(FORGED_SIG).decode(),
+        }
+        for o, r in zip(("O-005", "O-006"), WEAK, strict=True)
+    ]
+    unsigned["hash"] = canonical.entry_hash(unsigned)
+    vault.write_lines([*vault.lines(), canonical.encode(unsigned) + b"\n"])
+    found = codes_at(vault)
+    assert (5, "bad-schema") in found and (6, "bad-schema") in found
+    assert (7, "too-few-signatures") in found
+
+
+def append_unchecked(vault: Site, kind: str, body: dict, signers: tuple) -> None:
+    """Sign and write an entry the writer would refuse (as another tool could)."""
+    entry = writer.build(
+        replay(entries(vault)),
+        "2026-06-06T10:00:00+08:00",
+        kind,
+        body,
+        vault.signers(*signers),
+    )
+    vault.write_lines([*vault.lines(), canonical.encode(entry.to_dict()) + b"\n"])
+
+
+def roster_attack(vault: Site, body: dict) -> list[tuple[int, str]]:
+    before = vault.ledger.read_bytes()
+    with pytest.raises(RefusedError):  # the writer refuses it outright
+        vault.append("roster", body, "2026-06-06T10:00:00+08:00", ("O-001", "O-002"))
+    assert vault.ledger.read_bytes() == before
+    append_unchecked(vault, "roster", body, ("O-001", "O-002"))
+    return codes_at(vault)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "re-add",
+        "share-key",
+        "unrevoke",
+        "unknown-officer",
+        "unknown-key",
+        "revoke-twice",
+    ],
+)
+def test_roster_changes_that_would_undermine_the_keys(vault: Site, attack: str) -> None:
+    first = entries(vault)[0].body["officers"]
+    o3 = next(o for o in first if o["id"] == "O-003")
+    o1_key = next(o for o in first if o["id"] == "O-001")["keys"][0]
+    if attack == "unrevoke":
+        vault.append(
+            "roster",
+            {
+                "action": "revoke-key",
+                "id": "O-003",
+                "key": o3["keys"][0]["key"],
+                "reason": "遗失",
+            },
+            "2026-06-06T09:50:00+08:00",
+            ("O-001", "O-002"),
+        )
+    body = {
+        "re-add": {"action": "add", "officer": {**o3, "roles": ["room_head"]}},
+        "share-key": {"action": "add-key", "id": "O-005", "key": o1_key},
+        "unrevoke": {"action": "add-key", "id": "O-003", "key": o3["keys"][0]},
+        "unknown-officer": {"action": "suspend", "id": "O-404"},
+        "unknown-key": {
+            "action": "revoke-key",
+            "id": "O-003",
+            "key": "0" * 16,
+            "reason": "x",
+        },
+        "revoke-twice": {
+            "action": "revoke-key",
+            "id": "O-003",
+            "key": o3["keys"][0]["key"],
+            "reason": "x",
+        },
+    }[attack]
+    if attack == "revoke-twice":
+        vault.append("roster", body, "2026-06-06T09:55:00+08:00", ("O-001", "O-002"))
+    found = roster_attack(vault, body)
+    assert any(code == "bad-schema" for _, code in found), found
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("timezone", lambda b: b["site"].update(timezone="Mars/Olympus")),
+        ("site-id", lambda b: b["site"].update(id="S TEST/01")),
+        (
+            "huge-param",
+            lambda b: b["policy"]["params"].update(time_ahead_minutes=2**53 - 1),
+        ),
+        ("unknown-param", lambda b: b["policy"]["params"].update(nap_minutes=5)),
+        ("dup-officer", lambda b: b["officers"].append(dict(b["officers"][0]))),
+        ("weak-key", lambda b: b["officers"][0].update(keys=[weak_ref(WEAK[0])])),
+        (
+            "wrong-key-id",
+            lambda b: b["officers"][0]["keys"][0].update(key="0123456789abcdef"),
+        ),
+    ],
+)
+def test_a_signed_but_unacceptable_genesis(site: Site, name: str, change) -> None:
+    body = config.load(site.config)
+    change(body)
+    entry = writer.build(
+        replay([]), GENESIS_AT, "genesis", body, site.signers("O-001", "O-002")
+    )
+    site.vault_dir.mkdir()
+    site.ledger.write_bytes(canonical.encode(entry.to_dict()) + b"\n")
+    found = codes_at(site)
+    assert (1, "bad-schema") in found, (name, found)
+
+
+def test_times_near_the_end_of_the_calendar_are_refused(vault: Site) -> None:
+    lines = vault.lines()
+    lines[3] = edit(
+        lines[3], lambda o: o.update(ts="9999-12-31T23:00:00+08:00"), rehash=True
+    )
+    vault.write_lines(lines)
+    assert (4, "bad-schema") in codes_at(vault)

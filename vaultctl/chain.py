@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from vaultctl import canonical, keys, schema
+from vaultctl import canonical, genesis, keys, schema
 from vaultctl.errors import CanonicalError, SchemaError
 from vaultctl.model import GENESIS_PREV, VERSION, Entry
 from vaultctl.roster import Roster
@@ -78,7 +78,7 @@ def check_signatures(entry: Entry, roster: Roster) -> Iterator[tuple[str, str]]:
             yield "unknown-signer", f"{sig.by} is not on the roster"
         elif record is None:
             yield "unknown-key", f"key {sig.key} is not a key of {sig.by}"
-        elif record.revoked:
+        elif record.revoked or keys.is_weak(record.raw):
             yield "revoked-key", f"key {sig.key} of {sig.by} was revoked"
         elif not keys.verify(record.raw, sig.sig, data):
             yield "bad-signature", f"signature by {sig.by} (key {sig.key}) fails"
@@ -212,6 +212,11 @@ class ChainVerifier:
             return
         is_genesis = entry.seq == 0 and entry.type == "genesis"
         if is_genesis and self.roster is None and self.entries == 1:
+            try:
+                genesis.check(entry.body)
+            except SchemaError as e:
+                self._report("bad-schema", f"genesis: {e}")
+                return
             self.roster = Roster(entry.body["officers"])
         elif entry.type == "genesis":
             self._report("bad-schema", "genesis entry after the first line")
@@ -227,3 +232,6 @@ class ChainVerifier:
             return
         for code, message in check_signatures(entry, self.roster):
             self._report(code, message)
+        problem = self.roster.problem(entry.body) if entry.type == "roster" else None
+        if problem:
+            self._report("bad-schema", f"roster: {problem}")

@@ -8,13 +8,12 @@ inlined so the genesis entry alone is enough to verify the log.
 from __future__ import annotations
 
 import tomllib
-from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from vaultctl import canonical, keys, rules, schema
+from vaultctl import canonical, genesis, keys, schema
 from vaultctl.errors import ConfigError, SchemaError, UsageError
 from vaultctl.model import format_ts, parse_ts
 
@@ -69,8 +68,10 @@ def build(raw: dict[str, Any], base: Path) -> dict[str, Any]:
         schema.check_body("genesis", body)
     except SchemaError as e:
         raise ConfigError(str(e).removeprefix("body.")) from e
-    check_references(body)
-    rules.validate_policy(body["policy"])
+    try:
+        genesis.check(body)
+    except SchemaError as e:
+        raise ConfigError(str(e)) from e
     return body
 
 
@@ -82,9 +83,9 @@ def _known_fields(table: dict[str, Any], fields: tuple[str, ...], where: str) ->
 
 def zone(name: Any, where: str) -> ZoneInfo:
     try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ConfigError(f"{where}: unknown time zone {name!r}") from e
+        return genesis.zone(name, where)
+    except SchemaError as e:
+        raise ConfigError(str(e)) from e
 
 
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -161,60 +162,3 @@ def _site_time(value: Any, tz: ZoneInfo, where: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return format_ts(moment.astimezone(tz))
-
-
-def check_references(body: dict[str, Any]) -> None:
-    """Cross-field checks: unique ids and keys, known officers and rooms, roles."""
-    site = body["site"]
-    if site["exam_start"] > site["exam_end"]:
-        raise ConfigError("site.exam_end: before exam_start")
-    officers = {o["id"]: o for o in body["officers"]}
-    _unique([o["id"] for o in body["officers"]], "officers", "officer id")
-    _unique(
-        [keys.passphrase_variable(o) for o in officers],
-        "officers",
-        "passphrase variable (ids that differ only in case or punctuation)",
-    )
-    _unique(
-        [k["key"] for o in body["officers"] for k in o["keys"]],
-        "officers",
-        "public key (listed for two officers)",
-    )
-    for role in ("site_head", "room_head"):
-        if not any(role in o["roles"] for o in officers.values()):
-            raise ConfigError(f"officers: no officer has the role {role}")
-    rooms = {r["id"] for r in body["rooms"]}
-    doors = [d for r in body["rooms"] for d in r["doors"]]
-    _unique(
-        [
-            *rooms,
-            *(d["id"] for d in doors),
-            *(c["id"] for c in body["cabinets"]),
-            *(c["id"] for c in body["cameras"]),
-        ],
-        "rooms",
-        "room, door, cabinet or camera id",
-    )
-    _unique(
-        [k for d in doors for k in d["keys"]]
-        + [k for c in body["cabinets"] for k in (*c["keys"], *c["codes"])],
-        "rooms",
-        "key or code id",
-    )
-    for section in ("cabinets", "cameras"):
-        for i, item in enumerate(body[section]):
-            if item["room"] not in rooms:
-                raise ConfigError(f"{section}[{i}].room: unknown room {item['room']!r}")
-    _unique([s["id"] for s in body["sessions"]], "sessions", "session id")
-    for i, session in enumerate(body["sessions"]):
-        for exam_room, officer in session["exam_rooms"].items():
-            if officer not in officers:
-                raise ConfigError(
-                    f"sessions[{i}].exam_rooms.{exam_room}: unknown officer {officer!r}"
-                )
-
-
-def _unique(values: list[str], where: str, what: str) -> None:
-    dup = [v for v, n in Counter(values).items() if n > 1]
-    if dup:
-        raise ConfigError(f"{where}: duplicate {what} {dup[0]!r}")

@@ -53,6 +53,30 @@ def is_small_order(raw: bytes) -> bool:
     return cleared in _SMALL_ORDER_CLEARED
 
 
+def is_weak(raw: bytes) -> bool:
+    """A key no roster may hold: wrong length, small order, or y not reduced
+    mod p (a second spelling of a point, which would defeat raw-key distinctness)."""
+    if len(raw) != 32:
+        return True
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    return y >= 2**255 - 19 or is_small_order(raw)
+
+
+def key_ref_problem(ref: dict[str, str]) -> str | None:
+    """Why a roster key reference ``{key, public_key}`` is unacceptable, if it is."""
+    try:
+        raw = base64.b64decode(
+            ref["public_key"].removeprefix(PUBLIC_PREFIX), validate=True
+        )
+    except ValueError:
+        return f"key {ref.get('key')}: public key is not base64"
+    if is_weak(raw):
+        return f"key {ref['key']}: a weak (small-order or non-canonical) Ed25519 key"
+    if ref["key"] != key_id(raw):
+        return f"key id {ref['key']} is not the id of its public key ({key_id(raw)})"
+    return None
+
+
 _SMALL_ORDER_CLEARED = frozenset(k[:31] + bytes([k[31] & 0x7F]) for k in SMALL_ORDER)
 
 
@@ -82,8 +106,10 @@ def parse_public_key(line: str, where: str = "public key") -> bytes:
         raise UsageError(f"{where}: not standard base64") from e
     if len(raw) != 32:
         raise UsageError(f"{where}: expected 32 bytes, got {len(raw)}")
-    if is_small_order(raw):
-        raise UsageError(f"{where}: a small-order (weak) Ed25519 key is refused")
+    if is_weak(raw):
+        raise UsageError(
+            f"{where}: a weak (small-order or non-canonical) Ed25519 key is refused"
+        )
     return raw
 
 

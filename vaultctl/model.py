@@ -31,9 +31,12 @@ def parse_ts(value: str) -> datetime:
     if not isinstance(value, str) or not TS_RE.fullmatch(value):
         raise SchemaError(f"ts: expected YYYY-MM-DDTHH:MM:SS+HH:MM, got {value!r}")
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError as e:
         raise SchemaError(f"ts: {e}") from e
+    if not 1900 <= moment.year <= 9998:  # NOTE: room for any window arithmetic
+        raise SchemaError(f"ts: year {moment.year} out of range (1900-9998)")
+    return moment
 
 
 def format_ts(moment: datetime) -> str:

@@ -11,6 +11,8 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
+from vaultctl import keys
+
 
 @dataclass(slots=True)
 class KeyRecord:
@@ -47,7 +49,7 @@ class Officer:
         return officer
 
     def add_key(self, ref: dict[str, Any]) -> None:
-        raw = base64.b64decode(ref["public_key"].removeprefix("ed25519:"))
+        raw = base64.b64decode(ref["public_key"].removeprefix(keys.PUBLIC_PREFIX))
         self.keys[ref["key"]] = KeyRecord(key_id=ref["key"], raw=raw)
 
     def has_role(self, role: str) -> bool:
@@ -60,7 +62,12 @@ class Officer:
             "name": self.name,
             "roles": list(self.roles),
             "keys": [
-                {"key": k.key_id, "revoked": k.revoked} for k in self.keys.values()
+                {
+                    "key": k.key_id,
+                    "public_key": keys.format_public_key(k.raw),
+                    "revoked": k.revoked,
+                }
+                for k in self.keys.values()
             ],
             "trained": self.trained,
             "conflict": self.conflict,
@@ -69,7 +76,7 @@ class Officer:
 
 
 class Roster:
-    """Officers by id; ``apply`` replays one (already verified) roster entry."""
+    """Officers by id; ``apply`` replays one roster entry that passed ``problem``."""
 
     def __init__(self, officers: list[dict[str, Any]]) -> None:
         self.officers: dict[str, Officer] = {}
@@ -83,20 +90,70 @@ class Roster:
     def with_role(self, role: str) -> list[Officer]:
         return [o for o in self.officers.values() if o.has_role(role)]
 
+    def owner_of(self, raw: bytes) -> str | None:
+        """The officer who holds (or once held) this raw public key."""
+        for officer in self.officers.values():
+            if any(k.raw == raw for k in officer.keys.values()):
+                return officer.id
+        return None
+
+    def problem(self, body: dict[str, Any]) -> str | None:
+        """Why this roster change cannot be applied, if it cannot (verify reports
+        it as bad-schema; the CLI refuses it): an officer added twice, a key
+        reused or brought back after revocation, an unknown officer or key."""
+        action = body["action"]
+        if action == "add":
+            new = body["officer"]
+            if new["id"] in self.officers:
+                return f"{new['id']} is already on the roster"
+            variable = keys.passphrase_variable(new["id"])
+            for other in self.officers:
+                if keys.passphrase_variable(other) == variable:
+                    return (
+                        f"{new['id']} and {other} would share {variable}; "
+                        "choose an id that differs in letters or digits"
+                    )
+            return self._keys_problem(new["keys"])
+        officer = self.officers.get(body["id"])
+        if officer is None:
+            return f"{body['id']} is not on the roster"
+        if action == "add-key":
+            return self._keys_problem([body["key"]])
+        if action == "revoke-key":
+            record = officer.keys.get(body["key"])
+            if record is None:
+                return (
+                    f"key {body['key']} is not a key of {officer.id} "
+                    f"(its keys: {', '.join(officer.keys)})"
+                )
+            if record.revoked:
+                return f"key {body['key']} of {officer.id} is already revoked"
+        return None
+
+    def _keys_problem(self, refs: list[dict[str, str]]) -> str | None:
+        for ref in refs:
+            problem = keys.key_ref_problem(ref)
+            if problem:
+                return problem
+            raw = base64.b64decode(ref["public_key"].removeprefix(keys.PUBLIC_PREFIX))
+            owner = self.owner_of(raw)
+            if owner is not None:
+                # NOTE: "ever held" covers revoked keys: revocation is final
+                return f"key {ref['key']} is already a key of {owner}"
+        return None
+
     def apply(self, body: dict[str, Any]) -> None:
         action = body["action"]
         if action == "add":
             added = Officer.from_body(body["officer"])
             self.officers[added.id] = added
             return
-        officer = self.officers.get(body["id"])
-        if officer is None:
-            return  # NOTE: the write check refuses this; verify reports it
+        officer = self.officers[body["id"]]
         if action in ("suspend", "reinstate"):
             officer.active = action == "reinstate"
         elif action == "add-key":
             officer.add_key(body["key"])
-        elif action == "revoke-key" and body["key"] in officer.keys:
+        elif action == "revoke-key":
             officer.keys[body["key"]].revoked = True
         elif action == "train":
             officer.trained = body["date"]

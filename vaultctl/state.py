@@ -217,7 +217,8 @@ class State:
         self.cameras = {c["id"]: "unknown" for c in body["cameras"]}
 
     def _on_roster(self, entry: Event, body: dict[str, Any]) -> None:
-        self.roster.apply(body)
+        if self.roster.problem(body) is None:  # NOTE: verify reports the others
+            self.roster.apply(body)
 
     def _on_inspection(self, entry: Event, body: dict[str, Any]) -> None:
         self.inspections[body["room"]] = (body["result"], entry.signers, entry.moment)

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import canonical, chain, keys, schema
+from vaultctl import canonical, chain, genesis, keys, schema
 from vaultctl.errors import CanonicalError, LedgerError, RefusedError, SchemaError
 from vaultctl.ledger import Vault
 from vaultctl.model import GENESIS_PREV, VERSION, Entry, Signature
@@ -101,8 +101,15 @@ def check_integrity(state: State, entry: Entry) -> None:
         schema.check_body(entry.type, entry.body)
     except SchemaError as e:
         raise RefusedError(f"refused: {e}") from e
+    try:
+        if entry.type == "genesis":
+            genesis.check(entry.body)
+    except SchemaError as e:
+        raise RefusedError(f"refused: genesis: {e}") from e
     roster = Roster(entry.body["officers"]) if entry.type == "genesis" else state.roster
     problems = [msg for _, msg in chain.check_signatures(entry, roster)]
+    if entry.type == "roster":
+        problems += [p for p in [roster.problem(entry.body)] if p]
     if problems:
         raise RefusedError("refused: " + "; ".join(problems))
 

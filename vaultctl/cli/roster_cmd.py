@@ -41,36 +41,10 @@ def _write(
     new: bool = False,
 ) -> None:
     engine = load(ctx)
-    officer_id = body["officer"]["id"] if new else body["id"]
-    if new:
-        need(
-            engine.state.roster.get(officer_id) is None,
-            f"--id {officer_id}: already on the roster",
-        )
-        variable = keys.passphrase_variable(officer_id)
-        clash = [
-            o
-            for o in engine.state.known("officer")
-            if keys.passphrase_variable(o) == variable
-        ]
-        need(
-            not clash,
-            f"--id {officer_id}: {clash[0] if clash else ''} already uses "
-            f"{variable}; choose an id that differs in letters or digits",
-        )
-    else:
-        need_known(engine.state, "officer", officer_id, "--id")
-        officer = engine.state.roster.officers[officer_id]
-        if body["action"] == "revoke-key":
-            need(
-                body["key"] in officer.keys,
-                f"--key {body['key']}: not a key of {officer_id} "
-                f"(its keys: {', '.join(officer.keys)})",
-            )
-            need(
-                not officer.keys[body["key"]].revoked,
-                f"--key {body['key']}: already revoked",
-            )
+    if not new:
+        need_known(engine.state, "officer", body["id"], "--id")
+    problem = engine.state.roster.problem(body)
+    need(problem is None, f"refused: {problem}")
     record(ctx, "roster", body, sign, engine)
 
 

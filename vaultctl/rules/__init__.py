@@ -140,9 +140,11 @@ def validate_policy(policy: Mapping[str, Any]) -> None:
             raise ConfigError(
                 f"policy.{name}: unknown parameter (known: {', '.join(sorted(known))})"
             )
-        if type(value) is not int or value < 0:
+        # NOTE: bounded, so that no time arithmetic can overflow on any date
+        top = 1200 if name.endswith("_months") else 527040
+        if type(value) is not int or not 0 <= value <= top:
             raise ConfigError(
-                f"policy.{name}: expected a whole number >= 0, got {value!r}"
+                f"policy.{name}: expected a whole number from 0 to {top}, got {value!r}"
             )
     for rule_id, level in policy.get("levels", {}).items():
         if rule_id not in REGISTRY:

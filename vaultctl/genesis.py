@@ -1,0 +1,97 @@
+"""What a genesis body must satisfy beyond its shape (pure).
+
+Shared by ``init`` (a ConfigError naming the field) and ``verify`` (an
+integrity finding, ``bad-schema``): a signed genesis written by some other tool
+gets no more trust than a ``site.toml``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from vaultctl import keys, rules
+from vaultctl.errors import ConfigError, SchemaError
+from vaultctl.model import OFFICER_RE
+
+
+def check(body: dict[str, Any]) -> None:
+    """Raise :class:`SchemaError` naming the field of the first problem."""
+    _site(body["site"])
+    _officers(body["officers"])
+    _places(body)
+    _sessions(body["sessions"], {o["id"] for o in body["officers"]})
+    try:
+        rules.validate_policy(body["policy"])
+    except ConfigError as e:
+        raise SchemaError(str(e)) from e
+
+
+def zone(name: Any, where: str = "site.timezone") -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise SchemaError(f"{where}: unknown time zone {name!r}") from e
+
+
+def _site(site: dict[str, Any]) -> None:
+    if not OFFICER_RE.fullmatch(site["id"]):
+        raise SchemaError(
+            f"site.id: expected letters, digits, '.', '_' or '-', got {site['id']!r}"
+        )
+    zone(site["timezone"])
+    if date.fromisoformat(site["exam_start"]) > date.fromisoformat(site["exam_end"]):
+        raise SchemaError("site.exam_end: before exam_start")
+
+
+def _officers(officers: list[dict[str, Any]]) -> None:
+    _unique([o["id"] for o in officers], "officers", "officer id")
+    _unique(
+        [keys.passphrase_variable(o["id"]) for o in officers],
+        "officers",
+        "passphrase variable (ids that differ only in case or punctuation)",
+    )
+    refs = [k for o in officers for k in o["keys"]]
+    _unique(
+        [k["key"] for k in refs], "officers", "public key (listed for two officers)"
+    )
+    for ref in refs:
+        problem = keys.key_ref_problem(ref)
+        if problem:
+            raise SchemaError(f"officers: {problem}")
+    for role in ("site_head", "room_head"):
+        if not any(role in o["roles"] for o in officers):
+            raise SchemaError(f"officers: no officer has the role {role}")
+
+
+def _places(body: dict[str, Any]) -> None:
+    rooms = {r["id"] for r in body["rooms"]}
+    doors = [d for r in body["rooms"] for d in r["doors"]]
+    ids = [r["id"] for r in body["rooms"]] + [d["id"] for d in doors]
+    ids += [c["id"] for c in body["cabinets"]] + [c["id"] for c in body["cameras"]]
+    _unique(ids, "rooms", "room, door, cabinet or camera id")
+    items = [k for d in doors for k in d["keys"]]
+    items += [k for c in body["cabinets"] for k in (*c["keys"], *c["codes"])]
+    _unique(items, "rooms", "key or code id")
+    for section in ("cabinets", "cameras"):
+        for i, item in enumerate(body[section]):
+            if item["room"] not in rooms:
+                raise SchemaError(f"{section}[{i}].room: unknown room {item['room']!r}")
+
+
+def _sessions(sessions: list[dict[str, Any]], officers: set[str]) -> None:
+    _unique([s["id"] for s in sessions], "sessions", "session id")
+    for i, session in enumerate(sessions):
+        for exam_room, officer in session["exam_rooms"].items():
+            if officer not in officers:
+                raise SchemaError(
+                    f"sessions[{i}].exam_rooms.{exam_room}: unknown officer {officer!r}"
+                )
+
+
+def _unique(values: list[str], where: str, what: str) -> None:
+    dup = [v for v, n in Counter(values).items() if n > 1]
+    if dup:
+        raise SchemaError(f"{where}: duplicate {what} {dup[0]!r}")
