@@ -1820,3 +1820,54 @@ def test_findings_in_verify_json(tmp_path: Path) -> None:
     assert f["clause"] == REGISTRY["NO-PROXY"].clause
     assert f["officers"] == ["O-005"]
     assert f["level"] == "error"
+
+
+# --- review regressions ------------------------------------------------------------
+
+
+def test_restoring_duty_cover_is_not_refused(tmp_path: Path) -> None:
+    """The gap finding belongs to the entry that left the papers unattended, so
+    the write-time check does not refuse the shift start that ends the gap."""
+    from .story import setup
+
+    story = Story(tmp_path)
+    setup(story)
+    story.receipt(t("10:05"))
+    gap_opened = story.add(
+        "shift", {"action": "end", "shift": "A"}, t("12:00"), CREW_A[:2]
+    )
+    start = {
+        "action": "start",
+        "shift": "B",
+        "leader": CREW_B[0],
+        "members": list(CREW_B),
+    }
+    preview = story.preview("shift", start, t("12:20"), CREW_B[:2])
+    assert [(f.rule, f.seq) for f in preview] == [("DUTY-COVER", gap_opened)]
+    story.add("shift", start, t("12:20"), CREW_B[:2])
+    found = story.verify().findings
+    assert ("DUTY-COVER", gap_opened) in {(f.rule, f.seq) for f in found}
+
+
+def test_an_incident_about_one_packet_does_not_settle_another(tmp_path: Path) -> None:
+    from .story import setup
+
+    story = Story(tmp_path)
+    setup(story)
+    a = story.receipt(t("10:05"), [packet("P-A", intact=False)])
+    b = story.receipt(t("10:06"), [packet("P-B", intact=False)])
+    story.add(
+        "incident",
+        {
+            "kind": "seal-broken",
+            "refs": [a],
+            "text": "P-A",
+            "reported_to": "中心",
+            "reported_at": t("10:10"),
+        },
+        t("10:08"),
+        ("O-002", "O-001"),
+    )
+    story.add("note", {"text": "之后"}, t("11:00"), ("O-003", "O-004"))
+    seal = [(f.rule, f.seq) for f in story.verify().findings if f.rule == "SEAL"]
+    assert seal == [("SEAL", b)]

@@ -217,13 +217,15 @@ class Pending:
         self.open.append((e, en, zh))
 
     def settle(self, e: Event) -> None:
-        """An incident entry closes what it refers to or what its kind covers."""
-        if e.type == "incident":
-            self.open = [
-                (o, en, zh)
-                for o, en, zh in self.open
-                if o.seq not in e.body["refs"] and e.body["kind"] not in self.kinds
-            ]
+        """An incident closes the entries it refers to; one that refers to none
+        closes everything its kind covers."""
+        if e.type != "incident":
+            return
+        refs = e.body["refs"]
+        if refs:
+            self.open = [p for p in self.open if p[0].seq not in refs]
+        elif e.body["kind"] in self.kinds:
+            self.open = []
 
     def overdue(self, moment: datetime) -> Iterator[tuple[Event, str, str]]:
         due = [p for p in self.open if moment > p[0].moment + self.window]

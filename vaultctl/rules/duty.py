@@ -40,16 +40,19 @@ class DutyCover(Rule):
 
     def reset(self) -> None:
         self.since: datetime | None = None
+        self.opened_by: Event | None = None
 
     def after(self, e: Event, s: State) -> Iterator[Finding]:
         covered = s.shift is not None or not s.in_stock()
         if not covered and self.since is None:
-            self.since = e.moment
+            self.since, self.opened_by = e.moment, e
         elif covered and self.since is not None:
             gap = (e.moment - self.since).total_seconds()
             if gap > self.minutes("duty_gap_minutes").total_seconds():
+                # NOTE: the finding belongs to the entry that left the papers
+                # unattended, so the entry that restores cover is not refused
                 yield self.hit(
-                    e,
+                    self.opened_by,
                     f"papers stored with nobody on duty for "
                     f"{_minutes(gap)} min (since {self.since:%m-%d %H:%M})",
                     f"试卷存放期间 {_minutes(gap)} 分钟无人值班"
