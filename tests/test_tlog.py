@@ -13,14 +13,16 @@ from vaultctl import (
     anchors,
     audit,
     bundle,
+    checkpoint,
     merkle,
     proofs,
     shortcode,
     verify,
     writer,
 )
+from vaultctl.cli import cli
 from vaultctl.cli.tlog import write_checkpoint
-from vaultctl.errors import ProofError
+from vaultctl.errors import ProofError, RefusedError
 from vaultctl.ledger import Vault
 from vaultctl.model import format_ts, parse_ts
 
@@ -137,23 +139,74 @@ def test_checkpoint_note_format_and_signatures(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("attack", ["one-signer", "outsider", "other-log", "edited"])
+def signed_note(
+    vault: Vault, state, who: tuple[str, ...], size: int | None = None
+) -> str:
+    """A note over the first ``size`` entries, signed with any keys (a forger's)."""
+    lines = [raw for raw, complete in vault.lines() if complete][:size]
+    text = checkpoint.Checkpoint(
+        origin=checkpoint.make_origin(state.site["id"], state.log),
+        size=len(lines),
+        root=merkle.root_of(lines),
+    ).note_text()
+    return checkpoint.sign_note(text, [(i, private_key(i)) for i in who])
+
+
+@pytest.mark.parametrize(
+    "attack", ["one-signer", "outsider", "other-log", "edited", "revoked-before"]
+)
 def test_bad_checkpoint_notes_are_mismatches(tmp_path: Path, attack: str) -> None:
-    vault = to_vault(notes_story(tmp_path, 5), tmp_path / "v")
+    story = notes_story(tmp_path, 5)
+    if attack == "revoked-before":
+        key = story.genesis["officers"][1]["keys"][0]["key"]  # O-002's
+        story.add(
+            "roster",
+            {"action": "revoke-key", "id": "O-002", "key": key, "reason": "遗失"},
+            t("09:00"),
+            ("O-001", "O-003"),
+        )
+    vault = to_vault(story, tmp_path / "v")
     state = writer.load_state(vault)
     who = {"one-signer": ("O-001",), "outsider": ("O-001", "O-666")}.get(
         attack, ("O-001", "O-002")
     )
-    path, _ = write_checkpoint(vault, state, signers(*who))
-    note = path.read_text("utf-8")
+    note = signed_note(vault, state, who)
     if attack == "other-log":
         note = note.replace(state.log, "0" * 32)
     if attack == "edited":
         lines = note.split("\n")
         lines[1] = "4"
         note = "\n".join(lines)
-    path.write_text(note, "utf-8")
-    stored = anchors.from_note(path.read_text("utf-8"), path.name)
-    assert mismatch(run(vault, stored)), attack
+    assert mismatch(run(vault, anchors.from_note(note, "note"))), attack
+
+
+def test_a_key_revoked_later_still_vouches_for_earlier_checkpoints(
+    tmp_path: Path,
+) -> None:
+    story = notes_story(tmp_path, 5)
+    vault = to_vault(story, tmp_path / "v")
+    note = signed_note(vault, writer.load_state(vault), ("O-001", "O-002"))
+    key = story.genesis["officers"][1]["keys"][0]["key"]
+    story.add(
+        "roster",
+        {"action": "revoke-key", "id": "O-002", "key": key, "reason": "轮换"},
+        t("09:00"),
+        ("O-001", "O-003"),
+    )
+    vault = to_vault(story, tmp_path / "v")
+    assert run(vault, anchors.from_note(note, "note")).integrity == []
+
+
+@pytest.mark.parametrize("who", [("O-001", "O-666"), ("O-001", "O-002")])
+def test_checkpoint_refuses_signers_who_may_not_sign(tmp_path: Path, who) -> None:
+    story = notes_story(tmp_path, 3)
+    story.add(
+        "roster", {"action": "suspend", "id": "O-002"}, t("09:00"), ("O-001", "O-003")
+    )
+    vault = to_vault(story, tmp_path / "v")
+    with pytest.raises(RefusedError, match="may not co-sign"):
+        write_checkpoint(vault, writer.load_state(vault), signers(*who))
+    assert vault.checkpoint_files() == []
 
 
 def test_inclusion_proof_round_trip_and_tamper(tmp_path: Path) -> None:
@@ -344,3 +397,42 @@ def test_nightly_script(vault: Site, tmp_path: Path) -> None:
     assert "INTEGRITY FAILURE: checkpoint-mismatch" in second.stderr
     codes = (tmp_path / "reports" / "codes.txt").read_text().splitlines()
     assert len(codes) == 1  # a failing night's code is not kept as an anchor
+
+
+def test_prove_check_needs_public_keys_and_the_right_log(
+    vault: Site, tmp_path: Path
+) -> None:
+    import tarfile
+
+    assert (
+        vault.run("checkpoint", "--signer", "O-001", "--signer", "O-002").exit_code == 0
+    )
+    proof = tmp_path / "p.json"
+    proof.write_text(vault.run("prove", "1").stdout, "utf-8")
+    elsewhere = ["--vault", str(tmp_path / "nowhere")]
+    nokeys = vault.runner.invoke(cli, [*elsewhere, "prove", "--check", str(proof)])
+    assert nokeys.exit_code == 1 and "without public keys" in nokeys.stderr
+    assert vault.run("export", str(tmp_path / "b")).exit_code == 0
+    with tarfile.open(tmp_path / f"b{bundle.SUFFIX}") as tar:
+        tar.extract("roster.json", tmp_path, filter="data")
+    ok = vault.runner.invoke(
+        cli,
+        [
+            *elsewhere,
+            "prove",
+            "--check",
+            str(proof),
+            "--roster",
+            str(tmp_path / "roster.json"),
+        ],
+    )
+    assert ok.exit_code == 0 and "signed by O-001 and O-002" in ok.stdout
+    doc = json.loads(proof.read_text("utf-8"))
+    for bad in (
+        {**doc, "origin": doc["origin"][:-1] + "0"},
+        {**doc, "leaf": "[1]"},
+        {**doc, "leaf": "not json"},
+    ):
+        proof.write_text(json.dumps(bad), "utf-8")
+        result = vault.run("prove", "--check", str(proof))
+        assert result.exit_code == 1 and "Traceback" not in result.stderr, bad

@@ -46,21 +46,31 @@ def from_code(text: str) -> Anchor:
     return Anchor(label=f"code {text}", size=size, code=code)
 
 
+Keys = Mapping[str, Sequence[bytes]]
+
+
 class AnchorCheck:
-    """Compare anchors with the tree as it grows; collect what does not match."""
+    """Compare anchors with the tree as it grows; collect what does not match.
+
+    A note's signatures are checked with the keys in force when the log had
+    the note's size: a key revoked later still vouches for what it signed
+    before, and a key revoked earlier vouches for nothing.
+    """
 
     def __init__(self, anchors: Iterable[Anchor]) -> None:
         self.waiting: dict[int, list[Anchor]] = {}
         for a in anchors:
             self.waiting.setdefault(a.size, []).append(a)
         self.problems: list[tuple[Anchor, str]] = []
-        self.confirmed: list[Anchor] = []
+        self.confirmed: list[tuple[Anchor, Keys]] = []
 
-    def at_size(self, size: int, root: Callable[[], bytes]) -> None:
-        """Call after each leaf; ``root`` is only computed when an anchor waits."""
+    def at_size(
+        self, size: int, root: Callable[[], bytes], keys: Callable[[], Keys]
+    ) -> None:
+        """Call after each leaf; ``root`` and ``keys`` only when an anchor waits."""
         for a in self.waiting.pop(size, ()):
             if a.matches(root()):
-                self.confirmed.append(a)
+                self.confirmed.append((a, keys()))
             else:
                 self.problems.append(
                     (
@@ -70,30 +80,30 @@ class AnchorCheck:
                     )
                 )
 
-    def finish(
-        self, size: int, origin: str, known_keys: Mapping[str, Sequence[bytes]]
-    ) -> list[tuple[Anchor, str]]:
+    def finish(self, size: int, origin: str) -> list[tuple[Anchor, str]]:
         """Anchors past the end (truncated log) and notes that fail their checks."""
         for anchored, group in sorted(self.waiting.items()):
             for a in group:
                 self.problems.append(
                     (
                         a,
-                        f"{a.label}: anchors {anchored} entries but the "
-                        f"log has only {size} (truncated)",
+                        f"{a.label}: anchors {anchored} entries but "
+                        f"the log has only {size} (truncated)",
                     )
                 )
-        for a in self.confirmed:
-            if a.note is not None:
-                problem = _note_problem(a, origin, known_keys)
-                if problem:
-                    self.problems.append((a, f"{a.label}: {problem}"))
+        for a, keys in self.confirmed:
+            problem = _note_problem(a, origin, keys) if a.note is not None else None
+            if problem:
+                self.problems.append((a, f"{a.label}: {problem}"))
         return self.problems
 
+    @property
+    def ok(self) -> list[str]:
+        bad = {id(a) for a, _ in self.problems}
+        return [a.label for a, _ in self.confirmed if id(a) not in bad]
 
-def _note_problem(
-    a: Anchor, origin: str, known_keys: Mapping[str, Sequence[bytes]]
-) -> str | None:
+
+def _note_problem(a: Anchor, origin: str, known_keys: Keys) -> str | None:
     if a.origin != origin:
         return f"origin {a.origin!r} is not this log ({origin!r})"
     try:

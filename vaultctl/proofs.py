@@ -66,9 +66,13 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
         merkle.leaf_hash(leaf), index, anchor.size, path, anchor.root
     ):
         raise ProofError(f"entry {index} is NOT in the tree of size {anchor.size}")
-    entry = json.loads(leaf)
-    if entry.get("seq") != index or not str(anchor.origin).endswith(
-        f"/{entry.get('log')}"
+    try:
+        entry = json.loads(leaf)
+        seq, log, kind, ts = (entry.get(k) for k in ("seq", "log", "type", "ts"))
+    except (ValueError, AttributeError) as e:
+        raise ProofError("the proven line is not a ledger entry") from e
+    if seq != index or not str(anchor.origin).endswith(
+        f"/{log}"
     ):
         raise ProofError(
             f"the proven line is not entry {index} of the log {anchor.origin}"
@@ -84,6 +88,6 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
         signed = f", signed by {' and '.join(names)}"
     code = shortcode.short_code(anchor.size, anchor.root)
     return (
-        f"entry {index} ({entry.get('type')}, {entry.get('ts')}) is in "
+        f"entry {index} ({kind}, {ts}) is in "
         f"{anchor.origin} at size {anchor.size} · code {code.split(' · ')[1]}{signed}"
     )

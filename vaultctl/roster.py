@@ -90,6 +90,14 @@ class Roster:
     def with_role(self, role: str) -> list[Officer]:
         return [o for o in self.officers.values() if o.has_role(role)]
 
+    def signing_keys(self) -> dict[str, list[bytes]]:
+        """Raw keys that may sign now: unrevoked keys of active officers."""
+        return {
+            o.id: [k.raw for k in o.keys.values() if not k.revoked]
+            for o in self.officers.values()
+            if o.active
+        }
+
     def owner_of(self, raw: bytes) -> str | None:
         """The officer who holds (or once held) this raw public key."""
         for officer in self.officers.values():

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
-from vaultctl import checkpoint, merkle, proofs, shortcode, verify, writer
+from vaultctl import checkpoint, keys, merkle, proofs, shortcode, verify, writer
 from vaultctl.cli.common import (
     Context,
     check_signer_ids,
     load,
+    need,
     pass_context,
     unlock,
 )
@@ -24,7 +26,18 @@ from vaultctl.state import State
 def write_checkpoint(
     vault: Vault, state: State, signers: Sequence[writer.Signer], check: bool = True
 ) -> tuple[Path, str]:
-    """Sign the current head as a C2SP checkpoint note and store it."""
+    """Sign the current head as a C2SP checkpoint note and store it.
+
+    Only active officers with unrevoked keys may co-sign a checkpoint.
+    """
+    may_sign = state.roster.signing_keys()
+    for s in signers:
+        raw = keys.raw_public(s.private)
+        if raw not in may_sign.get(s.officer_id, []):
+            raise RefusedError(
+                f"refused: {s.officer_id} may not co-sign a checkpoint "
+                "(suspended, or that key is revoked or not theirs)"
+            )
     if check:
         report = verify.run(vault.lines())
         if report.integrity:
@@ -85,35 +98,76 @@ def known_keys(state: State) -> dict[str, list[bytes]]:
     default=None,
     help="Check a proof file offline instead.",
 )
+@click.option(
+    "--roster",
+    "roster_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="With --check: the public roster (roster.json of a bundle).",
+)
 @pass_context
-def prove(ctx: Context, seq: int | None, proof_file: Path | None) -> None:
-    """Print an inclusion proof of entry SEQ against the latest checkpoint,
-    or check one with --check (offline; with a vault here, its roster's keys
-    also check the checkpoint's signatures).
+def prove(
+    ctx: Context, seq: int | None, proof_file: Path | None, roster_file: Path | None
+) -> None:
+    """Print an inclusion proof of entry SEQ against the latest checkpoint, or
+    check one offline with --check: the line, the audit path, the checkpoint's
+    root, and its signatures by the public keys of the vault here or of
+    --roster (the roster.json of an audit bundle).
 
     \b
     Example:
       vaultctl prove 41 > proof-41.json
-      vaultctl --vault /audit/S-330106-07 prove --check proof-41.json
+      vaultctl prove --check proof-41.json --roster bundle/roster.json
     """
-    if proof_file is not None:
-        try:
-            doc = json.loads(proof_file.read_text("utf-8"))
-        except (OSError, ValueError) as e:
-            raise ProofError(f"{proof_file}: cannot read a proof ({e})") from e
-        have_vault = ctx.vault.ledger.is_file() and not ctx.vault.is_empty()
-        keys = known_keys(load(ctx).state) if have_vault else None
-        click.echo(proofs.check(doc, keys))
+    if proof_file is None:
+        need(seq is not None, "give SEQ, or --check FILE")
+        assert seq is not None  # noqa: S101 - for mypy
+        click.echo(json.dumps(_make(ctx.vault, seq), ensure_ascii=False, indent=1))
         return
-    if seq is None:
-        raise UsageError("give SEQ, or --check FILE")
-    ctx.vault.require()
-    notes = ctx.vault.checkpoint_files()
+    doc = _read_json(proof_file, "a proof")
+    if roster_file is not None:
+        public, origin = _roster_keys(_read_json(roster_file, "a roster")), None
+    elif ctx.vault.ledger.is_file() and not ctx.vault.is_empty():
+        state = load(ctx).state
+        public = known_keys(state)
+        origin = checkpoint.make_origin(state.site["id"], state.log or "")
+    else:
+        raise ProofError(
+            "cannot check the checkpoint's signatures without public "
+            "keys: run it in the site's vault or give --roster FILE"
+        )
+    if origin is not None and doc.get("origin") != origin:
+        raise ProofError(
+            f"the proof is for {doc.get('origin')}, not this vault ({origin})"
+        )
+    click.echo(proofs.check(doc, public))
+
+
+def _make(vault: Vault, seq: int) -> dict[str, Any]:
+    vault.require()
+    notes = vault.checkpoint_files()
     if not notes:
         raise ProofError("no checkpoint yet: run 'vaultctl checkpoint' first")
-    leaves = (raw for raw, complete in ctx.vault.lines() if complete)
-    doc = proofs.make(leaves, seq, notes[-1].read_text("utf-8"))
-    click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+    leaves = (raw for raw, complete in vault.lines() if complete)
+    return proofs.make(leaves, seq, notes[-1].read_text("utf-8"))
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        raise ProofError(f"{path}: cannot read {what} ({e})") from e
+
+
+def _roster_keys(roster: Any) -> dict[str, list[bytes]]:
+    """Public keys from a bundle's roster.json: ``[{id, keys: [{public_key}]}]``."""
+    try:
+        return {
+            o["id"]: [keys.parse_public_key(k["public_key"]) for k in o["keys"]]
+            for o in roster
+        }
+    except (KeyError, TypeError, UsageError) as e:
+        raise ProofError(f"not a roster with public keys ({e})") from e
 
 
 COMMANDS = [checkpoint_cmd, prove]
