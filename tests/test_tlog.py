@@ -429,10 +429,61 @@ def test_prove_check_needs_public_keys_and_the_right_log(
     assert ok.exit_code == 0 and "signed by O-001 and O-002" in ok.stdout
     doc = json.loads(proof.read_text("utf-8"))
     for bad in (
-        {**doc, "origin": doc["origin"][:-1] + "0"},
+        {**doc, "origin": doc["origin"].rsplit("/", 1)[0] + "/" + "0" * 32},
         {**doc, "leaf": "[1]"},
         {**doc, "leaf": "not json"},
     ):
         proof.write_text(json.dumps(bad), "utf-8")
         result = vault.run("prove", "--check", str(proof))
         assert result.exit_code == 1 and "Traceback" not in result.stderr, bad
+
+
+def _bundle_with(path: Path, members: dict[str, bytes]) -> None:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"manifest.json": b"[]"},
+        {
+            "manifest.json": json.dumps(
+                {"format": bundle.FORMAT, "files": {"ledger.jsonl": "x"}}
+            ).encode(),
+            "ledger.jsonl": b"{}\n",
+        },
+        {"manifest.json": b"{}", "../etc/passwd": b"x"},
+        {"manifest.json": b"{}", "ledger.jsonl": bytes(bundle.MAX_TOTAL + 1)},
+        {"manifest.json": b"{}", "checkpoints/a.note": bytes(bundle.MAX_NOTE + 1)},
+    ],
+    ids=["manifest-list", "files-not-objects", "traversal", "bomb", "big-note"],
+)
+def test_a_malformed_bundle_is_one_unreadable_row(tmp_path: Path, members) -> None:
+    path = tmp_path / f"bad{bundle.SUFFIX}"
+    _bundle_with(path, members)
+    row = audit.audit_one(path)
+    assert row["status"] == "unreadable" and row["exit"] == verify.EXIT_UNREADABLE
+
+
+def test_a_manifest_with_a_bad_code_is_one_unreadable_row(tmp_path: Path) -> None:
+    story = notes_story(tmp_path, 3)
+    vault = to_vault(story, tmp_path / "v")
+    bundle.write(
+        vault, tmp_path / f"b{bundle.SUFFIX}", [], {"entries": 3, "code": 5}, 0
+    )
+    row = audit.audit_one(tmp_path / f"b{bundle.SUFFIX}")
+    assert row["status"] == "unreadable"
+
+
+def test_export_into_a_missing_folder_is_one_clear_line(
+    vault: Site, tmp_path: Path
+) -> None:
+    result = vault.run("export", str(tmp_path / "nowhere" / "x"))
+    assert result.exit_code == 1 and "no such folder" in result.stderr

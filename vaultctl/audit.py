@@ -38,14 +38,13 @@ def audit_one(path: Path, now: datetime | None = None) -> dict[str, Any]:
     try:
         b = bundle.read(path)
         wanted = [anchors.from_note(text, name) for name, text in b.notes()]
-        wanted.append(
-            anchors.from_code(
-                f"{b.manifest['entries']}:{b.manifest['code'].split(' · ')[1]}"
-            )
-        )
+        wanted.append(anchors.from_code(str(b.manifest["code"]).replace(" · ", ":")))
         rep = verify.run(b.lines(), now=now, anchors=wanted)
     except (VaultError, KeyError, IndexError, TypeError, ValueError) as e:
         row["integrity"] = str(e)
+        return row
+    except Exception as e:  # noqa: BLE001 - one bad bundle must not sink the audit
+        row["integrity"] = f"{path.name}: cannot be audited ({type(e).__name__}: {e})"
         return row
     last = max(wanted[:-1], key=lambda a: a.size, default=None)
     row |= {

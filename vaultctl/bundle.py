@@ -26,7 +26,12 @@ SUFFIX = ".vaultctl.tar.gz"
 NAME_RE = re.compile(
     r"ledger\.jsonl|roster\.json|manifest\.json|checkpoints/[\w.-]+\.note"
 )
-MAX_MEMBER = 2 * 1024**3
+# NOTE: limits on what the tar headers declare, checked before anything is read,
+# so a small bundle cannot inflate into gigabytes (a decompression bomb)
+MAX_TOTAL = 512 * 1024**2
+MAX_MEMBERS = 10_000
+MAX_SMALL = {"manifest.json": 1024**2, "roster.json": 16 * 1024**2}
+MAX_NOTE = 64 * 1024
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: int) -> None:
@@ -94,21 +99,51 @@ def read(path: Path) -> Bundle:
     """Open a bundle and check every member against the manifest's hashes."""
     try:
         with tarfile.open(path, "r:gz") as tar:
+            infos = tar.getmembers()
+            _check_members(infos)
             members = {}
-            for info in tar.getmembers():
-                if not info.isfile() or not NAME_RE.fullmatch(info.name):
-                    raise LedgerError(f"unexpected member {info.name!r}")
-                if info.size > MAX_MEMBER or info.name in members:
-                    raise LedgerError(f"member {info.name!r} too large or repeated")
+            for info in infos:
                 f = tar.extractfile(info)
                 members[info.name] = f.read() if f else b""
         manifest = json.loads(members.pop("manifest.json"))
     except (OSError, tarfile.TarError, EOFError, KeyError, ValueError) as e:
         raise LedgerError(f"{path.name}: not a readable bundle ({e})") from e
-    listed = manifest.get("files", {}) if isinstance(manifest, dict) else {}
-    if manifest.get("format") != FORMAT or set(listed) != set(members):
+    except LedgerError as e:
+        raise LedgerError(f"{path.name}: {e}") from e
+    listed = _listed(manifest)
+    if listed is None or set(listed) != set(members):
         raise LedgerError(f"{path.name}: manifest does not list the bundle's files")
     for name, data in members.items():
-        if hashlib.sha256(data).hexdigest() != listed[name].get("sha256"):
+        if hashlib.sha256(data).hexdigest() != listed[name]:
             raise LedgerError(f"{path.name}: {name} does not match the manifest hash")
     return Bundle(path, manifest, members)
+
+
+def _check_members(infos: list[tarfile.TarInfo]) -> None:
+    names = [i.name for i in infos]
+    if len(infos) > MAX_MEMBERS or len(set(names)) != len(names):
+        raise LedgerError("too many or repeated members")
+    if sum(i.size for i in infos) > MAX_TOTAL:
+        raise LedgerError(f"members declare more than {MAX_TOTAL >> 20} MiB")
+    for info in infos:
+        if not info.isfile() or not NAME_RE.fullmatch(info.name):
+            raise LedgerError(f"unexpected member {info.name!r}")
+        limit = (
+            MAX_NOTE
+            if info.name.startswith("checkpoints/")
+            else MAX_SMALL.get(info.name, MAX_TOTAL)
+        )
+        if info.size > limit:
+            raise LedgerError(f"member {info.name!r} is too large")
+
+
+def _listed(manifest: Any) -> dict[str, str] | None:
+    """The manifest's ``files`` as name -> sha256, or None if malformed."""
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        return None
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return None
+    out = {n: f.get("sha256") for n, f in files.items() if isinstance(f, dict)}
+    hashes = {n: h for n, h in out.items() if isinstance(h, str)}
+    return hashes if len(hashes) == len(files) else None

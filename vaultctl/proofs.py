@@ -71,9 +71,7 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
         seq, log, kind, ts = (entry.get(k) for k in ("seq", "log", "type", "ts"))
     except (ValueError, AttributeError) as e:
         raise ProofError("the proven line is not a ledger entry") from e
-    if seq != index or not str(anchor.origin).endswith(
-        f"/{log}"
-    ):
+    if seq != index or not str(anchor.origin).endswith(f"/{log}"):
         raise ProofError(
             f"the proven line is not entry {index} of the log {anchor.origin}"
         )

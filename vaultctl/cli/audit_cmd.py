@@ -34,6 +34,8 @@ def export(ctx: Context, out: Path) -> None:
         out = out.with_name(out.name + bundle.SUFFIX)
     if out.exists():
         raise UsageError(f"{out}: already exists, not overwritten")
+    if not out.parent.is_dir():
+        raise UsageError(f"{out.parent}: no such folder")
     rep = verify.run(vault.lines())
     state = rep.state
     last = state.latest.timestamp() if state.latest else 0
