@@ -356,3 +356,16 @@ def test_every_command_has_help_with_an_example(path: list[str]) -> None:
     assert result.exit_code == 0
     assert "Example" in result.stdout
     assert "vaultctl " in result.stdout.split("Example", 1)[1]
+
+
+def test_a_mistyped_passphrase_can_be_typed_again(vault: Site) -> None:
+    before = vault.ledger.read_bytes()
+    typed = f"错的\n{passphrase('O-003')}\n{passphrase('O-004')}\n"
+    result = vault.run("note", "--text", "重输口令", *SIGN, env={}, input=typed)
+    assert result.exit_code == 0, result.stderr
+    assert "wrong passphrase for O-003, try again (2 left)" in result.stderr
+    assert vault.ledger.read_bytes().startswith(before)
+    three_wrong = "a\nb\nc\n"
+    failed = vault.run("note", "--text", "x", *SIGN, env={}, input=three_wrong)
+    assert failed.exit_code == 1 and "O-003: wrong passphrase" in failed.stderr
+    assert len(vault.lines()) == len(before.splitlines()) + 1

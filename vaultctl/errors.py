@@ -36,6 +36,10 @@ class KeyFileError(VaultError):
     """A key file is missing, unreadable, too open, or the passphrase is wrong."""
 
 
+class WrongPassphraseError(KeyFileError):
+    """The passphrase does not decrypt the key (or the key file is damaged)."""
+
+
 class LedgerError(VaultError):
     """The ledger cannot be read or appended to as asked."""
 

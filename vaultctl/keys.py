@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from vaultctl.errors import KeyFileError, UsageError
+from vaultctl.errors import KeyFileError, UsageError, WrongPassphraseError
 from vaultctl.model import OFFICER_RE
 
 PUBLIC_PREFIX = "ed25519:"
@@ -197,7 +197,9 @@ def load_private(key_dir: Path, officer_id: str, passphrase: str) -> Ed25519Priv
     try:
         private = serialization.load_pem_private_key(pem, passphrase_bytes(passphrase))
     except (ValueError, TypeError) as e:
-        raise KeyFileError(f"{officer_id}: wrong passphrase or damaged key file") from e
+        raise WrongPassphraseError(
+            f"{officer_id}: wrong passphrase or damaged key file"
+        ) from e
     if not isinstance(private, Ed25519PrivateKey):
         raise KeyFileError(f"{key_path}: not an Ed25519 key")
     return private

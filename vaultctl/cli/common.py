@@ -16,10 +16,16 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dateutil import parser as dateparser
 
 from vaultctl import keys, writer
-from vaultctl.errors import KeyFileError, UsageError, VaultMissingError
+from vaultctl.errors import (
+    KeyFileError,
+    UsageError,
+    VaultMissingError,
+    WrongPassphraseError,
+)
 from vaultctl.ledger import Vault
 from vaultctl.model import format_ts
 from vaultctl.rules import Engine, Finding
@@ -138,11 +144,11 @@ def check_signer_ids(state: State, signers: Sequence[str]) -> None:
             raise UsageError(f"--signer {officer_id}: not on the roster")
 
 
+PROMPT_TRIES = 3
+
+
 def ask_passphrase(officer_id: str, label: str) -> str:
-    """From ``VAULTCTL_PASSPHRASE_<ID>`` or a hidden prompt on the terminal."""
-    env = os.environ.get(keys.passphrase_variable(officer_id))
-    if env is not None:
-        return env
+    """A hidden prompt on the terminal (the caller checks the environment first)."""
     try:
         value: str = click.prompt(f"{label}: passphrase", hide_input=True, err=True)
     except click.Abort as e:
@@ -154,15 +160,35 @@ def ask_passphrase(officer_id: str, label: str) -> str:
 
 
 def unlock(key_dir: Path, state: State, signers: Sequence[str]) -> list[writer.Signer]:
-    """Decrypt each signer's key, one officer after the other."""
-    unlocked = []
-    for officer_id in signers:
-        officer = state.roster.get(officer_id)
-        label = f"{officer_id} {officer.name}" if officer else officer_id
-        passphrase = ask_passphrase(officer_id, label)
-        private = keys.load_private(key_dir, officer_id, passphrase)
-        unlocked.append(writer.Signer(officer_id, private))
-    return unlocked
+    """Decrypt each signer's key, one officer after the other.
+
+    From ``VAULTCTL_PASSPHRASE_<ID>`` when set; otherwise a hidden prompt, with
+    three tries each, so one mistyped passphrase does not send both officers
+    back to the start.
+    """
+    return [writer.Signer(o, _unlock_one(key_dir, state, o)) for o in signers]
+
+
+def _unlock_one(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
+    env = os.environ.get(keys.passphrase_variable(officer_id))
+    if env is not None:
+        return keys.load_private(key_dir, officer_id, env)
+    officer = state.roster.get(officer_id)
+    label = f"{officer_id} {officer.name}" if officer else officer_id
+    for attempt in range(1, PROMPT_TRIES + 1):
+        try:
+            return keys.load_private(
+                key_dir, officer_id, ask_passphrase(officer_id, label)
+            )
+        except WrongPassphraseError:
+            if attempt == PROMPT_TRIES:
+                raise
+            click.echo(
+                f"wrong passphrase for {officer_id}, try again "
+                f"({PROMPT_TRIES - attempt} left)",
+                err=True,
+            )
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def load(ctx: Context) -> Engine:
