@@ -82,10 +82,22 @@ def test_keys_generate_mismatched_confirmation(tmp_path: Path, clean_env: None) 
     result = CliRunner().invoke(
         cli,
         ["--key-dir", str(tmp_path), "keys", "generate", "O-042"],
-        input="a\nb\na\na\n",
+        input="aaaaaaaa\nbbbbbbbb\naaaaaaaa\naaaaaaaa\n",
     )
     assert result.exit_code == 0
-    assert keys.load_private(tmp_path, "O-042", "a")
+    assert keys.load_private(tmp_path, "O-042", "aaaaaaaa")
+
+
+def test_keys_generate_refuses_a_short_passphrase(
+    tmp_path: Path, clean_env: None
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--key-dir", str(tmp_path), "keys", "generate", "O-042"],
+        input="1234567\n1234567\n",
+    )
+    assert result.exit_code == 1 and "too short" in result.stderr
+    assert not (tmp_path / "O-042.key").exists()
 
 
 def test_passphrase_prompted_when_not_in_environment(site: Site) -> None:

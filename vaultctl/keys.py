@@ -26,6 +26,7 @@ from vaultctl.errors import KeyFileError, UsageError, WrongPassphraseError
 from vaultctl.model import OFFICER_RE
 
 PUBLIC_PREFIX = "ed25519:"
+MIN_PASSPHRASE_BYTES = 8
 # NOTE: encodings of the 8 small-order points (and their non-canonical twins).
 # A public key among them accepts forged signatures on some verifiers; we never
 # put one on the roster. Source: the Ed25519 edge-case literature (RFC 8032 §5.1.7,
@@ -130,6 +131,13 @@ def key_paths(key_dir: Path, officer_id: str) -> tuple[Path, Path]:
     return key_dir / f"{officer_id}.key", key_dir / f"{officer_id}.pub"
 
 
+def refuse_existing(key_dir: Path, officer_id: str) -> None:
+    """Refuse before anyone types a passphrase: key files are never overwritten."""
+    for path in key_paths(key_dir, officer_id):
+        if path.exists():
+            raise KeyFileError(f"{path}: already exists, not overwritten")
+
+
 def generate(
     key_dir: Path,
     officer_id: str,
@@ -141,12 +149,13 @@ def generate(
     ``private`` is for tests that need keys from fixed seeds; normally a fresh
     key is generated.
     """
-    if not passphrase:
-        raise UsageError("the passphrase must not be empty")
+    refuse_existing(key_dir, officer_id)
+    if len(passphrase_bytes(passphrase)) < MIN_PASSPHRASE_BYTES:
+        raise UsageError(
+            f"the passphrase is too short: at least {MIN_PASSPHRASE_BYTES} "
+            "bytes (8 letters or digits, or 3 Chinese characters)"
+        )
     key_path, pub_path = key_paths(key_dir, officer_id)
-    for path in (key_path, pub_path):
-        if path.exists():
-            raise KeyFileError(f"{path}: already exists, not overwritten")
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     private = private or Ed25519PrivateKey.generate()
     pem = private.private_bytes(

@@ -8,7 +8,6 @@ import click
 
 from vaultctl import keys
 from vaultctl.cli.common import Context, pass_context
-from vaultctl.errors import UsageError
 
 
 @click.group("keys")
@@ -48,10 +47,8 @@ def generate(ctx: Context, officer_id: str) -> None:
     Example:
       vaultctl --key-dir ~/.vaultctl/keys keys generate O-003
     """
-    keys.key_paths(ctx.key_dir, officer_id)  # validates the id before prompting
+    keys.refuse_existing(ctx.key_dir, officer_id)  # checks the id, before prompting
     passphrase = _new_passphrase(officer_id)
-    if not passphrase:
-        raise UsageError("the passphrase must not be empty")
     key_path, pub_path = keys.generate(ctx.key_dir, officer_id, passphrase)
     raw = keys.read_public(ctx.key_dir, officer_id)
     click.echo(f"{key_path}\n{pub_path}\nkey id {keys.key_id(raw)}")
