@@ -381,3 +381,10 @@ def test_a_mistyped_passphrase_can_be_typed_again(vault: Site) -> None:
     failed = vault.run("note", "--text", "x", *SIGN, env={}, input=three_wrong)
     assert failed.exit_code == 1 and "O-003: wrong passphrase" in failed.stderr
     assert len(vault.lines()) == len(before.splitlines()) + 1
+
+
+def test_refusals_speak_chinese_with_lang_zh(vault: Site) -> None:
+    args = ["note", "--text", "x", *SIGN, "--at", "2026-06-06T08:00"]  # back in time
+    line = refused(vault, "--lang", "zh", *args)
+    assert "拒绝记录，将违反 TIME-ORDER" in line and "时间倒退" in line
+    assert "refused, it would break TIME-ORDER" in refused(vault, "--lang", "en", *args)

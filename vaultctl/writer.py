@@ -114,11 +114,19 @@ def check_integrity(state: State, entry: Entry) -> None:
         raise RefusedError("refused: " + "; ".join(problems))
 
 
-def describe(found: Sequence[Finding]) -> str:
-    return "; ".join(f"{f.rule} ({f.clause}): {f.message}" for f in found)
+def describe(found: Sequence[Finding], lang: str = "en") -> str:
+    return "; ".join(f"{f.rule} ({f.clause}): {f.text(lang)}" for f in found)
 
 
-def precheck(engine: Engine, draft: Event, force: bool) -> list[Finding]:
+REFUSAL = {
+    "en": "refused, it would break {} (add --force to record what really happened)",
+    "zh": "拒绝记录，将违反 {}（如确属实情，加 --force 如实记录）",
+}
+
+
+def precheck(
+    engine: Engine, draft: Event, force: bool, lang: str = "en"
+) -> list[Finding]:
     """Run the rules on an entry before it is signed; refuse errors unless forced.
 
     Only findings about this entry refuse it. A finding about an earlier one
@@ -132,10 +140,7 @@ def precheck(engine: Engine, draft: Event, force: bool) -> list[Finding]:
     found = engine.preview(draft)
     errors = [f for f in found if f.level == "error" and f.seq == draft.seq]
     if errors and not force:
-        raise RefusedError(
-            f"refused, it would break {describe(errors)} "
-            "(add --force to record what really happened)"
-        )
+        raise RefusedError(REFUSAL[lang].format(describe(errors, lang)))
     return found
 
 

@@ -229,7 +229,7 @@ def record(
     found: list[Finding] = []
     if state.genesis is not None:
         draft = writer.draft(engine, ts, entry_type, body, sign.signers)
-        found = writer.precheck(engine, draft, sign.force)
+        found = writer.precheck(engine, draft, sign.force, ctx.lang)
     unlocked = unlock(ctx.key_dir, state, sign.signers)
     entry = writer.append(
         ctx.vault, entry_type, body, ts, unlocked, engine=engine, force=sign.force
