@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vaultctl import anchors, bundle, verify
-from vaultctl.errors import VaultError
+from vaultctl.errors import UsageError, VaultError
 
 COLUMNS = (
     "file",
@@ -63,7 +63,11 @@ def audit_one(path: Path, now: datetime | None = None) -> dict[str, Any]:
 
 
 def bundles_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.name.endswith(bundle.SUFFIX))
+    """The bundle files directly in ``folder``."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.name.endswith(bundle.SUFFIX))
+    except OSError as e:
+        raise UsageError(f"{folder}: not a folder of bundles ({e.strerror})") from e
 
 
 def run(

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import tarfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,11 +89,14 @@ class Bundle:
         return read_lines(io.BytesIO(self.members["ledger.jsonl"]))
 
     def notes(self) -> list[tuple[str, str]]:
-        return [
-            (n, d.decode("utf-8"))
-            for n, d in sorted(self.members.items())
-            if n.startswith("checkpoints/")
-        ]
+        try:
+            return [
+                (n, d.decode("utf-8"))
+                for n, d in sorted(self.members.items())
+                if n.startswith("checkpoints/")
+            ]
+        except UnicodeDecodeError as e:
+            raise LedgerError(f"{self.path.name}: a checkpoint is not UTF-8") from e
 
 
 def read(path: Path) -> Bundle:
@@ -106,7 +110,15 @@ def read(path: Path) -> Bundle:
                 f = tar.extractfile(info)
                 members[info.name] = f.read() if f else b""
         manifest = json.loads(members.pop("manifest.json"))
-    except (OSError, tarfile.TarError, EOFError, KeyError, ValueError) as e:
+    except (
+        OSError,
+        tarfile.TarError,
+        EOFError,
+        KeyError,
+        ValueError,
+        RecursionError,
+        zlib.error,
+    ) as e:
         raise LedgerError(f"{path.name}: not a readable bundle ({e})") from e
     except LedgerError as e:
         raise LedgerError(f"{path.name}: {e}") from e

@@ -127,7 +127,7 @@ def _officer(raw: dict[str, Any], where: str, base: Path) -> dict[str, Any]:
         path = base / str(raw["public_key_file"])
         try:
             line = path.read_text("utf-8")
-        except OSError as e:
+        except (OSError, ValueError) as e:  # ValueError: a NUL in the path
             raise ConfigError(f"{where}.public_key_file: cannot read {path}") from e
     elif "public_key" in raw:
         line = raw["public_key"]
@@ -161,4 +161,7 @@ def _site_time(value: Any, tz: ZoneInfo, where: str) -> str:
         ) from e
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    return format_ts(moment.astimezone(tz))
+    try:
+        return format_ts(moment.astimezone(tz))
+    except OverflowError as e:
+        raise ConfigError(f"{where}: {value} is out of range") from e

@@ -32,7 +32,7 @@ def check(body: dict[str, Any]) -> None:
 def zone(name: Any, where: str = "site.timezone") -> ZoneInfo:
     try:
         return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:  # OSError: "Asia"
         raise SchemaError(f"{where}: unknown time zone {name!r}") from e
 
 
@@ -42,8 +42,14 @@ def _site(site: dict[str, Any]) -> None:
             f"site.id: expected letters, digits, '.', '_' or '-', got {site['id']!r}"
         )
     zone(site["timezone"])
-    if date.fromisoformat(site["exam_start"]) > date.fromisoformat(site["exam_end"]):
+    start, end = (date.fromisoformat(site[k]) for k in ("exam_start", "exam_end"))
+    if start > end:
         raise SchemaError("site.exam_end: before exam_start")
+    if not (start.year >= 1900 and end.year <= 9000):  # NOTE: room for retention
+        raise SchemaError(
+            f"site.exam_start/exam_end: years {start.year}-{end.year} "
+            "out of range (1900-9000)"
+        )
 
 
 def _officers(officers: list[dict[str, Any]]) -> None:

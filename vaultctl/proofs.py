@@ -9,12 +9,11 @@ no vault: hash the line as a leaf, walk the path, compare with the note's root
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from vaultctl import anchors, checkpoint, merkle, shortcode
-from vaultctl.errors import CheckpointError, ProofError
+from vaultctl import anchors, canonical, checkpoint, merkle, shortcode
+from vaultctl.errors import CanonicalError, CheckpointError, ProofError
 
 FORMAT = "vaultctl-inclusion-proof/v1"
 
@@ -55,11 +54,13 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ProofError(f"not a {FORMAT} document")
     try:
-        anchor = anchors.from_note(doc["checkpoint"], "checkpoint")
+        anchor = anchors.from_note(str(doc["checkpoint"]), "checkpoint")
         path = [base64.b64decode(h, validate=True) for h in doc["path"]]
-        leaf = doc["leaf"].encode("utf-8")
-        index = int(doc["index"])
-    except (KeyError, TypeError, ValueError, CheckpointError) as e:
+        leaf = str(doc["leaf"]).encode("utf-8")
+        index = doc["index"]
+        if type(index) is not int or not 0 <= index < 2**63:
+            raise ValueError(f"index {index!r}")
+    except (KeyError, TypeError, ValueError, OverflowError, CheckpointError) as e:
         raise ProofError(f"malformed proof: {e}") from e
     assert anchor.root is not None  # noqa: S101 - from_note always sets it
     if not merkle.verify_inclusion(
@@ -67,9 +68,9 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
     ):
         raise ProofError(f"entry {index} is NOT in the tree of size {anchor.size}")
     try:
-        entry = json.loads(leaf)
+        entry = canonical.parse(leaf)
         seq, log, kind, ts = (entry.get(k) for k in ("seq", "log", "type", "ts"))
-    except (ValueError, AttributeError) as e:
+    except (CanonicalError, AttributeError) as e:
         raise ProofError("the proven line is not a ledger entry") from e
     if seq != index or not str(anchor.origin).endswith(f"/{log}"):
         raise ProofError(

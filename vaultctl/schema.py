@@ -230,7 +230,7 @@ def check_body(entry_type: str, body: Any) -> None:
     if entry_type in VARIANTS:
         variants = VARIANTS[entry_type]
         action = body.get("action") if isinstance(body, dict) else None
-        if action not in variants:
+        if not isinstance(action, str) or action not in variants:
             raise SchemaError(
                 f"body.action: expected one of {', '.join(variants)}, got {action!r}"
             )

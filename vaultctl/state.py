@@ -157,7 +157,11 @@ class State:
         return Counter((p.subject, p.session, p.kind) for p in self.in_stock())
 
     def held_by(self, officer_id: str) -> list[Item]:
-        return [self.items[i] for i, who in self.holders.items() if who == officer_id]
+        return [
+            self.items[i]
+            for i, who in self.holders.items()
+            if who == officer_id and i in self.items
+        ]
 
     def items_of(self, kind: str, target: str) -> list[Item]:
         return [i for i in self.items.values() if i.kind == kind and i.target == target]
@@ -224,7 +228,8 @@ class State:
         self.inspections[body["room"]] = (body["result"], entry.signers, entry.moment)
 
     def _on_custody(self, entry: Event, body: dict[str, Any]) -> None:
-        self.holders[body["item"]] = body.get("to")  # return: to is absent -> None
+        if body["item"] in self.items:  # NOTE: an undeclared item is a finding
+            self.holders[body["item"]] = body.get("to")  # return: no "to" -> None
 
     def _on_shift(self, entry: Event, body: dict[str, Any]) -> None:
         if body["action"] == "end":

@@ -40,7 +40,8 @@ class Signer:
 
 
 def read_entries(vault: Vault) -> Iterator[Entry]:
-    """Parse the ledger for replay; a damaged line stops the writer."""
+    """Parse the ledger for replay, with the shape checks of verify (not the
+    signatures); a damaged line stops the reader with one clear error."""
     for number, (raw, complete) in enumerate(vault.lines(), start=1):
         if not complete:
             raise LedgerError(
@@ -48,11 +49,17 @@ def read_entries(vault: Vault) -> Iterator[Entry]:
                 "run 'vaultctl repair' first"
             )
         try:
-            yield Entry.from_dict(canonical.parse(raw))
+            entry = Entry.from_dict(canonical.parse(raw))
+            schema.check_body(entry.type, entry.body)
+            if (number == 1) != (entry.type == "genesis"):
+                raise SchemaError("the genesis entry must be the first, and only it")
+            if number == 1:
+                genesis.check(entry.body)
         except (CanonicalError, SchemaError) as e:
             raise LedgerError(
                 f"{vault.ledger}: line {number} is damaged ({e}); run 'vaultctl verify'"
             ) from e
+        yield entry
 
 
 def load_engine(vault: Vault, now: datetime) -> Engine:

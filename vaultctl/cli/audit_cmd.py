@@ -30,6 +30,8 @@ def export(ctx: Context, out: Path) -> None:
     """
     vault = ctx.vault
     vault.require()
+    if not out.name or out.name in (".", ".."):
+        raise UsageError(f"{str(out)!r}: give a file name for the bundle")
     if not out.name.endswith(bundle.SUFFIX):
         out = out.with_name(out.name + bundle.SUFFIX)
     if out.exists():

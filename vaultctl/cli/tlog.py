@@ -125,6 +125,8 @@ def prove(
         click.echo(json.dumps(_make(ctx.vault, seq), ensure_ascii=False, indent=1))
         return
     doc = _read_json(proof_file, "a proof")
+    if not isinstance(doc, dict):
+        raise ProofError(f"{proof_file}: not a proof document")
     if roster_file is not None:
         public, origin = _roster_keys(_read_json(roster_file, "a roster")), None
     elif ctx.vault.ledger.is_file() and not ctx.vault.is_empty():
@@ -155,8 +157,8 @@ def _make(vault: Vault, seq: int) -> dict[str, Any]:
 def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as e:
-        raise ProofError(f"{path}: cannot read {what} ({e})") from e
+    except (OSError, ValueError, RecursionError) as e:
+        raise ProofError(f"{path}: cannot read {what} ({type(e).__name__})") from e
 
 
 def _roster_keys(roster: Any) -> dict[str, list[bytes]]:

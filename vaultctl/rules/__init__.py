@@ -228,7 +228,7 @@ class Pending:
             self.open = []
 
     def overdue(self, moment: datetime) -> Iterator[tuple[Event, str, str]]:
-        due = [p for p in self.open if moment > p[0].moment + self.window]
+        due = [p for p in self.open if moment - p[0].moment > self.window]
         self.open = [p for p in self.open if p not in due]
         yield from due
 

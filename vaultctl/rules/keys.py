@@ -112,6 +112,13 @@ class KeyTransfer(Rule):
         if e.type != "custody":
             return
         b = e.body
+        if b["item"] not in s.items:
+            yield self.hit(
+                e,
+                f"{b['item']} is not a key or code of this site",
+                f"{b['item']} 不是本考点登记的钥匙或密码",
+            )
+            return
         holder = s.holders.get(b["item"])
         if b["action"] == "assign" and holder is not None:
             yield self.hit(

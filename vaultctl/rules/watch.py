@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from vaultctl.model import parse_ts
 from vaultctl.rules import Finding, Pending, Rule, rule
@@ -16,6 +16,8 @@ def add_months(day: date, months: int) -> date:
     """The same day ``months`` later, clamped to the month's last day."""
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
+    if year > date.max.year:
+        return date.max
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -130,7 +132,7 @@ class Reported(Rule):
             yield self.hit(
                 e, "incident does not say whom it was reported to", "事件未写明上报对象"
             )
-        if not e.moment <= at <= e.moment + self.minutes("report_minutes"):
+        if not timedelta(0) <= at - e.moment <= self.minutes("report_minutes"):
             yield self.hit(
                 e,
                 f"incident at {e.moment:%H:%M} reported at "
@@ -162,7 +164,7 @@ class TimeOrder(Rule):
                 f"time goes back from {s.latest:%m-%d %H:%M} to {e.moment:%m-%d %H:%M}",
                 f"时间倒退：从 {s.latest:%m-%d %H:%M} 到 {e.moment:%m-%d %H:%M}",
             )
-        if e.moment > self.now + self.minutes("time_ahead_minutes"):
+        if e.moment - self.now > self.minutes("time_ahead_minutes"):
             yield self.hit(
                 e,
                 f"time {e.moment:%Y-%m-%d %H:%M} is ahead of the clock "
