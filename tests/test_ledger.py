@@ -115,3 +115,29 @@ def test_writer_refuses_after_a_line_from_another_log(vault: Site) -> None:
     with pytest.raises(LedgerError, match="another log"):
         vault.append("note", {"text": "x"}, "2026-06-06T12:00:00+08:00")
     assert vault.ledger.read_bytes() == before
+
+
+def test_writer_refuses_to_build_on_a_forged_roster_line(vault: Site) -> None:
+    """A roster change signed with keys that do not count (here: an outsider's)
+    must not become the roster the writer checks the next entry against."""
+    import json
+
+    from vaultctl import canonical
+    from vaultctl.state import replay
+
+    from .conftest import OUTSIDER
+
+    state = replay(writer.read_entries(vault.vault))
+    forged = writer.build(
+        state,
+        "2026-06-06T10:00:00+08:00",
+        "roster",
+        {"action": "suspend", "id": "O-002"},
+        vault.signers(OUTSIDER, "O-003"),
+    )
+    vault.write_lines([*vault.lines(), canonical.encode(forged.to_dict()) + b"\n"])
+    before = vault.ledger.read_bytes()
+    with pytest.raises(LedgerError, match="without valid signatures"):
+        vault.append("note", {"text": "x"}, "2026-06-06T12:00:00+08:00")
+    assert vault.ledger.read_bytes() == before
+    assert json.loads(vault.lines()[-1])["type"] == "roster"

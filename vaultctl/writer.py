@@ -63,12 +63,29 @@ def read_entries(vault: Vault) -> Iterator[Entry]:
 
 
 def load_engine(vault: Vault, now: datetime) -> Engine:
-    """Replay the ledger (parsed, not re-verified) into state and rules."""
+    """Replay the ledger into state and rules.
+
+    Entries are shape-checked, not re-verified, except those that decide who may
+    sign (the genesis and roster changes): a forged roster line must not become
+    the roster the next entry is checked against.
+    """
     engine = Engine(now)
     if vault.ledger.exists():
-        for entry in read_entries(vault):
+        for number, entry in enumerate(read_entries(vault), start=1):
+            if entry.type in ("genesis", "roster"):
+                _check_roster_line(engine.state, entry, number, vault)
             engine.feed(entry)
     return engine
+
+
+def _check_roster_line(state: State, entry: Entry, number: int, vault: Vault) -> None:
+    roster = Roster(entry.body["officers"]) if entry.type == "genesis" else state.roster
+    bad = [msg for _, msg in chain.check_signatures(entry, roster)]
+    if bad:
+        raise LedgerError(
+            f"{vault.ledger}: line {number} changes the roster without "
+            f"valid signatures ({bad[0]}); run 'vaultctl verify'"
+        )
 
 
 def load_state(vault: Vault, now: datetime | None = None) -> State:
