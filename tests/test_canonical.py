@@ -442,3 +442,21 @@ def test_nfc_leaves_no_non_nfc_string(value: Any) -> None:
     normalised = canonical.nfc(value)
     assert canonical.first_non_nfc(normalised) is None
     assert canonical.nfc(normalised) == normalised
+
+
+entry_like = st.fixed_dictionaries(
+    dict.fromkeys(("v", "log", "seq", "prev", "ts", "type", "body"), json_values),
+    optional={"hash": json_values, "sigs": json_values},
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(entry_like)
+def test_entry_bytes_agree_with_encode(entry: dict) -> None:
+    """The shared-member encodings equal the plain RFC 8785 encodings."""
+    parts = canonical.EntryBytes(entry)
+    assert parts.line == canonical.encode(entry)
+    without = {k: v for k, v in entry.items() if k != "hash"}
+    assert parts.hash == hashlib.sha256(canonical.encode(without)).hexdigest()
+    signed = {k: entry[k] for k in canonical.SIGNED_FIELDS}
+    assert parts.signed == canonical.ENTRY_DOMAIN + canonical.encode(signed)

@@ -24,10 +24,18 @@ SIGNED_FIELDS = ("v", "log", "seq", "prev", "ts", "type", "body")
 
 def encode(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of ``value``."""
+    return _utf8(_text(value))
+
+
+def _text(value: Any) -> str:
     parts: list[str] = []
     _encode(value, parts)
+    return "".join(parts)
+
+
+def _utf8(text: str) -> bytes:
     try:
-        return "".join(parts).encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError as e:  # a lone surrogate
         raise CanonicalError("string is not valid unicode (lone surrogate)") from e
 
@@ -153,12 +161,46 @@ def nfc(value: Any) -> Any:
     return value
 
 
+class EntryBytes:
+    """The canonical encodings of one entry, sharing one encoding of each field.
+
+    A canonical object is its members, sorted by key, joined; so each member is
+    encoded once and the body (the bulk of a line) serves the line, the hash
+    input and the signing input alike.
+    """
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self._members = {
+            k: encode_basestring(k) + ":" + _text(v) for k, v in entry.items()
+        }
+
+    def _join(self, keys: Any) -> bytes:
+        ordered = sorted(keys, key=_utf16_key)
+        return _utf8("{" + ",".join(self._members[k] for k in ordered) + "}")
+
+    @property
+    def line(self) -> bytes:
+        """The whole entry, as its ledger line must read."""
+        return self._join(self._members)
+
+    @property
+    def hash(self) -> str:
+        """Lowercase hex SHA-256 of the entry without ``hash``."""
+        return hashlib.sha256(
+            self._join(k for k in self._members if k != "hash")
+        ).hexdigest()
+
+    @property
+    def signed(self) -> bytes:
+        """What both officers sign: the domain tag, then the signed fields."""
+        return ENTRY_DOMAIN + self._join(SIGNED_FIELDS)
+
+
 def signing_input(entry: dict[str, Any]) -> bytes:
     """The bytes both officers sign: domain tag, then the unsigned fields."""
-    return ENTRY_DOMAIN + encode({k: entry[k] for k in SIGNED_FIELDS})
+    return EntryBytes({k: entry[k] for k in SIGNED_FIELDS}).signed
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
     """Lowercase hex SHA-256 of the canonical entry without ``hash``."""
-    body = {k: v for k, v in entry.items() if k != "hash"}
-    return hashlib.sha256(encode(body)).hexdigest()
+    return EntryBytes(entry).hash

@@ -66,9 +66,12 @@ def short(digest: str | None) -> str:
     return f"{digest[:8]}…" if digest else "none"
 
 
-def check_signatures(entry: Entry, roster: Roster) -> Iterator[tuple[str, str]]:
+def check_signatures(
+    entry: Entry, roster: Roster, data: bytes | None = None
+) -> Iterator[tuple[str, str]]:
     """Yield ``(code, message)`` for every signature problem of ``entry``."""
-    data = canonical.signing_input(entry.unsigned())
+    if data is None:
+        data = canonical.signing_input(entry.unsigned())
     officers: set[str] = set()
     raws: set[bytes] = set()
     for sig in entry.sigs:
@@ -108,7 +111,7 @@ class ChainVerifier:
         self._line = 0
         self._seq: int | None = None
         self._no_roster_reported = False
-        self._obj: dict[str, Any] = {}
+        self._bytes = canonical.EntryBytes({})  # of the line being checked
 
     @property
     def ok(self) -> bool:
@@ -162,15 +165,17 @@ class ChainVerifier:
             self._report("bad-schema", str(e))
             self._advance_seq(self._seq)
             return None
+        # NOTE: one encoding of what was read serves the canonical check, the
+        # hash and the signed bytes
+        self._bytes = canonical.EntryBytes(obj)
         self._check_canonical(obj, raw)
-        self._obj = obj
         return entry
 
     def _check_canonical(self, obj: dict[str, Any], raw: bytes) -> None:
         odd = canonical.first_non_nfc(obj)
         if odd is not None:
             self._report("non-canonical", f"string not NFC-normalised: {odd[:20]!r}")
-        elif canonical.encode(obj) != raw:
+        elif self._bytes.line != raw:
             self._report(
                 "non-canonical", "line is not the RFC 8785 encoding of its entry"
             )
@@ -198,7 +203,7 @@ class ChainVerifier:
                 f"{short(expected_prev)} (the hash of the line before)",
             )
         # NOTE: hash what was read, not a re-serialisation of the parsed entry
-        actual = canonical.entry_hash(self._obj)
+        actual = self._bytes.hash
         if actual != entry.hash:
             self._report(
                 "hash-mismatch", f"hash {short(entry.hash)}, computed {short(actual)}"
@@ -230,7 +235,7 @@ class ChainVerifier:
                     "no roster to check any signature against",
                 )
             return
-        for code, message in check_signatures(entry, self.roster):
+        for code, message in check_signatures(entry, self.roster, self._bytes.signed):
             self._report(code, message)
         problem = self.roster.problem(entry.body) if entry.type == "roster" else None
         if problem:
