@@ -38,7 +38,7 @@ def audit_one(path: Path, now: datetime | None = None) -> dict[str, Any]:
     try:
         b = bundle.read(path)
         wanted = [anchors.from_note(text, name) for name, text in b.notes()]
-        wanted.append(anchors.from_code(str(b.manifest["code"]).replace(" · ", ":")))
+        wanted.append(anchors.from_code(str(b.manifest["code"])))
         rep = verify.run(b.lines(), now=now, anchors=wanted)
     except (VaultError, KeyError, IndexError, TypeError, ValueError) as e:
         row["integrity"] = str(e)
@@ -51,7 +51,11 @@ def audit_one(path: Path, now: datetime | None = None) -> dict[str, Any]:
         "site": rep.state.site.get("id", "?"),
         "entries": rep.entries,
         "exit": rep.exit_code,
-        "status": {0: "ok", 1: "findings", 3: "INTEGRITY"}[rep.exit_code],
+        "status": {
+            verify.EXIT_OK: "ok",
+            verify.EXIT_FINDINGS: "findings",
+            verify.EXIT_INTEGRITY: "INTEGRITY",
+        }[rep.exit_code],
         "integrity": dict(Counter(f.code for f in rep.integrity)),
         "findings": dict(
             sorted(Counter(f.rule for f in rep.findings if f.level == "error").items())

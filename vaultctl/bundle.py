@@ -47,10 +47,12 @@ def write(
     roster: list[dict[str, Any]],
     summary: dict[str, Any],
     mtime: int,
+    ledger: bytes | None = None,
 ) -> dict[str, Any]:
-    """Write the bundle; return its manifest."""
+    """Write the bundle; return its manifest. ``ledger`` is the bytes the
+    summary was computed from (default: read the vault's ledger now)."""
     files = {
-        "ledger.jsonl": vault.ledger.read_bytes(),
+        "ledger.jsonl": vault.ledger.read_bytes() if ledger is None else ledger,
         "roster.json": json.dumps(roster, ensure_ascii=False, indent=1).encode(),
     }
     for path in vault.checkpoint_files():

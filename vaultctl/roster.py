@@ -87,9 +87,6 @@ class Roster:
     def get(self, officer_id: str) -> Officer | None:
         return self.officers.get(officer_id)
 
-    def with_role(self, role: str) -> list[Officer]:
-        return [o for o in self.officers.values() if o.has_role(role)]
-
     def signing_keys(self) -> dict[str, list[bytes]]:
         """Raw keys that may sign now: unrevoked keys of active officers."""
         return {

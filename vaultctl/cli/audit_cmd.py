@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ import click
 from vaultctl import audit, bundle, render, verify
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import UsageError
+from vaultctl.ledger import read_lines
 
 
 @click.command("export")
@@ -38,7 +40,10 @@ def export(ctx: Context, out: Path) -> None:
         raise UsageError(f"{out}: already exists, not overwritten")
     if not out.parent.is_dir():
         raise UsageError(f"{out.parent}: no such folder")
-    rep = verify.run(vault.lines())
+    # NOTE: one read: the manifest describes exactly the bytes bundled, even if
+    # a writer appends meanwhile
+    data = vault.ledger.read_bytes()
+    rep = verify.run(read_lines(io.BytesIO(data)))
     state = rep.state
     last = state.latest.timestamp() if state.latest else 0
     summary = {
@@ -55,6 +60,7 @@ def export(ctx: Context, out: Path) -> None:
         [o.public() for o in state.roster.officers.values()],
         summary,
         int(last),
+        ledger=data,
     )
     click.echo(f"{out}\n{rep.entries} entries · {rep.code}")
     if rep.integrity:

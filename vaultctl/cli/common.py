@@ -63,9 +63,7 @@ def signing_options(func: F) -> F:
     The command receives them as one :class:`Signing` argument named ``sign``.
     """
 
-    command = func
-
-    @functools.wraps(command)
+    @functools.wraps(func)
     def wrapper(
         *args: Any,
         signers: tuple[str, ...],
@@ -74,7 +72,7 @@ def signing_options(func: F) -> F:
         force: bool,
         **kwargs: Any,
     ) -> Any:
-        return command(*args, sign=Signing(signers, at, note, force), **kwargs)
+        return func(*args, sign=Signing(signers, at, note, force), **kwargs)
 
     decorated: Any = click.option(
         "--force",

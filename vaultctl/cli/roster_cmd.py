@@ -137,6 +137,12 @@ def _simple(
 
 
 REASON = click.option("--reason", default=None, help="Why.")
+
+
+def _with_reason(officer_id: str, reason: str | None) -> dict[str, Any]:
+    return {"id": officer_id, **({"reason": reason} if reason else {})}
+
+
 _simple(
     "suspend",
     """Suspend an officer: they may no longer sign.
@@ -146,10 +152,7 @@ _simple(
       vaultctl roster suspend --id O-005 --reason 身体不适 --signer O-001 --signer O-002
     """,
     [REASON],
-    lambda officer_id, reason: {
-        "id": officer_id,
-        **({"reason": reason} if reason else {}),
-    },
+    _with_reason,
 )
 _simple(
     "reinstate",
@@ -160,10 +163,7 @@ _simple(
       vaultctl roster reinstate --id O-005 --signer O-001 --signer O-002
     """,
     [REASON],
-    lambda officer_id, reason: {
-        "id": officer_id,
-        **({"reason": reason} if reason else {}),
-    },
+    _with_reason,
 )
 _simple(
     "add-key",

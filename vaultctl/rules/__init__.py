@@ -197,14 +197,6 @@ class Engine:
         return [f for r in self.rules for f in r.end(self.state)]
 
 
-def run_all(events: Iterable[Event], now: datetime) -> tuple[Engine, list[Finding]]:
-    engine = Engine(now)
-    found: list[Finding] = []
-    for e in events:
-        found += engine.feed(e)
-    return engine, found + engine.finish()
-
-
 class Pending:
     """Events that must be followed by an incident within a window (SEAL, CCTV)."""
 
@@ -228,8 +220,11 @@ class Pending:
             self.open = []
 
     def overdue(self, moment: datetime) -> Iterator[tuple[Event, str, str]]:
-        due = [p for p in self.open if moment - p[0].moment > self.window]
-        self.open = [p for p in self.open if p not in due]
+        late = [moment - p[0].moment > self.window for p in self.open]
+        due = [p for p, is_late in zip(self.open, late, strict=True) if is_late]
+        self.open = [
+            p for p, is_late in zip(self.open, late, strict=True) if not is_late
+        ]
         yield from due
 
 

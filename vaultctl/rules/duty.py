@@ -43,7 +43,7 @@ class DutyCover(Rule):
         self.opened_by: Event | None = None
 
     def after(self, e: Event, s: State) -> Iterator[Finding]:
-        covered = s.shift is not None or not s.in_stock()
+        covered = s.shift is not None or not s.has_stock()
         if not covered and self.since is None:
             self.since, self.opened_by = e.moment, e
         elif covered and self.since is not None:
@@ -158,7 +158,7 @@ class Handover(Rule):
                 "duty: use shift handover",
                 f"班次 {cur.id} 在岗时另起班次 {e.body['shift']}，应办理交接班",
             )
-        elif action == "end" and s.in_stock():
+        elif action == "end" and s.has_stock():
             yield self.hit(
                 e,
                 f"shift {e.body['shift']} ends with papers in store: hand over to "
@@ -227,7 +227,7 @@ class Patrol(Rule):
             self.last = e.moment
 
     def after(self, e: Event, s: State) -> Iterable[Finding]:
-        if not s.in_stock():
+        if not s.has_stock():
             self.last = None
         elif e.type == "patrol" or self.last is None:
             self.last = e.moment

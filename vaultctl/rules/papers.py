@@ -181,7 +181,7 @@ class Inventory(Rule):
                     s,
                 )
         exam_over = last.date() > datetime.fromisoformat(s.site["exam_end"]).date()
-        left = [p.id for p in s.packets.values() if p.where == "stock"]
+        left = [p.id for p in s.in_stock()]
         if exam_over and left:
             yield self.hit(
                 None,

@@ -50,7 +50,7 @@ class Cctv(Rule):
                     f"{e.type} while camera(s) {', '.join(dark)} not recording",
                     f"{e.type} 时摄像头 {', '.join(dark)} 未录像",
                 )
-        elif e.type == "cctv" and b["action"] == "off" and s.in_stock():
+        elif e.type == "cctv" and b["action"] == "off" and s.has_stock():
             yield self.hit(
                 e,
                 f"{b['camera']} switched off with papers in the room",
