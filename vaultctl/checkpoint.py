@@ -1,4 +1,4 @@
-"""Checkpoints: C2SP tlog-checkpoints in C2SP signed notes, and short codes (pure).
+"""Checkpoints: C2SP tlog-checkpoints in C2SP signed notes (pure).
 
 A checkpoint note (c2sp.org/tlog-checkpoint, c2sp.org/signed-note)::
 
@@ -12,8 +12,7 @@ The key hash is SHA-256(officer-id ‖ 0x0A ‖ 0x01 ‖ raw public key)[:4].
 Signature lines of unknown keys are ignored (so a witness can cosign the same
 file later); a known key whose signature fails rejects the whole note.
 
-The short code (``412 · K7QM-2XPA-3RTB-5JCD``) is the tree size and the first
-80 bits of the root in RFC 4648 base32, for reading out on the phone.
+The short code read out on the phone is in ``shortcode.py``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vaultctl import keys, rules
 from vaultctl.errors import ConfigError, SchemaError
-from vaultctl.model import OFFICER_RE
+from vaultctl.model import OFFICER_RE, parse_ts
 
 
 def check(body: dict[str, Any]) -> None:
@@ -90,6 +90,8 @@ def _places(body: dict[str, Any]) -> None:
 def _sessions(sessions: list[dict[str, Any]], officers: set[str]) -> None:
     _unique([s["id"] for s in sessions], "sessions", "session id")
     for i, session in enumerate(sessions):
+        if parse_ts(session["start"]) >= parse_ts(session["end"]):
+            raise SchemaError(f"sessions[{i}]: end {session['end']} is not after start")
         for exam_room, officer in session["exam_rooms"].items():
             if officer not in officers:
                 raise SchemaError(

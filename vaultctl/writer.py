@@ -193,13 +193,16 @@ def append(
     *,
     engine: Engine | None = None,
     force: bool = True,
+    prechecked: bool = False,
+    lang: str = "en",
     now: datetime | None = None,
 ) -> Entry:
     """Append one entry signed by ``signers``; nothing is written on error.
 
     ``engine`` is the replay made before the passphrases were asked; it is
-    reused when no other writer appended since. ``force=False`` refuses an
-    entry that breaks a rule at level error.
+    reused when no other writer appended since, and then the rules are not run
+    again if the caller already ran ``precheck`` on it (``prechecked``).
+    ``force=False`` refuses an entry that breaks a rule at level error.
     """
     now = now or datetime.now().astimezone()
     with vault.locked():
@@ -210,7 +213,7 @@ def append(
                 f"{vault.ledger}: torn last line; run 'vaultctl repair' first"
             )
         if engine is None or _moved(engine, tail):
-            engine = load_engine(vault, now)
+            engine, prechecked = load_engine(vault, now), False
         state = engine.state
         if state.last is not None and getattr(state.last, "log", None) != state.log:
             raise LedgerError(
@@ -224,8 +227,8 @@ def append(
             )
         entry = build(state, ts, entry_type, body, signers)
         check_integrity(state, entry)
-        if state.genesis is not None:
-            precheck(engine, entry, force)
+        if state.genesis is not None and not prechecked:
+            precheck(engine, entry, force, lang)
         vault.append_line(canonical.encode(entry.to_dict()))
     return entry
 

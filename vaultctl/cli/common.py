@@ -230,7 +230,15 @@ def record(
         found = writer.precheck(engine, draft, sign.force, ctx.lang)
     unlocked = unlock(ctx.key_dir, state, sign.signers)
     entry = writer.append(
-        ctx.vault, entry_type, body, ts, unlocked, engine=engine, force=sign.force
+        ctx.vault,
+        entry_type,
+        body,
+        ts,
+        unlocked,
+        engine=engine,
+        force=sign.force,
+        prechecked=state.genesis is not None,
+        lang=ctx.lang,
     )
     click.echo(
         f"#{entry.seq} {entry.type} {entry.ts} signed by "

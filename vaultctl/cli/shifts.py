@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import click
@@ -59,17 +60,18 @@ def _shift_body(
     leader: str,
     members: tuple[str, ...],
     shift_id: str | None,
-    at: str | None,
-) -> tuple[Any, dict[str, Any]]:
+    sign: Signing,
+) -> tuple[Any, dict[str, Any], Signing]:
+    """The shift body; the time is fixed once, so the default id matches ``ts``."""
     engine = load(ctx)
     state = engine.state
     need_known(state, "officer", leader, "--leader")
     crew = list(dict.fromkeys((leader, *members)))
     for m in members:
         need_known(state, "officer", m, "--member")
+    assert state.tz is not None  # noqa: S101 - load() guarantees it
+    stamp = parse_time(sign.at, state.tz)
     if shift_id is None:
-        assert state.tz is not None  # noqa: S101 - load() guarantees it
-        stamp = parse_time(at, state.tz)
         shift_id = f"SH-{stamp[5:7]}{stamp[8:10]}-{stamp[11:13]}{stamp[14:16]}"
     body = {"action": action, "shift": shift_id, "leader": leader, "members": crew}
     if action == "handover":
@@ -77,7 +79,7 @@ def _shift_body(
         need(cur is not None, "no shift is on duty: use 'shift start'")
         assert cur is not None  # noqa: S101 - for mypy, need() refused otherwise
         body |= {"from_shift": cur.id, "from_leader": cur.leader}
-    return engine, body
+    return engine, body, dataclasses.replace(sign, at=stamp)
 
 
 @shift.command("start")
@@ -100,7 +102,7 @@ def shift_start(
       vaultctl shift start --leader O-003 --member O-004 --member O-009 \\
           --signer O-003 --signer O-004 --at "6/6 08:00"
     """
-    engine, body = _shift_body(ctx, "start", leader, members, shift_id, sign.at)
+    engine, body, sign = _shift_body(ctx, "start", leader, members, shift_id, sign)
     record(ctx, "shift", body, sign, engine)
 
 
@@ -127,7 +129,7 @@ def shift_handover(
       vaultctl shift handover --leader O-005 --member O-006 --member O-010 \\
           --signer O-003 --signer O-005 --at "6/6 16:00"
     """
-    engine, body = _shift_body(ctx, "handover", leader, members, shift_id, sign.at)
+    engine, body, sign = _shift_body(ctx, "handover", leader, members, shift_id, sign)
     unlocked = record(ctx, "shift", body, sign, engine)
     path, code = write_checkpoint(ctx.vault, engine.state, unlocked, check=False)
     click.echo(f"checkpoint {path.name} · {code}")
