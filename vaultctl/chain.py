@@ -210,23 +210,11 @@ class ChainVerifier:
             )
 
     def _check_body_and_sigs(self, entry: Entry) -> None:
-        try:
-            schema.check_body(entry.type, entry.body)
-        except SchemaError as e:
-            self._report("bad-schema", str(e))
-            return
-        is_genesis = entry.seq == 0 and entry.type == "genesis"
-        if is_genesis and self.roster is None and self.entries == 1:
-            try:
-                genesis.check(entry.body)
-            except SchemaError as e:
-                self._report("bad-schema", f"genesis: {e}")
-                return
-            self.roster = Roster(entry.body["officers"])
-        elif entry.type == "genesis":
+        first = entry.seq == 0 and self.entries == 1 and self.roster is None
+        if entry.type == "genesis" and not first:
             self._report("bad-schema", "genesis entry after the first line")
             return
-        if self.roster is None:
+        if self.roster is None and entry.type != "genesis":
             if not self._no_roster_reported:
                 self._no_roster_reported = True
                 self._report(
@@ -235,8 +223,31 @@ class ChainVerifier:
                     "no roster to check any signature against",
                 )
             return
-        for code, message in check_signatures(entry, self.roster, self._bytes.signed):
+        problems = list(entry_problems(entry, self.roster, self._bytes.signed))
+        for code, message in problems:
             self._report(code, message)
-        problem = self.roster.problem(entry.body) if entry.type == "roster" else None
-        if problem:
-            self._report("bad-schema", f"roster: {problem}")
+        if entry.type == "genesis" and all(c != "bad-schema" for c, _ in problems):
+            self.roster = Roster(entry.body["officers"])
+
+
+def entry_problems(
+    entry: Entry, roster: Roster | None, data: bytes | None = None
+) -> Iterator[tuple[str, str]]:
+    """``(code, message)`` for every integrity problem of one entry's body and
+    signatures, given the roster in force before it (a genesis brings its own).
+    ``verify`` reports them; the writer refuses an entry that has any."""
+    try:
+        schema.check_body(entry.type, entry.body)
+        if entry.type == "genesis":
+            genesis.check(entry.body)
+    except SchemaError as e:
+        prefix = "genesis: " if entry.type == "genesis" else ""
+        yield "bad-schema", f"{prefix}{e}"
+        return
+    if entry.type == "genesis":
+        roster = Roster(entry.body["officers"])
+    assert roster is not None  # noqa: S101 - callers pass one for non-genesis
+    yield from check_signatures(entry, roster, data)
+    problem = roster.problem(entry.body) if entry.type == "roster" else None
+    if problem:
+        yield "bad-schema", f"roster: {problem}"

@@ -22,7 +22,6 @@ from vaultctl import canonical, chain, genesis, keys, schema
 from vaultctl.errors import CanonicalError, LedgerError, RefusedError, SchemaError
 from vaultctl.ledger import Vault
 from vaultctl.model import GENESIS_PREV, VERSION, Entry, Signature
-from vaultctl.roster import Roster
 from vaultctl.rules import Engine, Finding
 from vaultctl.state import Draft, Event, State
 
@@ -79,8 +78,7 @@ def load_engine(vault: Vault, now: datetime) -> Engine:
 
 
 def _check_roster_line(state: State, entry: Entry, number: int, vault: Vault) -> None:
-    roster = Roster(entry.body["officers"]) if entry.type == "genesis" else state.roster
-    bad = [msg for _, msg in chain.check_signatures(entry, roster)]
+    bad = [msg for _, msg in chain.entry_problems(entry, state.roster)]
     if bad:
         raise LedgerError(
             f"{vault.ledger}: line {number} changes the roster without "
@@ -121,19 +119,7 @@ def build(
 
 def check_integrity(state: State, entry: Entry) -> None:
     """Refuse an entry that ``verify`` would report as an integrity failure."""
-    try:
-        schema.check_body(entry.type, entry.body)
-    except SchemaError as e:
-        raise RefusedError(f"refused: {e}") from e
-    try:
-        if entry.type == "genesis":
-            genesis.check(entry.body)
-    except SchemaError as e:
-        raise RefusedError(f"refused: genesis: {e}") from e
-    roster = Roster(entry.body["officers"]) if entry.type == "genesis" else state.roster
-    problems = [msg for _, msg in chain.check_signatures(entry, roster)]
-    if entry.type == "roster":
-        problems += [p for p in [roster.problem(entry.body)] if p]
+    problems = [msg for _, msg in chain.entry_problems(entry, state.roster)]
     if problems:
         raise RefusedError("refused: " + "; ".join(problems))
 
