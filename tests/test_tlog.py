@@ -487,3 +487,14 @@ def test_export_into_a_missing_folder_is_one_clear_line(
 ) -> None:
     result = vault.run("export", str(tmp_path / "nowhere" / "x"))
     assert result.exit_code == 1 and "no such folder" in result.stderr
+
+
+def test_checkpoint_of_a_broken_log_is_refused_before_any_passphrase(
+    vault: Site,
+) -> None:
+    lines = vault.lines()
+    vault.write_lines([*lines[:2], lines[3]])  # an entry deleted
+    result = vault.run("checkpoint", "--signer", "O-001", "--signer", "O-002", env={})
+    assert result.exit_code == 1 and "fails integrity" in result.stderr
+    assert "passphrase" not in result.stderr
+    assert not (vault.vault_dir / "checkpoints").exists()

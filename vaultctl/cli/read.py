@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -10,12 +11,12 @@ from typing import Any
 
 import click
 
-from vaultctl import anchors, footage, render, rules, writer
+from vaultctl import anchors, footage, genesis, render, rules, writer
 from vaultctl import verify as verifying
 from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
 from vaultctl.cli.common import Context, json_option, load, parse_time, pass_context
-from vaultctl.errors import CheckpointError, UsageError
+from vaultctl.errors import CheckpointError, UsageError, VaultMissingError
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
 
@@ -44,10 +45,14 @@ def log_cmd(
       vaultctl log --type issue --since "6/7 07:00" --until "6/7 12:00"
       vaultctl log --officer O-003 --json | jq .body
     """
-    state = writer.load_state(ctx.vault)
-    tz = state.tz
-    lo = parse_ts(parse_time(since, tz, option="--since")) if since and tz else None
-    hi = parse_ts(parse_time(until, tz, option="--until")) if until and tz else None
+    ctx.vault.require()
+    entries = writer.read_entries(ctx.vault)  # NOTE: one pass; line 1 is the genesis
+    first = next(entries, None)
+    if first is None:
+        raise VaultMissingError(f"{ctx.vault.ledger}: empty (run 'vaultctl init')")
+    tz = genesis.zone(first.body["site"]["timezone"])
+    lo = parse_ts(parse_time(since, tz, option="--since")) if since else None
+    hi = parse_ts(parse_time(until, tz, option="--until")) if until else None
 
     def wanted(e: Entry) -> bool:
         return (
@@ -57,7 +62,7 @@ def log_cmd(
             and (hi is None or e.moment <= hi)
         )
 
-    selected: Iterator[Entry] = filter(wanted, writer.read_entries(ctx.vault))
+    selected: Iterator[Entry] = filter(wanted, itertools.chain([first], entries))
     if as_json:
         for entry in selected:
             click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))

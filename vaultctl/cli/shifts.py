@@ -131,7 +131,7 @@ def shift_handover(
     """
     engine, body, sign = _shift_body(ctx, "handover", leader, members, shift_id, sign)
     unlocked = record(ctx, "shift", body, sign, engine)
-    path, code = write_checkpoint(ctx.vault, engine.state, unlocked, check=False)
+    path, code = write_checkpoint(ctx.vault, engine.state, unlocked)
     click.echo(f"checkpoint {path.name} · {code}")
 
 

@@ -24,9 +24,13 @@ from vaultctl.state import State
 
 
 def write_checkpoint(
-    vault: Vault, state: State, signers: Sequence[writer.Signer], check: bool = True
+    vault: Vault,
+    state: State,
+    signers: Sequence[writer.Signer],
+    head: tuple[int, bytes] | None = None,
 ) -> tuple[Path, str]:
-    """Sign the current head as a C2SP checkpoint note and store it.
+    """Sign a tree head (``head``: size and root; default: the ledger's now) as
+    a C2SP checkpoint note and store it.
 
     Only active officers with unrevoked keys may co-sign a checkpoint.
     """
@@ -38,20 +42,13 @@ def write_checkpoint(
                 f"refused: {s.officer_id} may not co-sign a checkpoint "
                 "(suspended, or that key is revoked or not theirs)"
             )
-    if check:
-        report = verify.run(vault.lines())
-        if report.integrity:
-            raise RefusedError(
-                f"refused: the log fails integrity ({len(report.integrity)}"
-                " finding(s)); run 'vaultctl verify'"
-            )
-        size, root = report.entries, report.root
-    else:
+    if head is None:
         tree = merkle.TreeBuilder()
         for raw, complete in vault.lines():
             if complete:
                 tree.append(raw)
-        size, root = tree.size, tree.root()
+        head = tree.size, tree.root()
+    size, root = head
     origin = checkpoint.make_origin(state.site["id"], state.log or "")
     text = checkpoint.Checkpoint(origin=origin, size=size, root=root).note_text()
     note = checkpoint.sign_note(text, [(s.officer_id, s.private) for s in signers])
@@ -77,9 +74,19 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     Example:
       vaultctl checkpoint --signer O-003 --signer O-005
     """
-    state = load(ctx).state
+    ctx.vault.require()
+    report = verify.run(ctx.vault.lines())  # NOTE: before anyone types a passphrase
+    if report.integrity:
+        raise RefusedError(
+            f"refused: the log fails integrity ({len(report.integrity)} finding(s)); "
+            "run 'vaultctl verify'"
+        )
+    state = report.state
     check_signer_ids(state, signers)
-    path, code = write_checkpoint(ctx.vault, state, unlock(ctx.key_dir, state, signers))
+    head = (report.entries, report.root)
+    path, code = write_checkpoint(
+        ctx.vault, state, unlock(ctx.key_dir, state, signers), head
+    )
     click.echo(f"{path}\n{code}")
 
 
