@@ -115,8 +115,10 @@ def parse(data: bytes) -> Any:
         raise CanonicalError("nesting too deep") from e
     except json.JSONDecodeError as e:
         raise CanonicalError(f"not json: {e.msg} at column {e.colno}") from e
-    for s in strings(value):
-        if not s.isascii():
+    # NOTE: valid UTF-8 decodes to no surrogates; only a \uD8xx-\uDFxx escape
+    # can make one, so the walk is needed only when the text has such an escape
+    if "\\ud" in text or "\\uD" in text:
+        for s in strings(value):
             try:
                 s.encode("utf-8")
             except UnicodeEncodeError as e:  # "\ud800" escapes: not I-JSON
