@@ -63,12 +63,17 @@ def is_weak(raw: bytes) -> bool:
     return y >= 2**255 - 19 or is_small_order(raw)
 
 
+def ref_raw(ref: dict[str, str]) -> bytes:
+    """The raw public key of a roster key reference (raises ValueError)."""
+    return base64.b64decode(
+        ref["public_key"].removeprefix(PUBLIC_PREFIX), validate=True
+    )
+
+
 def key_ref_problem(ref: dict[str, str]) -> str | None:
     """Why a roster key reference ``{key, public_key}`` is unacceptable, if it is."""
     try:
-        raw = base64.b64decode(
-            ref["public_key"].removeprefix(PUBLIC_PREFIX), validate=True
-        )
+        raw = ref_raw(ref)
     except ValueError:
         return f"key {ref.get('key')}: public key is not base64"
     if is_weak(raw):

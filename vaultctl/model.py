@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from vaultctl.canonical import SIGNED_FIELDS
 from vaultctl.errors import SchemaError
 
 VERSION = 1
@@ -174,15 +175,7 @@ class Entry:
 
     def unsigned(self) -> dict[str, Any]:
         """The fields that are signed."""
-        return {
-            "v": self.v,
-            "log": self.log,
-            "seq": self.seq,
-            "prev": self.prev,
-            "ts": self.ts,
-            "type": self.type,
-            "body": self.body,
-        }
+        return {k: getattr(self, k) for k in SIGNED_FIELDS}
 
     def to_dict(self) -> dict[str, Any]:
         return {

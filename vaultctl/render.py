@@ -8,7 +8,7 @@ from typing import Any
 from tabulate import tabulate
 
 from vaultctl.model import Entry
-from vaultctl.rules import REGISTRY, Finding
+from vaultctl.rules import REGISTRY, Finding, params_in_force
 from vaultctl.verify import Report
 
 SUMMARY_WIDTH = 60
@@ -241,10 +241,11 @@ def report(rep: Report, lang: str = "en") -> str:
     return "\n".join(out)
 
 
-def rules_table(levels: Mapping[str, str], params: Mapping[str, Any], lang: str) -> str:
+def rules_table(levels: Mapping[str, str], policy: Mapping[str, Any], lang: str) -> str:
     rows = []
     for rid, cls in sorted(REGISTRY.items()):
-        values = " ".join(f"{k}={params.get(k, v)}" for k, v in cls.params.items())
+        in_force = params_in_force(cls, policy)
+        values = " ".join(f"{k}={v}" for k, v in in_force.items())
         rows.append(
             (
                 rid,

@@ -7,7 +7,6 @@ later entry claims: a backdated entry cannot bring a revoked key back.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +48,7 @@ class Officer:
         return officer
 
     def add_key(self, ref: dict[str, Any]) -> None:
-        raw = base64.b64decode(ref["public_key"].removeprefix(keys.PUBLIC_PREFIX))
+        raw = keys.ref_raw(ref)
         self.keys[ref["key"]] = KeyRecord(key_id=ref["key"], raw=raw)
 
     def has_role(self, role: str) -> bool:
@@ -140,8 +139,7 @@ class Roster:
             problem = keys.key_ref_problem(ref)
             if problem:
                 return problem
-            raw = base64.b64decode(ref["public_key"].removeprefix(keys.PUBLIC_PREFIX))
-            owner = self.owner_of(raw)
+            owner = self.owner_of(keys.ref_raw(ref))
             if owner is not None:
                 # NOTE: "ever held" covers revoked keys: revocation is final
                 return f"key {ref['key']} is already a key of {owner}"

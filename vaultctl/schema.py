@@ -13,10 +13,9 @@ from datetime import date
 from typing import Any
 
 from vaultctl.errors import SchemaError
-from vaultctl.model import KEY_ID_RE, OFFICER_RE, parse_ts
+from vaultctl.model import HEX64_RE, KEY_ID_RE, OFFICER_RE, parse_ts
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-SHA256_RE = re.compile(r"[0-9a-f]{64}")
 PUBLIC_KEY_RE = re.compile(r"ed25519:[A-Za-z0-9+/]{43}=")
 ROLES = (
     "site_head",
@@ -295,7 +294,7 @@ def _check_leaf(spec: Any, value: Any, where: str) -> None:
         )
     elif spec == "sha256":
         _expect(
-            isinstance(value, str) and bool(SHA256_RE.fullmatch(value)),
+            isinstance(value, str) and bool(HEX64_RE.fullmatch(value)),
             where,
             "64 lowercase hex chars",
             value,

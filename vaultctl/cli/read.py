@@ -234,16 +234,14 @@ def rules_cmd(ctx: Context, as_json: bool) -> None:
                 "title_zh": cls.title_zh,
                 "clause": cls.clause,
                 "level": levels[rid],
-                "params": {
-                    k: policy["params"].get(k, v) for k, v in cls.params.items()
-                },
+                "params": rules.params_in_force(cls, policy),
                 "checks": " ".join((cls.__doc__ or "").split()),
             }
             for rid, cls in sorted(rules.REGISTRY.items())
         ]
         click.echo(json.dumps(out, ensure_ascii=False, indent=1))
     else:
-        click.echo(render.rules_table(levels, policy["params"], ctx.lang))
+        click.echo(render.rules_table(levels, policy, ctx.lang))
 
 
 COMMANDS += [status, rules_cmd]

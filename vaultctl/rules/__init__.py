@@ -67,7 +67,7 @@ class Rule:
     example_bad: ClassVar[str] = ""
 
     def __init__(self, params: Mapping[str, int], level: str, now: datetime) -> None:
-        self.p = {k: int(params.get(k, v)) for k, v in self.params.items()}
+        self.p = params_in_force(type(self), {"params": params})
         self.level = level
         self.now = now
         self.reset()
@@ -151,6 +151,12 @@ def validate_policy(policy: Mapping[str, Any]) -> None:
             raise ConfigError(f"policy.levels.{rule_id}: unknown rule")
         if level not in LEVELS:
             raise ConfigError(f"policy.levels.{rule_id}: expected error, warn or off")
+
+
+def params_in_force(cls: type[Rule], policy: Mapping[str, Any]) -> dict[str, int]:
+    """A rule's parameters: the site policy's value, else the default."""
+    chosen = policy.get("params", {})
+    return {k: int(chosen.get(k, v)) for k, v in cls.params.items()}
 
 
 def levels_in_force(policy: Mapping[str, Any]) -> dict[str, str]:
