@@ -7,12 +7,11 @@ gets no more trust than a ``site.toml``.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from vaultctl import keys, rules
+from vaultctl import keys, rules, schema
 from vaultctl.errors import ConfigError, SchemaError
 from vaultctl.model import OFFICER_RE, parse_ts
 
@@ -100,6 +99,6 @@ def _sessions(sessions: list[dict[str, Any]], officers: set[str]) -> None:
 
 
 def _unique(values: list[str], where: str, what: str) -> None:
-    dup = [v for v, n in Counter(values).items() if n > 1]
+    dup = schema.repeated(values)
     if dup:
         raise SchemaError(f"{where}: duplicate {what} {dup[0]!r}")

@@ -9,6 +9,8 @@ optional. Type specs: ``str``, ``int``, ``bool``, ``"date"`` (YYYY-MM-DD),
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -222,6 +224,11 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 ENTRY_TYPES = tuple(sorted({*BODIES, *VARIANTS}))
+
+
+def repeated(values: Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted."""
+    return sorted(v for v, n in Counter(values).items() if n > 1)
 
 
 def check_body(entry_type: str, body: Any) -> None:

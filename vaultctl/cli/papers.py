@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from vaultctl import schema
 from vaultctl.cli.common import (
     Context,
     Signing,
@@ -81,8 +82,8 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
             packets.append(parse_packet(spec, kind))
         except UsageError as e:
             raise UsageError(f"{path}:{n}: {e}") from e
-    ids = [p["id"] for p in packets]
-    need(len(set(ids)) == len(ids), f"{path}: a packet id is listed twice")
+    twice = schema.repeated(p["id"] for p in packets)
+    need(not twice, f"{path}: packet {', '.join(twice)} listed twice")
     return packets
 
 
@@ -112,8 +113,7 @@ def scan(expected: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str
 
 def no_repeats(packets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Refuse a packet named twice in one command."""
-    ids = [p["id"] for p in packets]
-    twice = sorted({i for i in ids if ids.count(i) > 1})
+    twice = schema.repeated(p["id"] for p in packets)
     need(not twice, f"--packet {', '.join(twice)}: named twice")
     return packets
 

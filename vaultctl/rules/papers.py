@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from vaultctl import schema
 from vaultctl.rules import Finding, Pending, Rule, rule
 from vaultctl.state import Event, State
 
@@ -111,8 +112,7 @@ class Inventory(Rule):
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         if e.type in MOVES:
-            ids = [p["id"] for p in e.body["packets"]]
-            for pid in sorted({i for i in ids if ids.count(i) > 1}):
+            for pid in schema.repeated(p["id"] for p in e.body["packets"]):
                 yield self.hit(
                     e,
                     f"{pid} listed twice in one {e.type}",
