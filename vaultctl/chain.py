@@ -142,7 +142,8 @@ class ChainVerifier:
         if entry is not None:
             self._check_chain(entry, expected_prev)
             self._check_body_and_sigs(entry)
-        clean = len(self.findings) == before
+        # NOTE: with no trusted roster nothing is sound, whatever else was found
+        clean = len(self.findings) == before and self.roster is not None
         if entry is not None and clean and entry.type == "roster" and self.roster:
             self.roster.apply(entry.body)
         return entry if clean else None
@@ -215,6 +216,10 @@ class ChainVerifier:
             self._report("bad-schema", "genesis entry after the first line")
             return
         if self.roster is None and entry.type != "genesis":
+            try:
+                schema.check_body(entry.type, entry.body)
+            except SchemaError as e:
+                self._report("bad-schema", str(e))
             if not self._no_roster_reported:
                 self._no_roster_reported = True
                 self._report(
