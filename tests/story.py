@@ -205,22 +205,28 @@ def packet(
     }
 
 
-def setup(story: Story) -> None:
-    """Inspection, keys to their holders, cameras on, the first shift."""
-    story.add(
-        "inspection",
-        {"room": "R1", "result": "pass", "items": ["门窗"]},
-        t("07:10"),
-        ("O-201", "O-202"),
-    )
+def setup(
+    story: Story, *, inspect: bool = True, cctv: bool = True, shift: bool = True
+) -> None:
+    """Inspection, keys to their holders, cameras on, the first shift (each of
+    inspection, cameras and shift can be left out, for the rule tests)."""
+    if inspect:
+        story.add(
+            "inspection",
+            {"room": "R1", "result": "pass", "items": ["门窗"]},
+            t("07:10"),
+            ("O-201", "O-202"),
+        )
     story.custody("assign", "K-D1", t("07:20"), ("O-002", "O-001"), to="O-002")
     story.custody("assign", "K-D2", t("07:20"), ("O-003", "O-002"), to="O-003")
     story.custody("assign", "K-C1-A", t("07:21"), ("O-001", "O-002"), to="O-001")
     story.custody("assign", "K-C1-B", t("07:21"), ("O-002", "O-001"), to="O-002")
-    story.add(
-        "cctv", {"action": "on", "camera": "CAM-1"}, t("07:30"), ("O-002", "O-003")
-    )
-    story.shift_start(CREW_A, t("08:00"))
+    if cctv:
+        story.add(
+            "cctv", {"action": "on", "camera": "CAM-1"}, t("07:30"), ("O-002", "O-003")
+        )
+    if shift:
+        story.shift_start(CREW_A, t("08:00"))
 
 
 def compliant_story(tmp: Path, **kwargs: Any) -> Story:

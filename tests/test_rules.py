@@ -32,7 +32,7 @@ from vaultctl.rules import REGISTRY, Finding
 from vaultctl.rules.watch import add_months
 
 from .conftest import private_key
-from .story import CREW_A, CREW_B, NOW, Story, compliant_story, packet, t
+from .story import CREW_A, CREW_B, NOW, Story, compliant_story, packet, setup, t
 
 EXAM = "2026-06-07"  # the exam day (site exam window 2026-06-07 .. 2026-06-08)
 Params = Mapping[str, int] | None
@@ -105,22 +105,8 @@ def new_story(
 def prepare(
     s: Story, *, inspect: bool = True, cctv: bool = True, shift: bool = True
 ) -> None:
-    """Like ``story.setup``, with parts that can be left out."""
-    if inspect:
-        s.add(
-            "inspection",
-            {"room": "R1", "result": "pass", "items": ["门窗"]},
-            t("07:10"),
-            ("O-201", "O-202"),
-        )
-    s.custody("assign", "K-D1", t("07:20"), ("O-002", "O-001"), to="O-002")
-    s.custody("assign", "K-D2", t("07:20"), ("O-003", "O-002"), to="O-003")
-    s.custody("assign", "K-C1-A", t("07:21"), ("O-001", "O-002"), to="O-001")
-    s.custody("assign", "K-C1-B", t("07:21"), ("O-002", "O-001"), to="O-002")
-    if cctv:
-        cctv_entry(s, "on", t("07:30"))
-    if shift:
-        s.shift_start(CREW_A, t("08:00"))
+    """``story.setup``, with parts that can be left out."""
+    setup(s, inspect=inspect, cctv=cctv, shift=shift)
 
 
 def open_store(s: Story) -> None:
@@ -1828,7 +1814,6 @@ def test_findings_in_verify_json(tmp_path: Path) -> None:
 def test_restoring_duty_cover_is_not_refused(tmp_path: Path) -> None:
     """The gap finding belongs to the entry that left the papers unattended, so
     the write-time check does not refuse the shift start that ends the gap."""
-    from .story import setup
 
     story = Story(tmp_path)
     setup(story)
@@ -1850,7 +1835,6 @@ def test_restoring_duty_cover_is_not_refused(tmp_path: Path) -> None:
 
 
 def test_an_incident_about_one_packet_does_not_settle_another(tmp_path: Path) -> None:
-    from .story import setup
 
     story = Story(tmp_path)
     setup(story)
