@@ -10,11 +10,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vaultctl import keys, writer
 from vaultctl.cli import cli
 from vaultctl.ledger import Vault
+
+# NOTE: no per-example deadline: a slow or busy CI machine must not turn a
+# correct property into a flaky failure
+settings.register_profile("vaultctl", deadline=None, print_blob=True)
+settings.load_profile("vaultctl")
 
 # id, name, roles; seed byte = index + 1
 OFFICERS = [
