@@ -133,7 +133,7 @@ def test_checkpoint_note_format_and_signatures(tmp_path: Path) -> None:
     log_id = json.loads(vault.ledger.read_bytes().splitlines()[0])["log"]
     assert (origin, size) == (f"vaultctl/S-TEST-01/{log_id}", "5")
     assert len(__import__("base64").b64decode(root)) == 32 and note.endswith("\n")
-    assert code.startswith("5 · ") and len(code.split(" · ")[1]) == 19
+    assert code.startswith("5 · ") and len(code.split(" · ")[1]) == 21
     assert [line.split(" ")[1] for line in sigs.splitlines()] == ["O-001", "O-002"]
     assert all(line.startswith("— ") for line in sigs.splitlines())
 

@@ -41,9 +41,20 @@ def from_note(note: str, label: str) -> Anchor:
     return Anchor(label=label, size=cp.size, root=cp.root, note=note, origin=cp.origin)
 
 
-def from_code(text: str) -> Anchor:
-    size, code = shortcode.parse_short_code(text)
-    return Anchor(label=f"code {text}", size=size, code=code)
+def from_code(text: str, label: str | None = None) -> Anchor:
+    """An anchor from a phoned-in code; a mistyped one raises MistypedCodeError.
+
+    A code without the check symbol (written before it existed) is accepted and
+    says so in its label: a typo in it would read as a mismatch.
+    """
+    parsed = shortcode.parse(text)
+    name = label or f"code {text.strip()}"
+    if not parsed.checked:
+        name += " (no check symbol)"
+    return Anchor(label=name, size=parsed.size, code=parsed.chars)
+
+
+ROLLBACK, FORK, BAD_NOTE = "rollback", "fork", "bad-note"
 
 
 Keys = Mapping[str, Sequence[bytes]]
@@ -62,6 +73,7 @@ class AnchorCheck:
         for a in anchors:
             self.waiting.setdefault(a.size, []).append(a)
         self.problems: list[tuple[Anchor, str]] = []
+        self.kinds: dict[int, str] = {}  # id(anchor) -> ROLLBACK, FORK, BAD_NOTE
         self.confirmed: list[tuple[Anchor, Keys]] = []
 
     def at_size(
@@ -72,6 +84,7 @@ class AnchorCheck:
             if a.matches(root()):
                 self.confirmed.append((a, keys()))
             else:
+                self.kinds[id(a)] = FORK
                 self.problems.append(
                     (
                         a,
@@ -84,18 +97,24 @@ class AnchorCheck:
         """Anchors past the end (truncated log) and notes that fail their checks."""
         for anchored, group in sorted(self.waiting.items()):
             for a in group:
+                self.kinds[id(a)] = ROLLBACK
                 self.problems.append(
                     (
                         a,
                         f"{a.label}: anchors {anchored} entries but "
-                        f"the log has only {size} (truncated)",
+                        f"the log has only {size} (rolled back or truncated)",
                     )
                 )
         for a, keys in self.confirmed:
             problem = _note_problem(a, origin, keys) if a.note is not None else None
             if problem:
+                self.kinds[id(a)] = BAD_NOTE
                 self.problems.append((a, f"{a.label}: {problem}"))
         return self.problems
+
+    def kind(self, a: Anchor) -> str:
+        """How anchor ``a`` failed: ROLLBACK, FORK or BAD_NOTE ("" if it did not)."""
+        return self.kinds.get(id(a), "")
 
     @property
     def ok(self) -> list[str]:
