@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultctl import checkpoint
+from vaultctl import checkpoint, shortcode
 from vaultctl.checkpoint import (
     Checkpoint,
     SignedNote,
@@ -27,7 +27,6 @@ from vaultctl.checkpoint import (
     sign_note,
 )
 from vaultctl.errors import CheckpointError
-from vaultctl import shortcode
 from vaultctl.shortcode import code_matches, parse_short_code, short_code
 
 EM = "\u2014"
@@ -424,7 +423,9 @@ def test_one_substitution_or_swap_is_always_caught(
     if data.draw(st.booleans()) and i < 16 and chars[i] != chars[i + 1]:
         typed = chars[:i] + chars[i + 1] + chars[i] + chars[i + 2 :]
     else:
-        c = data.draw(st.sampled_from(shortcode.ALPHABET).filter(lambda c: c != chars[i]))
+        c = data.draw(
+            st.sampled_from(shortcode.ALPHABET).filter(lambda c: c != chars[i])
+        )
         typed = chars[:i] + c + chars[i + 1 :]
     with pytest.raises(shortcode.MistypedCodeError):
         shortcode.parse(f"{size}:{typed}")

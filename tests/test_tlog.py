@@ -266,17 +266,8 @@ def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
     tampered = {7, 23, 41}
     for n in range(50):
         vault = to_vault(base, tmp_path / f"site{n}")
-        bundle.write(
-            vault,
-            folder / f"site{n:02d}{bundle.SUFFIX}",
-            [],
-            {
-                "site": "S-TEST-01",
-                "entries": 12,
-                "code": shortcode.short_code(12, merkle.root_of(base.lines)),
-            },
-            0,
-        )
+        summary = bundle.summary_of(verify.run(vault.lines(), now=NOW))
+        bundle.write(vault, folder / f"site{n:02d}{bundle.SUFFIX}", [], summary, 0)
     for n in tampered:  # an edited ledger, a cut-off file, a rewritten member
         path = folder / f"site{n:02d}{bundle.SUFFIX}"
         if n == 7:
@@ -289,11 +280,6 @@ def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
                 "记录 5".encode(), "记录 9".encode()
             )
             vault.ledger.write_bytes(data)
-            summary = {
-                "site": "S-TEST-01",
-                "entries": 12,
-                "code": shortcode.short_code(12, merkle.root_of(base.lines)),
-            }
             path.unlink()
             bundle.write(vault, path, [], summary, 0)
     rows = list(audit.run(audit.bundles_in(folder), jobs=2))
@@ -472,14 +458,18 @@ def test_a_malformed_bundle_is_one_unreadable_row(tmp_path: Path, members) -> No
     assert row["status"] == "unreadable" and row["exit"] == verify.EXIT_UNREADABLE
 
 
-def test_a_manifest_with_a_bad_code_is_one_unreadable_row(tmp_path: Path) -> None:
+def test_a_manifest_that_disagrees_with_the_content_fails_its_row(
+    tmp_path: Path,
+) -> None:
     story = notes_story(tmp_path, 3)
     vault = to_vault(story, tmp_path / "v")
     bundle.write(
         vault, tmp_path / f"b{bundle.SUFFIX}", [], {"entries": 3, "code": 5}, 0
     )
     row = audit.audit_one(tmp_path / f"b{bundle.SUFFIX}")
-    assert row["status"] == "unreadable"
+    assert (row["status"], row["exit"]) == ("INTEGRITY", 3)
+    assert row["integrity"] == {"manifest-mismatch": 4}  # site, log, head, code
+    assert "manifest code 5 is not" in " ".join(row["problems"])
 
 
 def test_export_into_a_missing_folder_is_one_clear_line(
