@@ -127,9 +127,10 @@ def audit_one(
     except MemoryError:
         raise
     except (VaultError, KeyError, IndexError, TypeError, ValueError) as e:
-        return blank(path.name, "unreadable", verify.EXIT_UNREADABLE, str(e))
+        problem = str(e).removeprefix(f"{path.name}: ")
+        return blank(path.name, "unreadable", verify.EXIT_UNREADABLE, problem)
     except Exception as e:  # noqa: BLE001 - one bad bundle must not sink the audit
-        problem = f"{path.name}: cannot be audited ({type(e).__name__}: {e})"
+        problem = f"cannot be audited ({type(e).__name__}: {e})"
         return blank(path.name, "unreadable", verify.EXIT_UNREADABLE, problem)
     row = blank(path.name, "", 0)
     row |= {
