@@ -381,6 +381,8 @@ def test_nightly_script(vault: Site, tmp_path: Path) -> None:
     second = nightly()
     assert second.returncode == 3
     assert "INTEGRITY FAILURE: checkpoint-mismatch" in second.stderr
+    assert "code to phone in:" not in second.stdout
+    assert "no code to phone in tonight" in second.stdout
     codes = (tmp_path / "reports" / "codes.txt").read_text().splitlines()
     assert len(codes) == 1  # a failing night's code is not kept as an anchor
 
