@@ -121,6 +121,7 @@ def test_a_fork_signed_by_two_insiders_fails_against_the_code(
     )
     assert status == 3
     assert rows[0]["anchors_failed"][0].startswith("fork: codes.csv:2 code 4 · ")
+    assert rows[0]["problems"][0].startswith("fork: codes.csv:2")
     assert "rewritten or forked" in rows[0]["problems"][0]
     status, rows = audit_cli(
         vault, tmp_path / "new", "--previous", str(tmp_path / "old")

@@ -153,7 +153,7 @@ def audit_one(
     for code, messages in extra.items():
         row["integrity"][code] = row["integrity"].get(code, 0) + len(messages)
         row["problems"] += messages
-    row["problems"] += [f["message"] for f in rep.anchors_failed]
+    row["problems"] += [f"{f['kind']}: {f['message']}" for f in rep.anchors_failed]
     row["problems"] += [a.label for a in held if "no check symbol" in a.label]
     row["status"], row["exit"] = _verdict(row)
     return row
