@@ -126,3 +126,22 @@ def test_the_other_bundles_are_audited_past_a_bomb(tmp_path: Path) -> None:
         f"b-junk{bundle.SUFFIX}",
     ]
     assert [r["status"] for r in out["rows"]] == ["unreadable", "unreadable"]
+
+
+def test_a_bundle_over_its_time_limit_is_one_failed_row(tmp_path: Path) -> None:
+    folder = tmp_path / "b"
+    folder.mkdir()
+    ledger = b"{}\n" * 400_000
+    manifest = {
+        "format": bundle.FORMAT,
+        "files": {"ledger.jsonl": {"sha256": hashlib.sha256(ledger).hexdigest()}},
+    }
+    slow = {"manifest.json": json.dumps(manifest).encode(), "ledger.jsonl": ledger}
+    tar_gz(folder / f"a-slow{bundle.SUFFIX}", slow)
+    tar_gz(folder / f"b-junk{bundle.SUFFIX}", {"manifest.json": b"[]"})
+    out = audited(folder, "--jobs", "1", "--timeout", "0.5")
+    assert [(r["status"], r["problems"]) for r in out["rows"]] == [
+        ("failed", ["took longer than 0.5 s"]),
+        ("unreadable", ["manifest does not list the bundle's files"]),
+    ]
+    assert out["exit"] == 3
