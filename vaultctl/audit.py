@@ -13,21 +13,18 @@ audited. Every field of a row has one type (the schema is in docs/format.md).
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import resource
-import signal
-import time
+import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from vaultctl import anchors, bundle, rules, shortcode, verify
+from vaultctl import anchors, bundle, rules, shortcode, verify, workers
 from vaultctl.centre import Records, genesis_of
 from vaultctl.errors import LedgerError, UsageError, VaultError
+from vaultctl.workers import KILL_ENV, MAX_MEMORY, TIMEOUT, Limits
+
+__all__ = ["KILL_ENV", "MAX_MEMORY", "TIMEOUT", "Limits", "audit_one", "run"]
 
 COLUMNS = (
     "file",
@@ -48,24 +45,12 @@ COLUMNS = (
     "genesis",
     "problems",
 )
-# NOTE: a test hook: the worker auditing the bundle of this file name kills
-# itself, as the kernel's OOM killer would
-KILL_ENV = "VAULTCTL_AUDIT_KILL"
-MAX_MEMORY, TIMEOUT = 2048, 600.0
 
 
 class EmptyFolderError(LedgerError):
     """The folder holds no bundle: nothing was audited (exit 4)."""
 
     exit_code = 4
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
-    """Per-bundle limits of a worker: address space (MiB, 0 = none), seconds."""
-
-    max_memory: int = MAX_MEMORY
-    timeout: float = TIMEOUT
 
 
 def blank(file: str, status: str, exit_code: int, problem: str = "") -> dict[str, Any]:
@@ -261,32 +246,8 @@ def bundles_in(folder: Path) -> list[Path]:
     return found
 
 
-def _worker(
-    conn: Connection,
-    path: Path,
-    records: Records,
-    limits: Limits,
-    now: datetime | None,
-) -> None:
-    if limits.max_memory:
-        cap = limits.max_memory * 1024**2
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    if os.environ.get(KILL_ENV) == path.name:
-        os.kill(os.getpid(), signal.SIGKILL)
-    try:
-        row = audit_one(path, records, now)
-    except MemoryError:
-        row = blank(path.name, "failed", verify.EXIT_UNREADABLE, "")
-        row["problems"] = [f"over the memory cap of {limits.max_memory} MiB"]
-    conn.send(row)
-    conn.close()
-
-
-def _died(path: Path, exitcode: int | None) -> dict[str, Any]:
-    how = f"signal {-exitcode}" if exitcode and exitcode < 0 else f"exit {exitcode}"
-    return blank(
-        path.name, "failed", verify.EXIT_UNREADABLE, f"the worker died ({how})"
-    )
+def _failed(path: Path, problem: str) -> dict[str, Any]:
+    return blank(path.name, "failed", verify.EXIT_UNREADABLE, problem)
 
 
 def run(
@@ -297,54 +258,7 @@ def run(
     limits: Limits | None = None,
     now: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Audit every bundle, at most ``jobs`` worker processes at a time, one
-    process per bundle; rows in input order."""
-    limits = limits or Limits()
-    methods = mp.get_all_start_methods()
-    ctx: Any = mp.get_context("fork" if "fork" in methods else "spawn")
-    todo = list(enumerate(paths))[::-1]
-    running: dict[int, tuple[Any, Connection, float, Path]] = {}
-    done: dict[int, dict[str, Any]] = {}
-    nxt = 0
-    while todo or running:
-        while todo and len(running) < max(jobs, 1):
-            i, path = todo.pop()
-            recv, send = ctx.Pipe(duplex=False)
-            args = (send, path, records or Records(), limits, now)
-            proc = ctx.Process(target=_worker, args=args, daemon=True)
-            proc.start()
-            send.close()
-            running[i] = (proc, recv, time.monotonic() + limits.timeout, path)
-        soonest = min(r[2] for r in running.values()) - time.monotonic()
-        ready = wait([r[1] for r in running.values()], timeout=max(soonest, 0.01))
-        for i, (proc, recv, deadline, path) in list(running.items()):
-            if recv in ready:
-                done[i] = _collect(proc, recv, path)
-            elif time.monotonic() > deadline:
-                proc.kill()
-                proc.join()
-                done[i] = blank(
-                    path.name,
-                    "failed",
-                    verify.EXIT_UNREADABLE,
-                    f"took longer than {limits.timeout:g} s",
-                )
-            else:
-                continue
-            recv.close()
-            del running[i]
-        while nxt in done:
-            yield done.pop(nxt)
-            nxt += 1
-            if tick:
-                tick()
-
-
-def _collect(proc: Any, recv: Connection, path: Path) -> dict[str, Any]:
-    try:
-        row: dict[str, Any] = recv.recv()
-    except (EOFError, OSError):
-        proc.join()
-        return _died(path, proc.exitcode)
-    proc.join()
-    return row
+    """Audit every bundle, each in its own worker process, ``jobs`` at a time;
+    rows in input order."""
+    task = functools.partial(audit_one, records=records or Records(), now=now)
+    yield from workers.run(task, _failed, paths, jobs, limits or Limits(), tick)
