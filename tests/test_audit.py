@@ -111,11 +111,21 @@ def test_tail_rollback_with_recomputed_manifest_fails_against_the_code(
 def test_a_fork_signed_by_two_insiders_fails_against_the_code(
     vault: Site, tmp_path: Path
 ) -> None:
+    assert (
+        vault.run("checkpoint", "--signer", "O-001", "--signer", "O-002").exit_code == 0
+    )
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for note in (vault.vault_dir / "checkpoints").iterdir():
+        note.rename(kept / note.name)  # the centre keeps it; the site "loses" it
     _, code = export(vault, tmp_path / "old", "S-TEST-01")
     vault.write_lines(vault.lines()[:-1])
     vault.append("note", {"text": "记录 2（改）"}, "2026-06-06T09:02:00+08:00")
     export(vault, tmp_path / "new", "S-TEST-01")
     assert vault.run("verify").exit_code == 0  # validly signed by O-003 and O-004
+    status, rows = audit_cli(vault, tmp_path / "new", "--checkpoints", str(kept))
+    assert status == 3 and rows[0]["integrity"] == {"checkpoint-mismatch": 1}
+    assert rows[0]["anchors_failed"][0].startswith("fork: centre ")
     status, rows = audit_cli(
         vault, tmp_path / "new", "--codes", str(code_csv(tmp_path, code))
     )
