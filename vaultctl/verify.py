@@ -147,16 +147,16 @@ def run(
     findings.add(engine.finish())
     state = engine.state
     failed = []
-    for anchor, message in check.finish(tree.size, _origin(state, verifier.log)):
+    origin = _origin(state, verifier.log)
+    for anchor, code, message in check.finish(
+        tree.size, origin, _signing_keys(verifier)
+    ):
         failed.append(
             {"anchor": anchor.label, "kind": check.kind(anchor), "message": message}
         )
         verifier.findings.append(
             Integrity(
-                line=min(anchor.size, tree.size),
-                seq=None,
-                code="checkpoint-mismatch",
-                message=message,
+                line=min(anchor.size, tree.size), seq=None, code=code, message=message
             )
         )
     if verifier.entries == 0:
