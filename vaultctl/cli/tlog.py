@@ -11,6 +11,7 @@ import click
 from vaultctl import anchors, bundle, centre, keys, proofs, writer
 from vaultctl.cli.common import (
     Context,
+    blocking,
     check_signer_ids,
     need,
     pass_context,
@@ -43,10 +44,11 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     # NOTE: verified with every anchor the vault holds, before any passphrase;
     # the note signs exactly the head verified
     report = verified(ctx)
-    if report.integrity:
-        first = report.integrity[0]
+    failing = blocking(report)
+    if failing:
+        first = failing[0]
         raise RefusedError(
-            f"refused: the log fails verification ({len(report.integrity)} "
+            f"refused: the log fails verification ({len(failing)} "
             f"finding(s); first: line {first.line} {first.code}); "
             "run 'vaultctl verify'"
         )
