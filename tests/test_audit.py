@@ -164,7 +164,7 @@ def test_an_unpinned_site_fails_and_a_pinned_site_without_bundle_is_missing(
         ("S-TEST-99", "missing", 3),
     ]
     assert rows[0]["integrity"] == {"unpinned-site": 1}
-    assert rows[1]["problems"] == ["pinned site has no bundle"]
+    assert rows[1]["problems"] == ["no bundle, but the centre holds: pin"]
 
 
 def test_enrol_prints_the_pins_line(vault: Site, tmp_path: Path) -> None:
@@ -188,15 +188,14 @@ def test_a_mistyped_code_is_a_usage_error_naming_the_line(
     assert result.exit_code == 2 and "ask the site to read it again" in result.stderr
 
 
-def test_an_old_code_without_check_symbol_is_accepted_and_said(
+def test_a_code_without_check_symbol_is_refused_as_mistyped(
     vault: Site, tmp_path: Path
 ) -> None:
     _, code = export(vault, tmp_path / "b", "S-TEST-01")
-    status, rows = audit_cli(
+    status, _ = audit_cli(
         vault, tmp_path / "b", "--codes", str(code_csv(tmp_path, code[:-2]))
     )
-    assert status == 0 and rows[0]["anchors"] == 1
-    assert "(no check symbol)" in rows[0]["problems"][0]
+    assert status == 2
 
 
 @pytest.mark.parametrize(

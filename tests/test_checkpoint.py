@@ -378,13 +378,17 @@ def test_parse_short_code_is_lenient(typed: str) -> None:
     assert code_matches(chars, ROOT)
 
 
-def test_a_code_without_check_symbol_is_accepted_as_unchecked() -> None:
-    parsed = shortcode.parse("412:IFBV-KA3U-ISM7-6TTB")
-    assert (parsed.size, parsed.chars, parsed.checked) == (
-        412,
-        "IFBVKA3UISM76TTB",
-        False,
-    )
+def test_a_code_without_check_symbol_is_a_mistyped_code() -> None:
+    """Review finding: one character dropped from a checked code left 16,
+    which used to be accepted unchecked and then read as a fork."""
+    with pytest.raises(shortcode.MistypedCodeError, match="16 characters"):
+        shortcode.parse("412:IFBV-KA3U-ISM7-6TTB")
+    full = "412:IFBV-KA3U-ISM7-6TTB-Y"
+    assert shortcode.parse(full).checked
+    for i in range(4, len(full)):
+        if full[i] != "-":
+            with pytest.raises(shortcode.MistypedCodeError):
+                shortcode.parse(full[:i] + full[i + 1 :])
 
 
 @pytest.mark.parametrize(

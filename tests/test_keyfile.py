@@ -161,3 +161,32 @@ def test_keys_upgrade_with_a_wrong_passphrase_changes_nothing(
     )
     assert result.exit_code != 0
     assert (key_dir / "O-042.key").read_bytes() == before
+
+
+def test_a_planted_pbkdf2_key_file_with_a_huge_count_is_not_opened(
+    tmp_path: Path,
+) -> None:
+    """Review finding: a 0.1-style file patched to 2e8 iterations stalled."""
+    legacy_key(tmp_path, "O-1", "old-8byte")
+    pem = (tmp_path / "O-1.key").read_bytes()
+    assert keyfile._kdf(pem) == ("pbkdf2", {"iterations": 2048})
+    assert keyfile.cost_problem(pem) is None
+    with (
+        mock.patch.dict(keyfile.MAX_COST, {"iterations": 1000}),
+        pytest.raises(KeyFileError, match="iteration count beyond"),
+    ):
+        keys.load_private(tmp_path, "O-1", "old-8byte")
+
+
+def test_an_unencrypted_key_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "O-1.key"
+    path.write_bytes(
+        seeded(5).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    os.chmod(path, 0o600)
+    with pytest.raises(KeyFileError, match="not a key file vaultctl writes"):
+        keys.load_private(tmp_path, "O-1", "whatever-10")

@@ -58,9 +58,24 @@ def test_a_deeply_nested_proof_file_is_one_line(vault: Site, tmp_path: Path) -> 
     assert result.exit_code == 1 and "cannot read a proof" in result.stderr
 
 
-@pytest.mark.parametrize("path", files("audit-"), ids=lambda p: p.name)
+NOTE_NOT_UTF8 = "audit-bundle_note_not_utf8.vaultctl.tar.gz"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in files("audit-") if p.name != NOTE_NOT_UTF8],
+    ids=lambda p: p.name,
+)
 def test_bad_bundles_are_unreadable_rows(path: Path) -> None:
     assert audit.audit_one(path)["status"] == "unreadable"
+
+
+def test_a_bad_note_in_a_bundle_is_its_own_finding_not_an_unreadable_bundle() -> None:
+    """Review finding: one junk note used to make the whole bundle unreadable
+    (the ledger was never audited)."""
+    row = audit.audit_one(HERE / NOTE_NOT_UTF8)
+    assert row["status"] == "INTEGRITY"
+    assert "bad-checkpoint" in row["integrity"]
 
 
 @pytest.mark.parametrize("path", files("init-"), ids=lambda p: p.name)

@@ -345,7 +345,9 @@ def test_cli_checkpoint_prove_export_audit(vault: Site, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     code = result.stdout.splitlines()[1]
     assert vault.run("verify", "--code", code.replace(" · ", ":")).exit_code == 0
-    assert vault.run("verify", "--code", "4:AAAA-AAAA-AAAA-AAAA").exit_code == 3
+    wrong = f"4:AAAA-AAAA-AAAA-AAAA-{shortcode.check_symbol(4, 'A' * 16)}"
+    assert vault.run("verify", "--code", wrong).exit_code == 3
+    assert vault.run("verify", "--code", "4:AAAA-AAAA-AAAA-AAAA").exit_code == 2
     proof = vault.run("prove", "2")
     assert proof.exit_code == 0
     (tmp_path / "p.json").write_text(proof.stdout, "utf-8")

@@ -39,6 +39,8 @@ def from_note(note: str, label: str, stored: bool = False) -> Anchor:
     """An anchor from a checkpoint note (signatures are checked later)."""
     text = note.rsplit("\n\n", 1)[0] + "\n"
     cp = checkpoint.Checkpoint.parse_body(text)
+    if cp.size == 0:
+        raise CheckpointError("a checkpoint of size 0 anchors nothing")
     return Anchor(
         label=label,
         size=cp.size,
@@ -50,16 +52,15 @@ def from_note(note: str, label: str, stored: bool = False) -> Anchor:
 
 
 def from_code(text: str, label: str | None = None) -> Anchor:
-    """An anchor from a phoned-in code; a mistyped one raises MistypedCodeError.
-
-    A code without the check symbol (written before it existed) is accepted and
-    says so in its label: a typo in it would read as a mismatch.
-    """
+    """An anchor from a phoned-in code; a mistyped one raises MistypedCodeError."""
     parsed = shortcode.parse(text)
-    name = label or f"code {text.strip()}"
-    if not parsed.checked:
-        name += " (no check symbol)"
-    return Anchor(label=name, size=parsed.size, code=parsed.chars)
+    if parsed.size == 0:
+        raise shortcode.MistypedCodeError(
+            f"short code {text.strip()!r}: size 0 anchors nothing"
+        )
+    return Anchor(
+        label=label or f"code {text.strip()}", size=parsed.size, code=parsed.chars
+    )
 
 
 Keys = Mapping[str, Sequence[bytes]]
@@ -97,12 +98,17 @@ class AnchorCheck:
             self.reached.append((a, a.matches(root()), keys()))
 
     def finish(
-        self, size: int, origin: str, end_keys: Keys
+        self, size: int, origin: str, ever: Keys
     ) -> list[tuple[Anchor, str, str]]:
         """``(anchor, code, message)`` of forks, anchors past the end
-        (truncated log) and notes that anchor nothing. ``end_keys``: the keys
-        in force at the end, for notes beyond it."""
+        (truncated log) and notes that anchor nothing. ``ever``: every key
+        any officer ever held, for notes past the end (whose keys in force
+        are unknown) and to tell a fork from a junk note: a note that holds
+        only with keys since revoked still shows the log was rewritten if
+        its root differs."""
         for a, matched, keys in self.reached:
+            if not matched and a.note is not None and _signed_by(a, origin, ever):
+                keys = ever  # NOTE: a fork whose rewrite revoked the signers
             if not self._signed(a, origin, keys):
                 continue
             if matched:
@@ -119,7 +125,13 @@ class AnchorCheck:
                 )
         for anchored, group in sorted(self.waiting.items()):
             for a in group:
-                if self._signed(a, origin, end_keys):
+                # NOTE: past the end the log may no longer know the officers
+                # who signed later (a cut also cuts their roster entries): one
+                # valid signature by anyone the log ever knew shows the log
+                # once ran past its end
+                if (a.note is not None and _vouched(a, origin, ever)) or self._signed(
+                    a, origin, ever
+                ):
                     self.kinds[id(a)] = ROLLBACK
                     self.problems.append(
                         (
@@ -151,6 +163,21 @@ class AnchorCheck:
                 )
             )
         return problem is None
+
+
+def _vouched(a: Anchor, origin: str, keys: Keys) -> bool:
+    """A note of this origin with at least one valid signature by ``keys``."""
+    if a.origin != origin:
+        return False
+    try:
+        checkpoint.open_note(a.note or "", keys)
+    except CheckpointError:
+        return False
+    return True
+
+
+def _signed_by(a: Anchor, origin: str, keys: Keys) -> bool:
+    return _note_problem(a, origin, keys) is None
 
 
 def _note_problem(a: Anchor, origin: str, known_keys: Keys) -> str | None:

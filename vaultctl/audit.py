@@ -21,7 +21,7 @@ from typing import Any
 
 from vaultctl import anchors, bundle, rules, shortcode, verify, workers
 from vaultctl.centre import Records, genesis_of
-from vaultctl.errors import LedgerError, UsageError, VaultError
+from vaultctl.errors import CheckpointError, LedgerError, UsageError, VaultError
 from vaultctl.workers import KILL_ENV, MAX_MEMORY, TIMEOUT, Limits
 
 __all__ = ["KILL_ENV", "MAX_MEMORY", "TIMEOUT", "Limits", "audit_one", "run"]
@@ -106,7 +106,7 @@ def audit_one(
         b = bundle.read(path)
         ledger = b.members["ledger.jsonl"]
         site, genesis = genesis_of(ledger)
-        own = [anchors.from_note(text, name) for name, text in b.notes()]
+        own, broken = _own_notes(b)
         held = _held(records, site)
         rep = verify.run(b.lines(), now=now, anchors=[*own, *held])
     except MemoryError:
@@ -131,7 +131,7 @@ def audit_one(
         "genesis": genesis,
     }
     row["rules_off"], row["rules_warn"], row["relaxed"] = policy_view(rep.state.policy)
-    extra: dict[str, list[str]] = {}
+    extra: dict[str, list[str]] = {anchors.BAD_CHECKPOINT: broken} if broken else {}
     _check_pin(records, row, extra)
     _check_previous(records, row, ledger, extra)
     _check_manifest(b.manifest, rep, extra)
@@ -139,9 +139,21 @@ def audit_one(
         row["integrity"][code] = row["integrity"].get(code, 0) + len(messages)
         row["problems"] += messages
     row["problems"] += [f"{f['kind']}: {f['message']}" for f in rep.anchors_failed]
-    row["problems"] += [a.label for a in held if "no check symbol" in a.label]
     row["status"], row["exit"] = _verdict(row)
     return row
+
+
+def _own_notes(b: bundle.Bundle) -> tuple[list[anchors.Anchor], list[str]]:
+    """The bundle's own checkpoints, each judged alone: one that is not a note
+    is a ``bad-checkpoint`` problem of the row, as verify reports it, and
+    never makes the whole bundle unreadable."""
+    own, broken = [], []
+    for name, data in b.notes():
+        try:
+            own.append(anchors.from_note(data.decode("utf-8"), name, stored=True))
+        except (UnicodeDecodeError, CheckpointError) as e:
+            broken.append(f"{name}: not a checkpoint note ({e}); it anchors nothing")
+    return own, broken
 
 
 def _held(records: Records, site: str) -> list[anchors.Anchor]:
@@ -199,7 +211,7 @@ def _check_manifest(
         "head": rep.head,
     }
     bad = [
-        f"manifest {k} {manifest.get(k)!r} is not the content's {v!r}"
+        f"manifest {k} {manifest.get(k)!r:.80} is not the content's {v!r}"
         for k, v in computed.items()
         if manifest.get(k) != v
     ]
@@ -209,7 +221,7 @@ def _check_manifest(
     except UsageError:
         ok = False
     if not ok:
-        bad.append(f"manifest code {manifest.get('code')!r} is not {rep.code!r}")
+        bad.append(f"manifest code {manifest.get('code')!r:.80} is not {rep.code!r}")
     if bad:
         out["manifest-mismatch"] = bad
 
@@ -225,12 +237,28 @@ def _verdict(row: dict[str, Any]) -> tuple[str, int]:
 
 
 def missing_rows(records: Records, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One ``missing`` row per pinned site with no bundle in the folder."""
+    """One ``missing`` row per site that the centre holds a record of (a pin,
+    a code, a kept note, an earlier bundle) and no bundle in the folder: a
+    record that matches nothing is never dropped in silence."""
     seen = {r["site"] for r in rows}
+    named: dict[str, list[str]] = {}
+    for kind, sites in (
+        ("pin", records.pins or {}),
+        ("phoned-in code", records.codes),
+        ("kept checkpoint", records.notes),
+        ("earlier bundle", records.previous),
+    ):
+        for site in sites:
+            named.setdefault(site, []).append(kind)
     return [
-        blank("", "missing", verify.EXIT_INTEGRITY, "pinned site has no bundle")
+        blank(
+            "",
+            "missing",
+            verify.EXIT_INTEGRITY,
+            f"no bundle, but the centre holds: {', '.join(kinds)}",
+        )
         | {"site": site}
-        for site in sorted(records.pins or {})
+        for site, kinds in sorted(named.items())
         if site not in seen
     ]
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vaultctl.errors import LedgerError
+from vaultctl import check
+from vaultctl.errors import CheckpointError, LedgerError
 from vaultctl.ledger import Vault, read_lines
 from vaultctl.verify import Report
 
@@ -76,7 +77,12 @@ def write(
         "roster.json": json.dumps(roster, ensure_ascii=False, indent=1).encode(),
     }
     for path in vault.checkpoint_files():
-        files[f"checkpoints/{path.name}"] = path.read_bytes()
+        # NOTE: only what reads as a note: regular files, never a symlink out
+        # of the vault or a device (check.read_note); verify names the rest
+        try:
+            files[f"checkpoints/{path.name}"] = check.read_note(path).encode()
+        except CheckpointError:
+            continue
     manifest = {
         "format": FORMAT,
         **summary,
@@ -125,15 +131,13 @@ class Bundle:
     def lines(self) -> Iterator[tuple[bytes, bool]]:
         return read_lines(io.BytesIO(self.members["ledger.jsonl"]))
 
-    def notes(self) -> list[tuple[str, str]]:
-        try:
-            return [
-                (n, d.decode("utf-8"))
-                for n, d in sorted(self.members.items())
-                if n.startswith("checkpoints/")
-            ]
-        except UnicodeDecodeError as e:
-            raise LedgerError(f"{self.path.name}: a checkpoint is not UTF-8") from e
+    def notes(self) -> list[tuple[str, bytes]]:
+        """The bundle's checkpoint members, as bytes (each judged on its own)."""
+        return [
+            (n, d)
+            for n, d in sorted(self.members.items())
+            if n.startswith("checkpoints/")
+        ]
 
 
 class _Budget(io.RawIOBase):

@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultctl import bundle, checkpoint, shortcode
+from vaultctl import bundle, check, checkpoint, shortcode
 from vaultctl.errors import CheckpointError, UsageError, VaultError
+from vaultctl.model import OFFICER_RE
 
 HASH_RE = re.compile(r"[0-9a-f]{64}")
 MAX_FILE = 64 * 1024**2
@@ -80,6 +81,12 @@ def _rows(path: Path, needed: tuple[str, ...]) -> Iterator[tuple[int, dict[str, 
             continue
         if not all(clean.get(c) for c in needed):
             raise RecordsError(f"{path}: line {line}: empty {' or '.join(needed)}")
+        if not OFFICER_RE.fullmatch(clean["site"]):
+            # NOTE: an invisible or odd character would match no bundle
+            raise RecordsError(
+                f"{path}: line {line}: site {clean['site']!r:.80} is not a site id "
+                "(letters, digits, '.', '_', '-')"
+            )
         yield line, clean
 
 
@@ -120,11 +127,11 @@ def load_notes(folder: Path) -> dict[str, list[tuple[str, str]]]:
     notes: dict[str, list[tuple[str, str]]] = {}
     for path in _files(folder, ".note"):
         try:
-            text = path.read_text("utf-8")
+            text = check.read_note(path)
             origin = checkpoint.Checkpoint.parse_body(
                 text.rsplit("\n\n", 1)[0] + "\n"
             ).origin
-        except (OSError, UnicodeDecodeError, CheckpointError) as e:
+        except CheckpointError as e:
             raise RecordsError(f"{path}: not a checkpoint note ({e})") from e
         site = origin.split("/")[1] if origin.count("/") == 2 else ""
         notes.setdefault(site, []).append((f"centre {path.name}", text))

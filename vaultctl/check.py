@@ -10,6 +10,8 @@ checkpoints are always anchors; notes are read as bytes and decoded strictly
 from __future__ import annotations
 
 import io
+import os
+import stat
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +27,15 @@ MAX_NOTE_BYTES = 64 * 1024
 
 def read_note(path: Path) -> str:
     """A checkpoint note's text: at most 64 KiB, strict UTF-8, bytes as they are."""
+    # NOTE: never follow a link, never block on a FIFO, only a regular file
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_NOTE_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as e:
         raise CheckpointError(f"cannot read ({e.strerror})") from e
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CheckpointError("not a regular file")
+        data = f.read(MAX_NOTE_BYTES + 1)
     if len(data) > MAX_NOTE_BYTES:
         raise CheckpointError(f"larger than {MAX_NOTE_BYTES} bytes")
     try:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 # NOTE: module attributes so the test suite can use cheap keys; files record
 # their own parameters, so a key written with any cost opens with any build
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 12
-MAX_COST = {"n": 2**20, "r": 32, "p": 64, "mem": 2**30}
+MAX_COST = {"n": 2**20, "r": 32, "p": 64, "mem": 2**30, "iterations": 10**6}
 
 _OID_PBES2 = "1.2.840.113549.1.5.13"
 _OID_SCRYPT = "1.3.6.1.4.1.11591.4.11"
@@ -172,9 +172,12 @@ def _kdf(pem: bytes) -> tuple[str, dict[str, int]]:
         name = {_OID_SCRYPT: "scrypt", _OID_PBKDF2: "pbkdf2"}.get(
             _oid_text(kdf_oid), "unknown"
         )
+        values = [int.from_bytes(v, "big") for t, v in _items(kdf_params) if t == 2]
+        if name == "pbkdf2":
+            return name, {"iterations": values[0]}
         if name != "scrypt":
             return name, {}
-        _, n, r, p, *_ = (int.from_bytes(v, "big") for _, v in _items(kdf_params))
+        n, r, p, *_ = values
     except (ValueError, IndexError):
         return "unreadable", {}
     return name, {"n": n, "r": r, "p": p}
@@ -186,10 +189,15 @@ def kdf_name(pem: bytes) -> str:
 
 
 def cost_problem(pem: bytes) -> str | None:
-    """Why this key file is not opened (a cost beyond :data:`MAX_COST`), if so."""
+    """Why this key file is not opened, if so: not encrypted with PBES2, or a
+    cost beyond :data:`MAX_COST` (a planted file must not stall a command)."""
     name, cost = _kdf(pem)
-    if name != "scrypt":
+    if name == "pbkdf2":
+        if cost["iterations"] > MAX_COST["iterations"]:
+            return f"PBKDF2 iteration count beyond what vaultctl opens ({cost})"
         return None
+    if name != "scrypt":
+        return f"not a key file vaultctl writes ({name} PKCS#8)"
     mem = 128 * cost["r"] * cost["n"]
     if (
         cost["n"] > MAX_COST["n"]

@@ -114,10 +114,15 @@ def json_line(value: Any) -> str:
 
 
 def table(
-    rows: Sequence[Sequence[Any]], headers: Sequence[str], lang: str = "en"
+    rows: Sequence[Sequence[Any]],
+    headers: Sequence[str],
+    lang: str = "en",
+    escaped: bool = False,
 ) -> str:
+    """A table; every cell escaped with :func:`safe` unless the caller already
+    did (``escaped``, e.g. to colour the escaped text)."""
     return tabulate(
-        [[safe(c) for c in row] for row in rows],
+        [list(row) if escaped else [safe(c) for c in row] for row in rows],
         headers=[label(h, lang) for h in headers],
         tablefmt="simple",
         disable_numparse=True,

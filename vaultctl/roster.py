@@ -94,6 +94,10 @@ class Roster:
             if o.active
         }
 
+    def ever_keys(self) -> dict[str, list[bytes]]:
+        """Every key each officer ever held, revoked or not."""
+        return {o.id: [k.raw for k in o.keys.values()] for o in self.officers.values()}
+
     def owner_of(self, raw: bytes) -> str | None:
         """The officer who holds (or once held) this key, or its twin -A."""
         point = keys.point_id(raw)
@@ -136,14 +140,20 @@ class Roster:
         return None
 
     def _keys_problem(self, refs: list[dict[str, str]]) -> str | None:
+        seen: set[bytes] = set()
         for ref in refs:
             problem = keys.key_ref_problem(ref)
             if problem:
                 return problem
-            owner = self.owner_of(keys.ref_raw(ref))
+            raw = keys.ref_raw(ref)
+            owner = self.owner_of(raw)
             if owner is not None:
                 # NOTE: "ever held" covers revoked keys: revocation is final
                 return f"key {ref['key']} is already a key of {owner}"
+            # NOTE: A and -A in one list would survive the revocation of one
+            if keys.point_id(raw) in seen:
+                return f"key {ref['key']} is listed twice (as A and -A)"
+            seen.add(keys.point_id(raw))
         return None
 
     def apply(self, body: dict[str, Any]) -> None:

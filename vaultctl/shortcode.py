@@ -85,7 +85,7 @@ def _normalize_code(code: str) -> str:
         raise MistypedCodeError(
             f"short code: {bad.group()!r} is not a base32 character (A-Z, 2-7)"
         )
-    if len(chars) not in (CODE_CHARS, CODE_CHARS + 1):
+    if len(chars) not in (CODE_CHARS, CODE_CHARS + 1):  # 16: see parse
         raise MistypedCodeError(
             f"short code: got {len(chars)} characters, expected 17 "
             "(16 and the check symbol)"
@@ -98,9 +98,9 @@ def parse(s: str) -> ParsedCode:
 
     The size and the code may be separated by ``:``, ``·``, ``.`` or spaces;
     in the code, spaces and dashes are ignored, lower case is accepted and
-    the digits 0, 1, 8 are read as the letters O, I, B. A code of 16
-    characters (written before the check symbol existed) is accepted with
-    ``checked`` False; a wrong check symbol raises :class:`MistypedCodeError`.
+    the digits 0, 1, 8 are read as the letters O, I, B. A wrong check symbol,
+    or a code of 16 characters (a dropped one, or the check symbol missing),
+    raises :class:`MistypedCodeError`.
     """
     m = _SHORT_CODE_RE.fullmatch(s.strip())
     if not m:
@@ -110,7 +110,13 @@ def parse(s: str) -> ParsedCode:
         )
     size, chars = int(m.group(1)), _normalize_code(m.group(2))
     if len(chars) == CODE_CHARS:
-        return ParsedCode(size=size, chars=chars, checked=False)
+        # NOTE: refused, not taken as an unchecked code: one dropped character
+        # of a checked code would otherwise read as a fork
+        raise MistypedCodeError(
+            f"short code {s.strip()!r}: 16 characters, expected 17: the check "
+            "symbol is missing or a character was dropped (not a forgery): "
+            "ask the site to read all of it again"
+        )
     if check_symbol(size, chars[:CODE_CHARS]) != chars[CODE_CHARS]:
         raise MistypedCodeError(
             f"short code {s.strip()!r}: the check symbol does not match, so a "

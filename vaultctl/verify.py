@@ -148,9 +148,8 @@ def run(
     state = engine.state
     failed = []
     origin = _origin(state, verifier.log)
-    for anchor, code, message in check.finish(
-        tree.size, origin, _signing_keys(verifier)
-    ):
+    ever = verifier.roster.ever_keys() if verifier.roster else {}
+    for anchor, code, message in check.finish(tree.size, origin, ever):
         failed.append(
             {"anchor": anchor.label, "kind": check.kind(anchor), "message": message}
         )

@@ -93,7 +93,8 @@ def replay(vault: Vault, now: datetime) -> Replay:
         return Replay(engine, tree)
     state = engine.state
     origin = checkpoint.make_origin(state.site.get("id", "?"), state.log or "?")
-    for _, code, message in anchored.finish(tree.size, origin, signing_keys()):
+    ever = verifier.roster.ever_keys() if verifier.roster else {}
+    for _, code, message in anchored.finish(tree.size, origin, ever):
         if code != BAD_CHECKPOINT:
             raise LedgerError(
                 f"{vault.ledger}: the log fails verification ({code}: {message}); "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -14,7 +13,7 @@ import click
 
 from vaultctl import audit, bundle, centre, check, render, verify
 from vaultctl.cli.common import Context, json_option, pass_context
-from vaultctl.errors import UsageError
+from vaultctl.errors import RefusedError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -154,11 +153,11 @@ def audit_cmd(
         rows = list(audit.run(paths, workers, None, records, limits))
     rows += audit.missing_rows(records, rows)
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        click.echo(render.json_text(rows))
     elif as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(audit.COLUMNS)
-        writer.writerows([_cell(r[c]) for c in audit.COLUMNS] for r in rows)
+        writer.writerows([_csv_cell(r[c]) for c in audit.COLUMNS] for r in rows)
     else:
         _table(rows)
     worst = max((r["exit"] for r in rows), default=0)
@@ -166,6 +165,12 @@ def audit_cmd(
 
 
 TABLE = ("file", "site", "entries", "status", "exit", "integrity", "findings")
+
+
+def _csv_cell(value: Any) -> str:
+    """A CSV cell that no terminal obeys and no spreadsheet runs as a formula."""
+    text = render.safe(_cell(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _table(rows: list[dict[str, Any]]) -> None:
@@ -176,13 +181,15 @@ def _table(rows: list[dict[str, Any]]) -> None:
         policy += [f"{x} warn" for x in r["rules_warn"]] + r["relaxed"]
         cells = [_cell(r[c]) for c in TABLE]
         cells += [_cell(r["warnings"]), _cell(policy), str(r["anchors"]), r["code"]]
+        cells = [render.safe(c) for c in cells]
         if color and r["exit"] >= 3:
             cells = [click.style(c, fg="red") for c in cells]
         body.append(cells)
-    click.echo(render.table(body, [*TABLE, "warnings", "policy", "anchors", "code"]))
+    headers = [*TABLE, "warnings", "policy", "anchors", "code"]
+    click.echo(render.table(body, headers, escaped=True))
     for r in rows:
         for p in r["problems"]:
-            click.echo(f"{r['file'] or r['site']}: {p}")
+            click.echo(render.safe(f"{r['file'] or r['site']}: {p}"))
     bad = sum(r["exit"] >= 3 for r in rows)
     click.echo(
         f"\n{len(rows)} bundle(s): {sum(r['exit'] == 0 for r in rows)} clean, "
@@ -205,12 +212,20 @@ def enrol(path: Path, header: bool) -> None:
       vaultctl enrol --header S-330106-07.vaultctl.tar.gz > pins.csv
       vaultctl enrol S-330106-09.vaultctl.tar.gz >> pins.csv
     """
-    site, genesis = centre.genesis_of(bundle.read(path).members["ledger.jsonl"])
-    if not site or not genesis:
-        raise UsageError(f"{path}: the first ledger line is not a genesis entry")
+    # NOTE: what is pinned must verify: a hostile bundle could otherwise
+    # smuggle a line for another site into the pins file
+    b = bundle.read(path)
+    rep = verify.run(b.lines())
+    site, genesis = centre.genesis_of(b.members["ledger.jsonl"])
+    if rep.integrity or not site or not genesis:
+        raise RefusedError(
+            f"refused: {path.name} fails verification "
+            f"({len(rep.integrity)} integrity finding(s)); nothing to enrol"
+        )
+    out = csv.writer(sys.stdout, lineterminator="\n")
     if header:
-        click.echo("site,genesis")
-    click.echo(f"{site},{genesis}")
+        out.writerow(["site", "genesis"])
+    out.writerow([site, genesis])
 
 
 COMMANDS = [export, audit_cmd, enrol]

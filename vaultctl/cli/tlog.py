@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from vaultctl import anchors, bundle, centre, check, keys, proofs, writer
+from vaultctl import anchors, bundle, centre, check, keys, proofs, render, writer
 from vaultctl.cli.common import (
     Context,
     blocking,
@@ -117,7 +117,7 @@ def prove(
     if proof_file is None:
         need(seq is not None, "give SEQ, or --check FILE")
         assert seq is not None  # noqa: S101 - for mypy
-        click.echo(json.dumps(_make(ctx.vault, seq), ensure_ascii=False, indent=1))
+        click.echo(render.json_text(_make(ctx.vault, seq)))
         return
     doc = _read_json(proof_file, "a proof")
     if not isinstance(doc, dict):
@@ -129,7 +129,8 @@ def prove(
         if pinned is not None:
             raise UsageError("a pinned genesis needs --bundle (or the vault)")
         public = _roster_keys(_read_json(roster_file, "a roster"))
-        click.echo(f"{proofs.check(doc, public)} (keys in force at the roster's end)")
+        said = proofs.check(doc, public)
+        click.echo(render.safe(f"{said} (keys in force at the roster's end)"))
         return
     elif ctx.vault.ledger.is_file() and not ctx.vault.is_empty():
         lines = ctx.vault.lines()
@@ -138,7 +139,7 @@ def prove(
             "cannot check the checkpoint's signatures without public "
             "keys: run it in the site's vault or give --bundle FILE"
         )
-    click.echo(proofs.check_with_log(doc, lines, pinned))
+    click.echo(render.safe(proofs.check_with_log(doc, lines, pinned)))
 
 
 def _pin_of(doc: dict[str, Any], pins: Path) -> str:
