@@ -34,7 +34,7 @@ def init(site: Site) -> None:
         "2026-06-06T08:00",
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("#0 genesis 2026-06-06T08:00:00+08:00")
+    assert result.stdout.startswith("#0 genesis 2026-06-06 08:00+08:00 (Asia/Shanghai)")
 
 
 def test_round_trip_through_cli(site: Site) -> None:

@@ -1,7 +1,7 @@
 """What every command shares: the context, option decorators, signing, times.
 
-Only this edge of the program parses what people type (dateutil) and talks to
-the terminal; the library below never prompts.
+Only this edge of the program parses what people type (:mod:`vaultctl.times`)
+and talks to the terminal; the library below never prompts.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from dateutil import parser as dateparser
 
-from vaultctl import keys, writer
+from vaultctl import keys, times, writer
 from vaultctl.errors import (
     KeyFileError,
     UsageError,
@@ -27,7 +26,8 @@ from vaultctl.errors import (
     WrongPassphraseError,
 )
 from vaultctl.ledger import Vault
-from vaultctl.model import format_ts
+from vaultctl.i18n import _
+from vaultctl.model import format_ts, parse_ts
 from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
 
@@ -87,8 +87,7 @@ def signing_options(func: F) -> F:
         "at",
         default=None,
         metavar="TIME",
-        help="When it happened: ISO, '6/7 08:30' or '08:30' (today); "
-        "site time zone unless an offset is given. Default: now.",
+        help=TIME_HELP + " Default: now.",
     )(decorated)
     result: F = click.option(
         "--signer",
@@ -102,6 +101,13 @@ def signing_options(func: F) -> F:
     return result
 
 
+TIME_HELP = (
+    "When it happened, in site time unless an offset is given: "
+    "2026-06-06 14:05 (or 2026-06-06T14:05+08:00), 6/6 14:05, 6月6日 14:05, "
+    "14:05 (today), 今天/昨天 14:05; full-width digits and colons are fine."
+)
+
+
 def json_option(func: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Machine-readable output on stdout."
@@ -109,26 +115,23 @@ def json_option(func: F) -> F:
 
 
 def parse_time(
-    text: str | None, tz: ZoneInfo, now: datetime | None = None, option: str = "--at"
+    text: str | None,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    option: str = "--at",
+    date_ok: bool = False,
 ) -> str:
-    """Turn what an officer types into a stored ``ts`` in the site time zone."""
+    """Turn what an officer types into a stored ``ts`` in the site time zone.
+
+    One strict grammar (:mod:`vaultctl.times`); nothing is guessed.
+    """
     now = (now or datetime.now(tz)).astimezone(tz)
     if text is None:
         return format_ts(now)
-    default = now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     try:
-        moment = dateparser.parse(text, default=default)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=tz)
-        stored = format_ts(moment.astimezone(tz))
-        if not 1900 <= int(stored[:4]) <= 9998:
-            raise ValueError("year out of range")
-    except (ValueError, OverflowError) as e:
-        raise UsageError(
-            f"{option} {text!r}: not a time (try 2027-06-07T08:30, '6/7 08:30' "
-            "or '08:30')"
-        ) from e
-    return stored
+        return format_ts(times.parse(text, tz, now, date_ok=date_ok))
+    except UsageError as e:
+        raise UsageError(f"{option} {e}") from e
 
 
 def check_signer_ids(state: State, signers: Sequence[str]) -> None:
@@ -241,8 +244,13 @@ def record(
         lang=ctx.lang,
     )
     click.echo(
-        f"#{entry.seq} {entry.type} {entry.ts} signed by "
-        f"{', '.join(entry.signers)} · {entry.hash[:16]}"
+        _("#{seq} {type} {time} signed by {who} · {hash}").format(
+            seq=entry.seq,
+            type=entry.type,
+            time=times.show_zoned(parse_ts(entry.ts), state.tz),
+            who=", ".join(entry.signers),
+            hash=entry.hash[:16],
+        )
     )
     for f in found:
         label = "recorded with --force" if f.level == "error" else "warning"

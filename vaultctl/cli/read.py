@@ -51,8 +51,8 @@ def log_cmd(
     if first is None:
         raise VaultMissingError(f"{ctx.vault.ledger}: empty (run 'vaultctl init')")
     tz = genesis.zone(first.body["site"]["timezone"])
-    lo = parse_ts(parse_time(since, tz, option="--since")) if since else None
-    hi = parse_ts(parse_time(until, tz, option="--until")) if until else None
+    lo = parse_ts(parse_time(since, tz, option="--since", date_ok=True)) if since else None
+    hi = parse_ts(parse_time(until, tz, option="--until", date_ok=True)) if until else None
 
     def wanted(e: Entry) -> bool:
         return (

@@ -156,7 +156,9 @@ def delete_footage(
     body = {
         "action": "delete-footage",
         "camera": camera,
-        "before": parse_time(before, engine.state.tz, option="--before"),
+        "before": parse_time(
+            before, engine.state.tz, option="--before", date_ok=True
+        ),
     }
     record(ctx, "cctv", body, sign, engine)
 

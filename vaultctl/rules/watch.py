@@ -165,9 +165,12 @@ class TimeOrder(Rule):
                 f"时间倒退：从 {s.latest:%m-%d %H:%M} 到 {e.moment:%m-%d %H:%M}",
             )
         if e.moment - self.now > self.minutes("time_ahead_minutes"):
+            # NOTE: both in site time, with the offset, so neither is misread
+            clock = self.now.astimezone(s.tz or e.moment.tzinfo)
             yield self.hit(
                 e,
-                f"time {e.moment:%Y-%m-%d %H:%M} is ahead of the clock "
-                f"({self.now:%Y-%m-%d %H:%M})",
-                f"时间 {e.moment:%Y-%m-%d %H:%M} 超前于本机时钟",
+                f"time {e.moment:%Y-%m-%d %H:%M%z} is ahead of this machine's clock "
+                f"({clock:%Y-%m-%d %H:%M%z}, site time)",
+                f"时间 {e.moment:%Y-%m-%d %H:%M%z} 超前于本机时钟"
+                f"（本机时钟按考点时间为 {clock:%Y-%m-%d %H:%M%z}）",
             )
