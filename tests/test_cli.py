@@ -231,7 +231,7 @@ def test_vault_missing(site: Site) -> None:
 def test_ledger_unreadable(vault: Site) -> None:
     if os.geteuid() == 0:
         vault.ledger.unlink()  # root reads anything: test the missing ledger instead
-        assert "no ledger" in refused(vault, "verify", code=4)
+        assert "no ledger.jsonl in" in refused(vault, "verify", code=4)
     else:
         os.chmod(vault.ledger, 0)
         assert "permission denied" in refused(vault, "verify", code=4)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from vaultctl.i18n import _
 from vaultctl.errors import LedgerError, LockTimeoutError, VaultMissingError
 
 LEDGER = "ledger.jsonl"
@@ -45,12 +46,31 @@ class Vault:
 
     def require(self) -> None:
         """Raise :class:`VaultMissingError` unless the vault and ledger are readable."""
+        where = self.path.resolve()
         if not self.path.is_dir():
-            raise VaultMissingError(f"{self.path}: no vault here (run 'vaultctl init')")
+            raise VaultMissingError(
+                _(
+                    "no vault here: the folder {where} does not exist; give the vault "
+                    "folder with --vault DIR or set VAULTCTL_VAULT (a new vault is "
+                    "made with 'vaultctl --vault DIR init --config site.toml')"
+                ).format(where=where)
+            )
         if not self.ledger.is_file():
-            raise VaultMissingError(f"{self.ledger}: no ledger (run 'vaultctl init')")
+            new = not any(self.path.iterdir())
+            message = _(
+                "no vault here: no ledger.jsonl in {where}; give the vault folder "
+                "with --vault DIR or set VAULTCTL_VAULT"
+            )
+            if new:
+                message += _(
+                    " (the folder is empty: to make a new vault in it, run "
+                    "'vaultctl --vault DIR init --config site.toml')"
+                )
+            raise VaultMissingError(message.format(where=where))
         if not os.access(self.ledger, os.R_OK):
-            raise VaultMissingError(f"{self.ledger}: permission denied")
+            raise VaultMissingError(
+                _("{ledger}: permission denied").format(ledger=self.ledger)
+            )
 
     def is_empty(self) -> bool:
         return not self.ledger.exists() or self.ledger.stat().st_size == 0

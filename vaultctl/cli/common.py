@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -153,6 +154,8 @@ def ask_passphrase(officer_id: str, label: str) -> str:
     try:
         value: str = click.prompt(f"{label}: passphrase", hide_input=True, err=True)
     except click.Abort as e:
+        if sys.stdin.isatty():
+            raise  # NOTE: Ctrl-C or Ctrl-D at the terminal: the officer cancelled
         raise KeyFileError(
             f"no passphrase for {officer_id} (type it on a terminal "
             f"or set {keys.passphrase_variable(officer_id)})"

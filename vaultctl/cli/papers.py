@@ -298,7 +298,7 @@ def return_cmd(
     \b
     Example:
       vaultctl return --session S-0607-AM --exam-room E01 --from O-101 \\
-          --packet A-0607-YW-E01:语文:S-0607-AM:SL-9001 --cctv on \\
+          --packet P-0607-YW-E01:语文:S-0607-AM:SA-9001 --cctv on \\
           --signer O-101 --signer O-002
     """
     engine = load(ctx)
@@ -340,7 +340,7 @@ def dispatch(
 
     \b
     Example:
-      vaultctl dispatch --to O-301 --packet A-0607-YW-E01:SL-9001 --cctv on \\
+      vaultctl dispatch --to O-301 --packet P-0607-YW-E01:SA-9001 --cctv on \\
           --signer O-002 --signer O-301
     """
     moved = no_repeats([parse_moved(p) for p in packets])

@@ -19,12 +19,20 @@ from vaultctl.cli.common import Context, json_option, load, parse_time, pass_con
 from vaultctl.errors import CheckpointError, UsageError, VaultMissingError
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
+from vaultctl.schema import ENTRY_TYPES
 
 PROGRESS_MIN_BYTES = 1 << 20
 
 
 @click.command("log")
-@click.option("--type", "types", multiple=True, metavar="T", help="Only this type.")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(ENTRY_TYPES),
+    metavar="TYPE",
+    help="Only this type (repeatable): " + ", ".join(ENTRY_TYPES) + ".",
+)
 @click.option("--officer", default=None, metavar="ID", help="Only entries it signed.")
 @click.option("--since", default=None, metavar="TIME", help="Not before this time.")
 @click.option("--until", default=None, metavar="TIME", help="Not after this time.")

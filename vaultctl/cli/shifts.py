@@ -215,7 +215,7 @@ for _action, _doc in (
     _cmd = _make()
     _cmd.__doc__ = f"""{_doc}
 
-    \\b
+    \b
     Example:
       vaultctl presence {_action} --member O-004 --signer O-003 --signer O-004
     """

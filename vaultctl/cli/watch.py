@@ -62,7 +62,7 @@ def _state_command(action: str, text: str) -> click.Command:
 
     command.__doc__ = f"""{text}
 
-    \\b
+    \b
     Example:
       vaultctl cctv {action} --camera CAM-1 --signer O-002 --signer O-003
     """

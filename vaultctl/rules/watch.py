@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from vaultctl.model import parse_ts
 from vaultctl.rules import Finding, Pending, Rule, rule
 from vaultctl.rules.papers import MOVES
+from vaultctl.times import show
 from vaultctl.state import Event, State
 
 
@@ -169,8 +170,8 @@ class TimeOrder(Rule):
             clock = self.now.astimezone(s.tz or e.moment.tzinfo)
             yield self.hit(
                 e,
-                f"time {e.moment:%Y-%m-%d %H:%M%z} is ahead of this machine's clock "
-                f"({clock:%Y-%m-%d %H:%M%z}, site time)",
-                f"时间 {e.moment:%Y-%m-%d %H:%M%z} 超前于本机时钟"
-                f"（本机时钟按考点时间为 {clock:%Y-%m-%d %H:%M%z}）",
+                f"time {show(e.moment)} is ahead of the clock of this machine "
+                f"({show(clock)} in site time)",
+                f"时间 {show(e.moment)} 超前于本机时钟（本机时钟折合考点时间为 "
+                f"{show(clock)}）",
             )
