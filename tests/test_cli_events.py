@@ -38,8 +38,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vaultctl import config, keys, rules, times
-from vaultctl.model import parse_ts
 from vaultctl.cli import cli
+from vaultctl.model import parse_ts
 
 from .conftest import GENESIS_AT, OUTSIDER, Site, private_key, site_toml
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vaultctl.i18n import _
 from vaultctl.errors import LedgerError, LockTimeoutError, VaultMissingError
+from vaultctl.i18n import _
 
 LEDGER = "ledger.jsonl"
 MAX_LINE = 4 * 1024 * 1024  # NOTE: a longer "line" is read in pieces, never whole

@@ -27,7 +27,10 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from vaultctl.errors import UsageError
 from vaultctl.i18n import _
 
-_HM = r"(?P<h>\d{1,2})(?::(?P<m>\d{2})(?::(?P<s>\d{2}))?|[时点](?P<m2>\d{1,2})分(?:(?P<s2>\d{1,2})秒)?)"
+_HM = (
+    r"(?P<h>\d{1,2})(?::(?P<m>\d{2})(?::(?P<s>\d{2}))?"
+    r"|[时点](?P<m2>\d{1,2})分(?:(?P<s2>\d{1,2})秒)?)"
+)
 _OFF = r"(?P<off>z|[+-]\d{2}:?\d{2})?"
 _DAY = {"今天": 0, "today": 0, "昨天": -1, "yesterday": -1}
 
@@ -88,7 +91,7 @@ def _build(g: dict[str, str | None], tz: tzinfo, today: date, text: str) -> date
             .format(text=text, hour=hour, minute=minute)
         )
     if g.get("M") is not None:
-        year = int(g["Y"]) if g.get("Y") else today.year
+        year = int(g["Y"] or 0) if g.get("Y") else today.year
         try:
             day = date(year, int(g["M"] or 0), int(g["D"] or 0))
         except ValueError:

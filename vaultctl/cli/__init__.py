@@ -40,7 +40,8 @@ class Failure(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: object = None) -> None:
-        click.echo(_("vaultctl: error: {message}").format(message=self.message), err=True)
+        line = _("vaultctl: error: {message}").format(message=self.message)
+        click.echo(line, err=True)
 
 
 class Cancelled(click.ClickException):
@@ -54,6 +55,17 @@ class Cancelled(click.ClickException):
         click.echo(_("cancelled, nothing written"), err=True)
 
 
+class ClosedPipe(click.ClickException):
+    """The reader went away (``| head``): say nothing, exit 141 like SIGPIPE."""
+
+    def __init__(self) -> None:
+        super().__init__("closed pipe")
+        self.exit_code = CLOSED_PIPE  # type: ignore[misc]
+
+    def show(self, file: object = None) -> None:
+        """Nothing: the output was wanted no further."""
+
+
 class VaultGroup(click.Group):
     """The root group; the one place errors become a line and an exit code."""
 
@@ -63,11 +75,7 @@ class VaultGroup(click.Group):
         i18n.use(i18n.choose(argv, os.environ))
         i18n.patch_click()
         localise(self, i18n.current())
-        try:
-            return super().main(argv, *a, **kw)
-        except BrokenPipeError:
-            _quiet_stdout()
-            sys.exit(CLOSED_PIPE)
+        return super().main(argv, *a, **kw)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -77,8 +85,9 @@ class VaultGroup(click.Group):
             raise Failure(str(e), e.exit_code) from e
         except (KeyboardInterrupt, click.Abort) as e:
             raise Cancelled() from e
-        except BrokenPipeError:
-            raise
+        except BrokenPipeError as e:
+            _quiet_stdout()
+            raise ClosedPipe() from e
         except (click.ClickException, click.exceptions.Exit):
             raise
         except Exception as e:  # noqa: BLE001 - the last line of defence for users

@@ -26,8 +26,8 @@ from vaultctl.errors import (
     VaultMissingError,
     WrongPassphraseError,
 )
-from vaultctl.ledger import Vault
 from vaultctl.i18n import _
+from vaultctl.ledger import Vault
 from vaultctl.model import format_ts, parse_ts
 from vaultctl.rules import Engine, Finding
 from vaultctl.state import State

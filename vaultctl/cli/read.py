@@ -6,8 +6,10 @@ import itertools
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -22,6 +24,12 @@ from vaultctl.model import Entry, parse_ts
 from vaultctl.schema import ENTRY_TYPES
 
 PROGRESS_MIN_BYTES = 1 << 20
+
+
+def _bound(text: str | None, tz: ZoneInfo, option: str) -> datetime | None:
+    if text is None:
+        return None
+    return parse_ts(parse_time(text, tz, option=option, date_ok=True))
 
 
 @click.command("log")
@@ -59,8 +67,8 @@ def log_cmd(
     if first is None:
         raise VaultMissingError(f"{ctx.vault.ledger}: empty (run 'vaultctl init')")
     tz = genesis.zone(first.body["site"]["timezone"])
-    lo = parse_ts(parse_time(since, tz, option="--since", date_ok=True)) if since else None
-    hi = parse_ts(parse_time(until, tz, option="--until", date_ok=True)) if until else None
+    lo = _bound(since, tz, "--since")
+    hi = _bound(until, tz, "--until")
 
     def wanted(e: Entry) -> bool:
         return (

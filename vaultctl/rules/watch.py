@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from vaultctl.model import parse_ts
 from vaultctl.rules import Finding, Pending, Rule, rule
 from vaultctl.rules.papers import MOVES
-from vaultctl.times import show
 from vaultctl.state import Event, State
+from vaultctl.times import show
 
 
 def add_months(day: date, months: int) -> date:
