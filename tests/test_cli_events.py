@@ -3458,3 +3458,60 @@ def test_an_owed_incident_reminds_but_does_not_block_later_entries(
     assert result.exit_code == 0, result.stderr
     assert f"reminder about #{broken['seq']}: SEAL" in result.stderr
     assert ("SEAL", broken["seq"]) in rules_found(stocked)
+
+
+def test_a_broken_seal_names_the_incident_owed_and_status_lists_it(
+    stocked: Site,
+) -> None:
+    args = ["receipt", "--from", "机要车", "--packet", "P-E03:语文:S-0607-AM:SL-3:broken"]
+    result = stocked.run(*args, "--cctv", "on", *sign("O-005", "O-002"), "--at", t("10:10"))
+    assert result.exit_code == 0, result.stderr
+    seq = json.loads(stocked.lines()[-1])["seq"]
+    lines = result.stdout.splitlines()
+    assert lines[1] == (
+        "owed: an incident report by 2026-06-06 10:40+08:00 (SEAL): P-E03 seal broken"
+    )
+    assert lines[2] == (
+        f"  vaultctl incident --kind seal-broken --ref {seq} "
+        '--text "<what happened>" --reported-to "<reported to whom>" '
+        '--reported-at "<when reported>" --signer O-005 --signer O-002'
+    )
+    shown = stocked.run("status").stdout.splitlines()
+    assert shown[0] == "Owed now (earliest first):"
+    assert shown[1] == "  " + lines[1]
+    owed = json.loads(stocked.run("status", "--json").stdout)["owed"]
+    assert owed[0]["kind"] == "seal-broken" and owed[0]["refs"] == [seq]
+    zh = stocked.run("--lang", "zh", "status").stdout.splitlines()
+    assert zh[1] == (
+        "  须报告事件：截止 2026-06-06 10:40+08:00（SEAL）：P-E03 密封破损"
+    )
+    ok(
+        stocked,
+        "incident",
+        "--kind",
+        "seal-broken",
+        "--ref",
+        str(seq),
+        "--text",
+        "封条破损，已封存",
+        "--reported-to",
+        "县考试中心",
+        "--reported-at",
+        t("10:20"),
+        *sign("O-002", "O-001"),
+        "--at",
+        t("10:15"),
+    )
+    assert json.loads(stocked.run("status", "--json").stdout)["owed"] == []
+
+
+def test_cctv_off_with_papers_stored_names_the_camera_to_restart(
+    stocked: Site,
+) -> None:
+    result = stocked.run(
+        "cctv", "off", "--camera", "CAM-1", *sign("O-003", "O-004"), "--force"
+    )
+    assert "owed at once: recording back on (CCTV)" in result.stdout
+    assert "  vaultctl cctv on --camera CAM-1 --signer O-003 --signer O-004" in (
+        result.stdout
+    )

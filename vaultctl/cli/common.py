@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import keys, times, writer
+from vaultctl import i18n, keys, times, writer
 from vaultctl.errors import (
     KeyFileError,
     UsageError,
@@ -29,7 +29,7 @@ from vaultctl.errors import (
 from vaultctl.i18n import _
 from vaultctl.ledger import Vault
 from vaultctl.model import format_ts, parse_ts
-from vaultctl.rules import Engine, Finding
+from vaultctl.rules import Engine, Finding, Owed
 from vaultctl.state import State
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -255,12 +255,44 @@ def record(
             hash=entry.hash[:16],
         )
     )
+    if state.genesis is not None:
+        for line in owed_lines(engine.owed_by(draft), state.tz, sign.signers):
+            click.echo(line)
     for f in found:
         label = "recorded with --force" if f.level == "error" else "warning"
         if f.seq != entry.seq:
             label = f"reminder about #{f.seq}"
         click.echo(f"{label}: {f.rule} ({f.clause}): {f.text(ctx.lang)}", err=True)
     return unlocked
+
+
+def settle_command(owed: Owed, signers: Sequence[str]) -> str:
+    """The exact command that settles ``owed``, with the officer's blanks named."""
+    who = " ".join(f"--signer {o}" for o in signers)
+    if owed.action == "cctv-on":
+        return f"vaultctl cctv on --camera {owed.camera} {who}".rstrip()
+    refs = " ".join(f"--ref {r}" for r in owed.refs)
+    blanks = (_("what happened"), _("reported to whom"), _("when reported"))
+    return (
+        f"vaultctl incident --kind {owed.kind} {refs} --text \"<{blanks[0]}>\" "
+        f"--reported-to \"<{blanks[1]}>\" --reported-at \"<{blanks[2]}>\" {who}"
+    ).rstrip()
+
+
+def owed_lines(
+    owed: Sequence[Owed], tz: ZoneInfo, signers: Sequence[str] = ("A", "B")
+) -> list[str]:
+    """Each obligation: what is owed, by when (site time), and the command."""
+    lines = []
+    for o in owed:
+        if o.action == "cctv-on":
+            head = _("owed at once: recording back on ({rule}): {what}")
+        else:
+            head = _("owed: an incident report by {due} ({rule}): {what}")
+        due = times.show(o.due.astimezone(tz)) if o.due else ""
+        lines.append(head.format(due=due, rule=o.rule, what=o.text(i18n.current())))
+        lines.append("  " + settle_command(o, signers))
+    return lines
 
 
 def need_known(state: State, kind: str, value: str, option: str) -> None:

@@ -17,7 +17,15 @@ from vaultctl import anchors, footage, genesis, render, rules, writer
 from vaultctl import verify as verifying
 from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
-from vaultctl.cli.common import Context, json_option, load, parse_time, pass_context
+from vaultctl.cli.common import (
+    Context,
+    json_option,
+    load,
+    owed_lines,
+    parse_time,
+    pass_context,
+)
+from vaultctl.i18n import _
 from vaultctl.errors import CheckpointError, UsageError, VaultMissingError
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
@@ -198,6 +206,20 @@ def ctx_exit(code: int) -> None:
 COMMANDS = [log_cmd, verify_cmd]
 
 
+def _owed_json(o: rules.Owed) -> dict[str, Any]:
+    return {
+        "rule": o.rule,
+        "seq": o.seq,
+        "due": o.due.isoformat() if o.due else None,
+        "action": o.action,
+        "kind": o.kind or None,
+        "refs": list(o.refs),
+        "camera": o.camera or None,
+        "message": o.message,
+        "message_zh": o.message_zh,
+    }
+
+
 @click.command("status")
 @json_option
 @pass_context
@@ -209,11 +231,20 @@ def status(ctx: Context, as_json: bool) -> None:
       vaultctl status
       vaultctl status --json | jq .stock
     """
-    state = load(ctx).state
+    engine = load(ctx)
+    state = engine.state
+    assert state.tz is not None  # noqa: S101 - load() guarantees it
     summary = state.summary()
+    owed = engine.owed()
     if as_json:
+        summary = {"owed": [_owed_json(o) for o in owed], **summary}
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         return
+    if owed:
+        click.echo(_("Owed now (earliest first):"))
+        for line in owed_lines(owed, state.tz):
+            click.echo("  " + line)
+        click.echo()
     head = [
         ("site", f"{state.site['id']} {state.site['name']}"),
         ("last entry", f"#{state.seq} {summary['last_ts']}"),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 from vaultctl.model import parse_ts
-from vaultctl.rules import Finding, Pending, Rule, rule
+from vaultctl.rules import Finding, Owed, Pending, Rule, rule
 from vaultctl.rules.papers import MOVES
 from vaultctl.state import Event, State
 from vaultctl.times import show
@@ -67,6 +67,24 @@ class Cctv(Rule):
     def end(self, s: State) -> Iterator[Finding]:
         for late, en, zh in self.pending.overdue(self.now):
             yield self.hit(late, en, zh)
+
+    def owed(self, s: State) -> Iterator[Owed]:
+        yield from self.pending.owed(self.id)
+        if not s.has_stock() or s.last is None:
+            return
+        for camera, st in sorted(s.cameras.items()):
+            if st != "on":
+                yield Owed(
+                    rule=self.id,
+                    seq=s.last.seq if s.last.body.get("camera") == camera else 0,
+                    due=None,
+                    action="cctv-on",
+                    kind="",
+                    refs=(),
+                    camera=camera,
+                    message=f"{camera} is not recording while papers are stored",
+                    message_zh=f"试卷在库，{camera} 未在录像",
+                )
 
 
 @rule
