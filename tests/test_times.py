@@ -90,9 +90,9 @@ def test_show_zoned_names_the_zone() -> None:
 
 
 @given(
-    st.datetimes(
-        min_value=datetime(1950, 1, 1), max_value=datetime(2090, 12, 31)
-    ).map(lambda d: d.replace(microsecond=0)),
+    st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(2090, 12, 31)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
     st.sampled_from(ZONES),
 )
 def test_what_is_shown_parses_back_to_the_same_moment(
@@ -111,8 +111,14 @@ def test_what_is_shown_parses_back_to_the_same_moment(
     st.integers(1, 28),
     st.integers(0, 23),
     st.integers(0, 59),
-    st.sampled_from(["{M}/{D} {h}:{m:02d}", "{M}月{D}日 {h:02d}:{m:02d}",
-                     "2026-{M:02d}-{D:02d} {h:02d}:{m:02d}", "{M}月{D}日{h}时{m}分"]),
+    st.sampled_from(
+        [
+            "{M}/{D} {h}:{m:02d}",
+            "{M}月{D}日 {h:02d}:{m:02d}",
+            "2026-{M:02d}-{D:02d} {h:02d}:{m:02d}",
+            "{M}月{D}日{h}时{m}分",
+        ]
+    ),
     st.booleans(),
 )
 def test_the_stored_time_is_the_time_typed(

@@ -92,7 +92,11 @@ def _read_until(fd: int, wanted: bytes, timeout: float = 30) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("lang", "line"), [("C.UTF-8", "cancelled, nothing written"), ("zh_CN.UTF-8", "已取消，未写入任何内容")]
+    ("lang", "line"),
+    [
+        ("C.UTF-8", "cancelled, nothing written"),
+        ("zh_CN.UTF-8", "已取消，未写入任何内容"),
+    ],
 )
 def test_ctrl_c_at_the_passphrase_prompt_is_one_line(
     vault: Site, lang: str, line: str

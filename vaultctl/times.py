@@ -87,8 +87,9 @@ def _build(g: dict[str, str | None], tz: tzinfo, today: date, text: str) -> date
     second = int(g["s"] or g["s2"] or 0)
     if hour > 23 or minute > 59 or second > 59:
         raise UsageError(
-            _("{text!r}: {hour}:{minute:02d} is not a time of day (00:00 to 23:59)")
-            .format(text=text, hour=hour, minute=minute)
+            _(
+                "{text!r}: {hour}:{minute:02d} is not a time of day (00:00 to 23:59)"
+            ).format(text=text, hour=hour, minute=minute)
         )
     if g.get("M") is not None:
         year = int(g["Y"] or 0) if g.get("Y") else today.year
@@ -136,9 +137,7 @@ def _localise(naive: datetime, tz: tzinfo, text: str) -> datetime:
         _(
             "{text!r}: {time} happens twice on that day in the site time zone "
             "(the clocks were put back); give the offset: {a} or {b}"
-        ).format(
-            text=text, time=f"{naive:%H:%M}", a=show(early), b=show(late)
-        )
+        ).format(text=text, time=f"{naive:%H:%M}", a=show(early), b=show(late))
     )
 
 

@@ -15,6 +15,7 @@ import click
 from vaultctl import audit, bundle, render, verify
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import UsageError
+from vaultctl.i18n import _
 from vaultctl.ledger import read_lines
 
 
@@ -33,13 +34,15 @@ def export(ctx: Context, out: Path) -> None:
     vault = ctx.vault
     vault.require()
     if not out.name or out.name in (".", ".."):
-        raise UsageError(f"{str(out)!r}: give a file name for the bundle")
+        raise UsageError(
+            _("{str!r}: give a file name for the bundle").format(str=str(out))
+        )
     if not out.name.endswith(bundle.SUFFIX):
         out = out.with_name(out.name + bundle.SUFFIX)
     if out.exists():
-        raise UsageError(f"{out}: already exists, not overwritten")
+        raise UsageError(_("{out}: already exists, not overwritten").format(out=out))
     if not out.parent.is_dir():
-        raise UsageError(f"{out.parent}: no such folder")
+        raise UsageError(_("{parent}: no such folder").format(parent=out.parent))
     # NOTE: one read: the manifest describes exactly the bytes bundled, even if
     # a writer appends meanwhile
     data = vault.ledger.read_bytes()
@@ -62,11 +65,16 @@ def export(ctx: Context, out: Path) -> None:
         int(last),
         ledger=data,
     )
-    click.echo(f"{out}\n{rep.entries} entries · {rep.code}")
+    click.echo(
+        _("{out}\n{entries} entries · {code}").format(
+            out=out, entries=rep.entries, code=rep.code
+        )
+    )
     if rep.integrity:
         click.echo(
-            f"warning: the log fails integrity ({len(rep.integrity)} "
-            "finding(s)); exported as it is",
+            _(
+                "warning: the log fails integrity ({n} finding(s)); exported as it is"
+            ).format(n=len(rep.integrity)),
             err=True,
         )
 
@@ -103,7 +111,11 @@ def audit_cmd(
     """
     paths = audit.bundles_in(folder)
     if not paths:
-        raise UsageError(f"{folder}: no *{bundle.SUFFIX} bundles")
+        raise UsageError(
+            _("{folder}: no *{suffix} bundles").format(
+                folder=folder, suffix=bundle.SUFFIX
+            )
+        )
     workers = jobs or os.cpu_count() or 1
     if sys.stderr.isatty() and not (as_json or as_csv):
         with click.progressbar(
@@ -135,9 +147,15 @@ def _table(rows: list[dict[str, Any]]) -> None:
     click.echo(render.table(body, audit.COLUMNS))
     bad = sum(r["exit"] >= 3 for r in rows)
     click.echo(
-        f"\n{len(rows)} bundle(s): {sum(r['exit'] == 0 for r in rows)} clean, "
-        f"{sum(r['exit'] == 1 for r in rows)} with findings, {bad} failing "
-        "integrity or unreadable"
+        _(
+            "\n{n} bundle(s): {sum} clean, {sum2} with findings, {bad} "
+            "failing integrity or unreadable"
+        ).format(
+            n=len(rows),
+            sum=sum(r["exit"] == 0 for r in rows),
+            sum2=sum(r["exit"] == 1 for r in rows),
+            bad=bad,
+        )
     )
 
 

@@ -138,12 +138,16 @@ def parse_time(
 def check_signer_ids(state: State, signers: Sequence[str]) -> None:
     """Refuse before any passphrase is asked: unknown or repeated officers."""
     if len(signers) < 2:
-        raise UsageError("two officers must sign: give --signer twice")
+        raise UsageError(_("two officers must sign: give --signer twice"))
     if len(set(signers)) != len(signers):
-        raise UsageError("the same officer is named twice in --signer")
+        raise UsageError(_("the same officer is named twice in --signer"))
     for officer_id in signers:
         if state.roster.get(officer_id) is None:
-            raise UsageError(f"--signer {officer_id}: not on the roster")
+            raise UsageError(
+                _("--signer {officer_id}: not on the roster").format(
+                    officer_id=officer_id
+                )
+            )
 
 
 PROMPT_TRIES = 3
@@ -152,13 +156,16 @@ PROMPT_TRIES = 3
 def ask_passphrase(officer_id: str, label: str) -> str:
     """A hidden prompt on the terminal (the caller checks the environment first)."""
     try:
-        value: str = click.prompt(f"{label}: passphrase", hide_input=True, err=True)
+        value: str = click.prompt(
+            _("{label}: passphrase").format(label=label), hide_input=True, err=True
+        )
     except click.Abort as e:
         if sys.stdin.isatty():
             raise  # NOTE: Ctrl-C or Ctrl-D at the terminal: the officer cancelled
         raise KeyFileError(
-            f"no passphrase for {officer_id} (type it on a terminal "
-            f"or set {keys.passphrase_variable(officer_id)})"
+            _(
+                "no passphrase for {officer_id} (type it on a terminal or set {value})"
+            ).format(officer_id=officer_id, value=keys.passphrase_variable(officer_id))
         ) from e
     return value
 
@@ -183,8 +190,11 @@ def _unlock_one(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateK
     private = _decrypt(key_dir, state, officer_id)
     if keys.kdf_of(key_dir, officer_id) != "scrypt":
         click.echo(
-            f"warning: {officer_id}'s key file uses the old, fast-to-guess "
-            f"encryption; run 'vaultctl keys upgrade {officer_id}'",
+            _(
+                "warning: {officer_id}'s key file uses the old, "
+                "fast-to-guess encryption; run 'vaultctl keys upgrade "
+                "{officer_id}'"
+            ).format(officer_id=officer_id),
             err=True,
         )
     return private
@@ -205,8 +215,9 @@ def _decrypt(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
             if attempt == PROMPT_TRIES:
                 raise
             click.echo(
-                f"wrong passphrase for {officer_id}, try again "
-                f"({PROMPT_TRIES - attempt} left)",
+                _("wrong passphrase for {officer_id}, try again ({value} left)").format(
+                    officer_id=officer_id, value=PROMPT_TRIES - attempt
+                ),
                 err=True,
             )
     raise AssertionError("unreachable")  # pragma: no cover
@@ -218,7 +229,9 @@ def load(ctx: Context) -> Engine:
     engine = writer.load_engine(ctx.vault, datetime.now().astimezone())
     if engine.state.tz is None:
         raise VaultMissingError(
-            f"{ctx.vault.path}: the vault has no genesis entry (run 'vaultctl init')"
+            _("{path}: the vault has no genesis entry (run 'vaultctl init')").format(
+                path=ctx.vault.path
+            )
         )
     return engine
 
@@ -291,8 +304,8 @@ def settle_command(owed: Owed, signers: Sequence[str]) -> str:
     refs = " ".join(f"--ref {r}" for r in owed.refs)
     blanks = (_("what happened"), _("reported to whom"), _("when reported"))
     return (
-        f"vaultctl incident --kind {owed.kind} {refs} --text \"<{blanks[0]}>\" "
-        f"--reported-to \"<{blanks[1]}>\" --reported-at \"<{blanks[2]}>\" {who}"
+        f'vaultctl incident --kind {owed.kind} {refs} --text "<{blanks[0]}>" '
+        f'--reported-to "<{blanks[1]}>" --reported-at "<{blanks[2]}>" {who}'
     ).rstrip()
 
 
@@ -317,8 +330,13 @@ def need_known(state: State, kind: str, value: str, option: str) -> None:
     known = state.known(kind)
     need(
         value in known,
-        f"{option} {value}: unknown {kind} (known: "
-        f"{', '.join(known[:12])}{' …' if len(known) > 12 else ''})",
+        _("{option} {value}: unknown {kind} (known: {items}{value2})").format(
+            option=option,
+            value=value,
+            kind=kind,
+            items=", ".join(known[:12]),
+            value2=" …" if len(known) > 12 else "",
+        ),
     )
 
 
@@ -327,8 +345,9 @@ def default_room(state: State, room: str | None) -> str:
     if room is None:
         need(
             len(state.rooms) == 1,
-            "--room is needed: this site has "
-            f"{len(state.rooms)} rooms ({', '.join(state.rooms)})",
+            _("--room is needed: this site has {n} rooms ({items})").format(
+                n=len(state.rooms), items=", ".join(state.rooms)
+            ),
         )
         return state.rooms[0]
     need_known(state, "room", room, "--room")

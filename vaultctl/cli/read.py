@@ -25,8 +25,8 @@ from vaultctl.cli.common import (
     parse_time,
     pass_context,
 )
-from vaultctl.i18n import _
 from vaultctl.errors import CheckpointError, UsageError, VaultMissingError
+from vaultctl.i18n import _
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
 from vaultctl.schema import ENTRY_TYPES
@@ -73,7 +73,9 @@ def log_cmd(
     entries = writer.read_entries(ctx.vault)  # NOTE: one pass; line 1 is the genesis
     first = next(entries, None)
     if first is None:
-        raise VaultMissingError(f"{ctx.vault.ledger}: empty (run 'vaultctl init')")
+        raise VaultMissingError(
+            _("{ledger}: empty (run 'vaultctl init')").format(ledger=ctx.vault.ledger)
+        )
     tz = genesis.zone(first.body["site"]["timezone"])
     lo = _bound(since, tz, "--since")
     hi = _bound(until, tz, "--until")
@@ -167,7 +169,9 @@ def _read_note(path: Path) -> str:
     try:
         return path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot read the checkpoint ({e})") from e
+        raise UsageError(
+            _("{path}: cannot read the checkpoint ({e})").format(path=path, e=e)
+        ) from e
 
 
 def _stored_anchors(vault: Vault) -> tuple[list[Anchor], list[Integrity]]:

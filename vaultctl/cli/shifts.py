@@ -19,6 +19,7 @@ from vaultctl.cli.common import (
     signing_options,
 )
 from vaultctl.cli.tlog import write_checkpoint
+from vaultctl.i18n import _
 
 
 @click.group("shift")
@@ -76,7 +77,7 @@ def _shift_body(
     body = {"action": action, "shift": shift_id, "leader": leader, "members": crew}
     if action == "handover":
         cur = state.shift
-        need(cur is not None, "no shift is on duty: use 'shift start'")
+        need(cur is not None, _("no shift is on duty: use 'shift start'"))
         assert cur is not None  # noqa: S101 - for mypy, need() refused otherwise
         body |= {"from_shift": cur.id, "from_leader": cur.leader}
     return engine, body, dataclasses.replace(sign, at=stamp)
@@ -132,7 +133,7 @@ def shift_handover(
     engine, body, sign = _shift_body(ctx, "handover", leader, members, shift_id, sign)
     unlocked = record(ctx, "shift", body, sign, engine)
     path, code = write_checkpoint(ctx.vault, engine.state, unlocked)
-    click.echo(f"checkpoint {path.name} · {code}")
+    click.echo(_("checkpoint {name} · {code}").format(name=path.name, code=code))
 
 
 @shift.command("end")
@@ -150,7 +151,7 @@ def shift_end(
     """
     engine = load(ctx)
     cur = engine.state.shift
-    need(cur is not None, "no shift is on duty")
+    need(cur is not None, _("no shift is on duty"))
     assert cur is not None  # noqa: S101 - for mypy
     record(
         ctx,
@@ -172,7 +173,7 @@ def _presence(
     cur = engine.state.shift
     need(
         cur is not None and member in cur.members,
-        f"--member {member}: not a member of the shift on duty",
+        _("--member {member}: not a member of the shift on duty").format(member=member),
     )
     body = {
         "action": action,

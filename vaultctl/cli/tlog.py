@@ -19,6 +19,7 @@ from vaultctl.cli.common import (
     unlock,
 )
 from vaultctl.errors import ProofError, RefusedError, UsageError
+from vaultctl.i18n import _
 from vaultctl.ledger import Vault
 from vaultctl.state import State
 
@@ -39,8 +40,10 @@ def write_checkpoint(
         raw = keys.raw_public(s.private)
         if raw not in may_sign.get(s.officer_id, []):
             raise RefusedError(
-                f"refused: {s.officer_id} may not co-sign a checkpoint "
-                "(suspended, or that key is revoked or not theirs)"
+                _(
+                    "refused: {officer_id} may not co-sign a checkpoint "
+                    "(suspended, or that key is revoked or not theirs)"
+                ).format(officer_id=s.officer_id)
             )
     if head is None:
         tree = merkle.TreeBuilder()
@@ -78,8 +81,10 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     report = verify.run(ctx.vault.lines())  # NOTE: before anyone types a passphrase
     if report.integrity:
         raise RefusedError(
-            f"refused: the log fails integrity ({len(report.integrity)} finding(s)); "
-            "run 'vaultctl verify'"
+            _(
+                "refused: the log fails integrity ({n} finding(s)); run "
+                "'vaultctl verify'"
+            ).format(n=len(report.integrity))
         )
     state = report.state
     check_signer_ids(state, signers)
@@ -127,13 +132,15 @@ def prove(
       vaultctl prove --check proof-41.json --roster bundle/roster.json
     """
     if proof_file is None:
-        need(seq is not None, "give SEQ, or --check FILE")
+        need(seq is not None, _("give SEQ, or --check FILE"))
         assert seq is not None  # noqa: S101 - for mypy
         click.echo(json.dumps(_make(ctx.vault, seq), ensure_ascii=False, indent=1))
         return
     doc = _read_json(proof_file, "a proof")
     if not isinstance(doc, dict):
-        raise ProofError(f"{proof_file}: not a proof document")
+        raise ProofError(
+            _("{proof_file}: not a proof document").format(proof_file=proof_file)
+        )
     if roster_file is not None:
         public, origin = _roster_keys(_read_json(roster_file, "a roster")), None
     elif ctx.vault.ledger.is_file() and not ctx.vault.is_empty():
@@ -142,12 +149,16 @@ def prove(
         origin = checkpoint.make_origin(state.site["id"], state.log or "")
     else:
         raise ProofError(
-            "cannot check the checkpoint's signatures without public "
-            "keys: run it in the site's vault or give --roster FILE"
+            _(
+                "cannot check the checkpoint's signatures without public "
+                "keys: run it in the site's vault or give --roster FILE"
+            )
         )
     if origin is not None and doc.get("origin") != origin:
         raise ProofError(
-            f"the proof is for {doc.get('origin')}, not this vault ({origin})"
+            _("the proof is for {value}, not this vault ({origin})").format(
+                value=doc.get("origin"), origin=origin
+            )
         )
     click.echo(proofs.check(doc, public))
 
@@ -156,7 +167,7 @@ def _make(vault: Vault, seq: int) -> dict[str, Any]:
     vault.require()
     notes = vault.checkpoint_files()
     if not notes:
-        raise ProofError("no checkpoint yet: run 'vaultctl checkpoint' first")
+        raise ProofError(_("no checkpoint yet: run 'vaultctl checkpoint' first"))
     leaves = (raw for raw, complete in vault.lines() if complete)
     return proofs.make(leaves, seq, notes[-1].read_text("utf-8"))
 
@@ -165,7 +176,11 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError, RecursionError) as e:
-        raise ProofError(f"{path}: cannot read {what} ({type(e).__name__})") from e
+        raise ProofError(
+            _("{path}: cannot read {what} ({name})").format(
+                path=path, what=what, name=type(e).__name__
+            )
+        ) from e
 
 
 def _roster_keys(roster: Any) -> dict[str, list[bytes]]:
@@ -176,7 +191,7 @@ def _roster_keys(roster: Any) -> dict[str, list[bytes]]:
             for o in roster
         }
     except (KeyError, TypeError, UsageError) as e:
-        raise ProofError(f"not a roster with public keys ({e})") from e
+        raise ProofError(_("not a roster with public keys ({e})").format(e=e)) from e
 
 
 COMMANDS = [checkpoint_cmd, prove]

@@ -19,6 +19,7 @@ from vaultctl.cli.common import (
     signing_options,
 )
 from vaultctl.errors import UsageError
+from vaultctl.i18n import _
 from vaultctl.rules import Engine
 
 CAMERA = click.option("--camera", required=True, metavar="CAM")
@@ -78,7 +79,9 @@ def _hash_video(path: Path) -> tuple[str, int]:
     try:
         return footage.sha256_file(path), path.stat().st_size
     except OSError as e:
-        raise UsageError(f"{path}: cannot read ({e.strerror})") from e
+        raise UsageError(
+            _("{path}: cannot read ({strerror})").format(path=path, strerror=e.strerror)
+        ) from e
 
 
 @cctv.command("segment")
@@ -115,7 +118,7 @@ def segment(
     tz = engine.state.tz
     begin = parse_time(start, tz, option="--from")
     finish = parse_time(end, tz, option="--to")
-    need(begin <= finish, "--from is after --to")
+    need(begin <= finish, _("--from is after --to"))
     body = {
         "action": "segment",
         "camera": camera,
@@ -156,9 +159,7 @@ def delete_footage(
     body = {
         "action": "delete-footage",
         "camera": camera,
-        "before": parse_time(
-            before, engine.state.tz, option="--before", date_ok=True
-        ),
+        "before": parse_time(before, engine.state.tz, option="--before", date_ok=True),
     }
     record(ctx, "cctv", body, sign, engine)
 
@@ -202,7 +203,10 @@ def incident(
     """
     engine = load(ctx)
     for seq in refs:
-        need(0 <= seq <= engine.state.seq, f"--ref {seq}: no such entry")
+        need(
+            0 <= seq <= engine.state.seq,
+            _("--ref {seq}: no such entry").format(seq=seq),
+        )
     assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
     body = {
         "kind": kind,
