@@ -3364,7 +3364,7 @@ def test_force_message_in_chinese(stocked: Site) -> None:
     )
     assert result.exit_code == 0
     assert (
-        "recorded with --force: CCTV (四.四): 试卷在库时关闭了 CAM-1" in result.stderr
+        "已用 --force 记录：CCTV（四.四）：试卷在库时关闭了 CAM-1" in result.stderr
     )
 
 

@@ -52,13 +52,17 @@ def extract_calls(root: Path) -> dict[str, str | None]:
     for path in sorted(root.rglob("*.py")):
         tree = ast.parse(path.read_text("utf-8"))
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            if not isinstance(node, ast.Call):
                 continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else None
+            if isinstance(func, ast.Attribute) and func.attr in ("gettext", "ngettext"):
+                name = "_" if func.attr == "gettext" else "ngettext"
             args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
-            if node.func.id in ("_", "N_") and args and isinstance(args[0], str):
+            if name in ("_", "N_") and args and isinstance(args[0], str):
                 found.setdefault(args[0], None)
             elif (
-                node.func.id == "ngettext"
+                name == "ngettext"
                 and len(args) >= 2
                 and isinstance(args[0], str)
                 and isinstance(args[1], str)

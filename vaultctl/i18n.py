@@ -16,6 +16,7 @@ Pure: the standard library only; no click import here.
 from __future__ import annotations
 
 import gettext
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -107,3 +108,58 @@ def patch_click(modules: Sequence[ModuleType] | None = None) -> None:
             module._ = _  # type: ignore[attr-defined]
         if getattr(module, "ngettext", None) is gettext.ngettext:
             module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+def translation(lang: str) -> gettext.NullTranslations:
+    """The catalog of ``lang`` (cached by :mod:`gettext`), English = none."""
+    if lang not in LANGS or lang == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(
+        DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True
+    )
+
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = []
+
+
+def _patterns() -> list[tuple[re.Pattern[str], str]]:
+    if not _PATTERNS:
+        from vaultctl.messages import TEMPLATES
+
+        for template in TEMPLATES:
+            parts = re.split(r"\{(\w+)\}", template)
+            regex = "".join(
+                re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                for i, p in enumerate(parts)
+            )
+            _PATTERNS.append((re.compile(regex, re.S), template))
+    return _PATTERNS
+
+
+def localise_message(message: str, lang: str | None = None) -> str:
+    """A message of the English core in ``lang`` (default: this run's)."""
+    lang = lang or _lang
+    if lang == "en":
+        return message
+    found = translation(lang)
+    for pattern, template in _patterns():
+        match = pattern.fullmatch(message)
+        if match is not None:
+            return found.gettext(template).format(**match.groupdict())
+    head, sep, rest = message.partition(": ")
+    if sep:  # NOTE: "<place>: <message>" — translate the message after the place
+        inner = localise_message(rest, lang)
+        if inner != rest:
+            return f"{head}: {inner}"
+    return message
+
+
+def integrity_message(code: str, message: str, lang: str) -> str:
+    """An integrity finding in ``lang``: the message, or its code's name first."""
+    shown = localise_message(message, lang)
+    if shown == message and lang != "en":
+        from vaultctl.messages import CODES
+
+        name = translation(lang).gettext(CODES.get(code, code))
+        return f"{name}：{message}"
+    return shown

@@ -7,6 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from vaultctl.i18n import integrity_message, translation
 from vaultctl.model import Entry
 from vaultctl.rules import REGISTRY, Finding, params_in_force
 from vaultctl.verify import Report
@@ -206,6 +207,21 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
     return "\n".join(parts).rstrip()
 
 
+def _anchors(n: int, lang: str) -> str:
+    text = translation(lang).ngettext(
+        "{n} checkpoint or code confirmed", "{n} checkpoints or codes confirmed", n
+    )
+    return text.format(n=n)
+
+
+def _compliance(errors: int, warnings: int, lang: str) -> str:
+    t = translation(lang)
+    return t.gettext("{errors}, {warnings}").format(
+        errors=t.ngettext("{n} error", "{n} errors", errors).format(n=errors),
+        warnings=t.ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings),
+    )
+
+
 def report(rep: Report, lang: str = "en") -> str:
     """The human verify report: summary, findings, state at the end."""
     status = word("broken" if rep.integrity else "intact", lang)
@@ -217,15 +233,20 @@ def report(rep: Report, lang: str = "en") -> str:
         ("head", rep.head or "?"),
         ("code", rep.code),
         ("integrity", status),
-        ("anchors", f"{len(rep.anchors_ok)} checkpoint(s)/code(s) confirmed"),
-        ("compliance", f"{errors} error(s), {len(rep.findings) - errors} warning(s)"),
+        ("anchors", _anchors(len(rep.anchors_ok), lang)),
+        ("compliance", _compliance(errors, len(rep.findings) - errors, lang)),
         (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
         ("exit", rep.exit_code),
     ]
     out = [word("summary", lang), pairs(summary, lang), "", word("integrity", lang)]
     if rep.integrity:
         rows = [
-            (f.line, "" if f.seq is None else f.seq, f.code, f.message)
+            (
+                f.line,
+                "" if f.seq is None else f.seq,
+                f.code,
+                integrity_message(f.code, f.message, lang),
+            )
             for f in rep.integrity
         ]
         out.append(table(rows, ["line", "seq", "code", "message"], lang))

@@ -82,7 +82,7 @@ class VaultGroup(click.Group):
             return super().invoke(ctx)
         except VaultError as e:
             _trace(ctx)
-            raise Failure(str(e), e.exit_code) from e
+            raise Failure(i18n.localise_message(str(e)), e.exit_code) from e
         except (KeyboardInterrupt, click.Abort) as e:
             raise Cancelled() from e
         except BrokenPipeError as e:
@@ -150,10 +150,11 @@ def cli(
     Every event is one ledger entry signed by two officers and hash-chained to
     the one before; `vaultctl verify` proves the log intact and checks the rules.
 
+    \b
     Shell completion: add one line to your shell's start-up file —
-    bash: eval "$(_VAULTCTL_COMPLETE=bash_source vaultctl)";
-    zsh: eval "$(_VAULTCTL_COMPLETE=zsh_source vaultctl)";
-    fish: _VAULTCTL_COMPLETE=fish_source vaultctl | source.
+      bash:  eval "$(_VAULTCTL_COMPLETE=bash_source vaultctl)"
+      zsh:   eval "$(_VAULTCTL_COMPLETE=zsh_source vaultctl)"
+      fish:  _VAULTCTL_COMPLETE=fish_source vaultctl | source
 
     \b
     Example:

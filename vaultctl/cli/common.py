@@ -289,10 +289,13 @@ def record(
         for line in owed_lines(engine.owed_by(draft), state.tz, sign.signers):
             click.echo(line)
     for f in found:
-        label = "recorded with --force" if f.level == "error" else "warning"
+        label = _("recorded with --force") if f.level == "error" else _("warning")
         if f.seq != entry.seq:
-            label = f"reminder about #{f.seq}"
-        click.echo(f"{label}: {f.rule} ({f.clause}): {f.text(ctx.lang)}", err=True)
+            label = _("reminder about #{seq}").format(seq=f.seq)
+        line = _("{label}: {rule} ({clause}): {text}").format(
+            label=label, rule=f.rule, clause=f.clause, text=f.text(ctx.lang)
+        )
+        click.echo(line, err=True)
     return unlocked
 
 

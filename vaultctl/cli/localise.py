@@ -9,27 +9,36 @@ is kept as written (commands are typed in English) with its heading translated.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import click
 
-from vaultctl.i18n import _
+from vaultctl.i18n import N_, _
 
 EXAMPLE = "\b\nExample:"
+# NOTE: click translates these words of its option lines with its own msgids
+CLICK_WORDS = (N_("required"),)
 _ORIGINAL: dict[int, tuple[Any, ...]] = {}
 
 
 def help_msgids(text: str) -> list[str]:
     """The translatable parts of a help text: the prose before its example."""
-    prose, _sep, _example = text.partition(EXAMPLE)
+    prose, _sep, _example = inspect.cleandoc(text).partition(EXAMPLE)
     return [prose.strip()] if prose.strip() else []
 
 
 def translate_help(text: str | None) -> str | None:
     if not text:
         return text
-    prose, sep, example = text.partition(EXAMPLE)
+    prose, sep, example = inspect.cleandoc(text).partition(EXAMPLE)
     shown = _(prose.strip()) if prose.strip() else ""
+    if shown != prose.strip() and shown:
+        # NOTE: click wraps by character count, which doubles the width of
+        # Chinese; a translation keeps the line breaks its translator chose.
+        shown = "\n\n".join(
+            p if p.startswith("\b") else f"\b\n{p}" for p in shown.split("\n\n")
+        )
     if sep:
         shown = f"{shown}\n\n\b\n{_('Example:')}{example}"
     return shown
@@ -55,6 +64,8 @@ def localise(root: click.Command, lang: str) -> None:
                 tuple(getattr(p, "help", None) for p in command.params),
             )
         text, short, params = _ORIGINAL[key]
+        if hasattr(command, "_help_option"):  # NOTE: click caches its --help option
+            command._help_option = None
         command.help = translate_help(text)
         command.short_help = short
         if lang != "en" and text and not short:

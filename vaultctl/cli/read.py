@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from vaultctl import anchors, footage, genesis, render, rules, writer
+from vaultctl import anchors, footage, genesis, i18n, render, rules, writer
 from vaultctl import verify as verifying
 from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
@@ -146,7 +146,9 @@ def verify_cmd(
     wanted = [*stored, *_given_anchors(notes, codes)]
     size = vault.size()
     if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
-        with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
+        with click.progressbar(
+            length=size, label=_("verifying"), file=sys.stderr
+        ) as bar:
             rep = verifying.run(vault.lines(), progress=bar.update, anchors=wanted)
     else:
         rep = verifying.run(vault.lines(), anchors=wanted)
@@ -159,7 +161,12 @@ def verify_cmd(
             )
         )
     if as_json:
-        click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
+        doc = rep.to_dict()
+        for item in doc["integrity"]:  # NOTE: like findings: message stays English
+            item["message_zh"] = i18n.integrity_message(
+                item["code"], item["message"], "zh"
+            )
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
     else:
         click.echo(render.report(rep, ctx.lang))
     ctx_exit(rep.exit_code)
