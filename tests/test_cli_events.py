@@ -3363,9 +3363,7 @@ def test_force_message_in_chinese(stocked: Site) -> None:
         "--force",
     )
     assert result.exit_code == 0
-    assert (
-        "已用 --force 记录：CCTV（四.四）：试卷在库时关闭了 CAM-1" in result.stderr
-    )
+    assert "已用 --force 记录：CCTV（四.四）：试卷在库时关闭了 CAM-1" in result.stderr
 
 
 # --- found while probing -----------------------------------------------------------
@@ -3463,8 +3461,16 @@ def test_an_owed_incident_reminds_but_does_not_block_later_entries(
 def test_a_broken_seal_names_the_incident_owed_and_status_lists_it(
     stocked: Site,
 ) -> None:
-    args = ["receipt", "--from", "机要车", "--packet", "P-E03:语文:S-0607-AM:SL-3:broken"]
-    result = stocked.run(*args, "--cctv", "on", *sign("O-005", "O-002"), "--at", t("10:10"))
+    args = [
+        "receipt",
+        "--from",
+        "机要车",
+        "--packet",
+        "P-E03:语文:S-0607-AM:SL-3:broken",
+    ]
+    result = stocked.run(
+        *args, "--cctv", "on", *sign("O-005", "O-002"), "--at", t("10:10")
+    )
     assert result.exit_code == 0, result.stderr
     seq = json.loads(stocked.lines()[-1])["seq"]
     lines = result.stdout.splitlines()

@@ -106,7 +106,7 @@ def test_ctrl_c_at_the_passphrase_prompt_is_one_line(
     before = vault.ledger.read_bytes()
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
-        os.execve(sys.executable, _vaultctl(vault, "note", "--text", "x", *SIGN), env)
+        os.execve(sys.executable, _vaultctl(vault, "note", "--text", "x", *SIGN), env)  # noqa: S606
     try:
         assert b"O-003" in _read_until(fd, b": ")
         os.write(fd, b"\x03")
