@@ -313,9 +313,11 @@ def settle_command(owed: Owed, signers: Sequence[str]) -> str:
 
 
 def owed_lines(
-    owed: Sequence[Owed], tz: ZoneInfo, signers: Sequence[str] = ("A", "B")
+    owed: Sequence[Owed], tz: ZoneInfo, signers: Sequence[str] | None = None
 ) -> list[str]:
     """Each obligation: what is owed, by when (site time), and the command."""
+    if signers is None:
+        signers = (_("<officer>"), _("<officer>"))
     lines = []
     for o in owed:
         if o.action == "cctv-on":
