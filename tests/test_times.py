@@ -140,3 +140,24 @@ def test_the_stored_time_is_the_time_typed(
 def test_relative_days_follow_the_site_date() -> None:
     late = datetime(2026, 12, 4, 23, 30, tzinfo=TZ)
     assert times.parse("昨天 23:00", TZ, late) == late - timedelta(days=1, minutes=30)
+
+
+def test_ahead_of_the_clock_shows_the_clock_in_site_time() -> None:
+    from vaultctl.rules.watch import TimeOrder
+    from vaultctl.state import State
+
+    clock = datetime(2026, 12, 3, 17, 1, tzinfo=ZoneInfo("UTC"))
+    rule = TimeOrder({}, "error", clock)
+    s = State()
+    s.tz = TZ
+    event = type(
+        "E",
+        (),
+        {"moment": datetime(2026, 12, 4, 14, 5, tzinfo=TZ), "signers": (), "seq": 5},
+    )()
+    event.ts = "2026-12-04T14:05:00+08:00"
+    found = list(rule.step(event, s))  # type: ignore[arg-type]
+    assert found[0].message == (
+        "time 2026-12-04 14:05+08:00 is ahead of the clock of this machine "
+        "(2026-12-04 01:01+08:00 in site time)"
+    )

@@ -70,6 +70,10 @@ LABELS_ZH = {
     "title": "名称",
     "parameters": "参数",
     "last entry": "最后条目",
+    "file": "文件",
+    "status": "状态",
+    "findings": "合规问题",
+    "last_checkpoint": "最近检查点",
 }
 
 

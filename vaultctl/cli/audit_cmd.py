@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from vaultctl import audit, bundle, render, verify
+from vaultctl import audit, bundle, i18n, render, verify
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import UsageError
 from vaultctl.i18n import _
@@ -144,7 +144,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
         if color and r["exit"] >= 3:
             cells = [click.style(c, fg="red") for c in cells]
         body.append(cells)
-    click.echo(render.table(body, audit.COLUMNS))
+    click.echo(render.table(body, audit.COLUMNS, i18n.current()))
     bad = sum(r["exit"] >= 3 for r in rows)
     click.echo(
         _(
