@@ -77,6 +77,23 @@ LABELS_ZH = {
 }
 
 
+VALUES_ZH = {
+    "error": "错误",
+    "warn": "警告",
+    "off": "关闭",
+    "paper": "试卷",
+    "answer-sheet": "答题卡",
+    "on": "录像中",
+    "fault": "故障",
+    "unknown": "未知",
+}
+
+
+def value(text: str, lang: str) -> str:
+    """A state or level word (``paper``, ``error``, ``on``…) in ``lang``."""
+    return VALUES_ZH.get(text, text) if lang == "zh" else text
+
+
 def word(key: str, lang: str) -> str:
     en, zh = WORDS[key]
     return zh if lang == "zh" else en
@@ -146,7 +163,7 @@ def findings_table(findings: Sequence[Finding], lang: str) -> str:
     rows = [
         (
             f.rule,
-            f.level,
+            value(f.level, lang),
             "" if f.seq is None else f.seq,
             (f.ts or "")[5:16],
             " ".join(f.officers),
@@ -166,7 +183,8 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
     """Stock per subject and session, out, key holders, duty, cameras, incidents."""
     nobody = word("nobody", lang)
     stock = [
-        (s["subject"], s["session"], s["kind"], s["packets"]) for s in summary["stock"]
+        (s["subject"], s["session"], value(s["kind"], lang), s["packets"])
+        for s in summary["stock"]
     ]
     keys = [(k, v or nobody) for k, v in summary["keys"].items()]
     duty = summary["on_duty"]
@@ -196,7 +214,7 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
         pairs(duty_rows, lang),
         "",
         word("cctv", lang),
-        pairs(list(summary["cctv"].items())),
+        pairs([(c, value(v, lang)) for c, v in summary["cctv"].items()]),
         "",
     ]
     if summary["incidents"]:
@@ -277,7 +295,7 @@ def rules_table(levels: Mapping[str, str], policy: Mapping[str, Any], lang: str)
                 cls.title_zh if lang == "zh" else cls.title,
                 cls.clause,
                 values,
-                levels[rid],
+                value(levels[rid], lang),
             )
         )
     return table(rows, ["rule", "title", "clause", "parameters", "level"], lang)
