@@ -17,7 +17,7 @@ from vaultctl.anchors import Anchor, AnchorCheck
 from vaultctl.chain import ChainVerifier, Integrity
 from vaultctl.errors import CheckpointError
 from vaultctl.merkle import TreeBuilder
-from vaultctl.rules import Engine, Finding
+from vaultctl.rules import Engine, Finding, Owed
 from vaultctl.state import State
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_UNREADABLE = 0, 1, 2, 3, 4
@@ -36,6 +36,7 @@ class Report:
     rules_off: list[str] = field(default_factory=list)
     root: bytes = b""
     anchors_ok: list[str] = field(default_factory=list)
+    owed: list[Owed] = field(default_factory=list)  # what the log owes now
 
     @property
     def code(self) -> str:
@@ -96,13 +97,13 @@ def run(
             progress(len(raw) + 1)
     findings += engine.finish()
     state = engine.state
-    for anchor, message in check.finish(tree.size, _origin(state, verifier.log)):
+    origin = _origin(state, verifier.log)
+    for anchor, code, message in check.finish(
+        tree.size, origin, _signing_keys(verifier)
+    ):
         verifier.findings.append(
             Integrity(
-                line=min(anchor.size, tree.size),
-                seq=None,
-                code="checkpoint-mismatch",
-                message=message,
+                line=min(anchor.size, tree.size), seq=None, code=code, message=message
             )
         )
     if verifier.entries == 0:
@@ -124,6 +125,7 @@ def run(
         rules_off=engine.off,
         root=tree.root(),
         anchors_ok=check.ok,
+        owed=engine.owed(),
     )
 
 

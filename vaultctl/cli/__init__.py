@@ -40,7 +40,9 @@ class Failure(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: object = None) -> None:
-        line = _("vaultctl: error: {message}").format(message=self.message)
+        from vaultctl.render import safe  # NOTE: a message may quote a ledger line
+
+        line = _("vaultctl: error: {message}").format(message=safe(self.message))
         click.echo(line, err=True)
 
 
@@ -90,6 +92,13 @@ class VaultGroup(click.Group):
             raise ClosedPipe() from e
         except (click.ClickException, click.exceptions.Exit):
             raise
+        except OSError as e:
+            # NOTE: a read-only vault, a full disk, a folder we may not read
+            _trace(ctx)
+            where = f"{e.filename}: " if e.filename else ""
+            raise Failure(
+                f"{where}{i18n.localise_message(str(e.strerror or e))}", 4
+            ) from e
         except Exception as e:  # noqa: BLE001 - the last line of defence for users
             _trace(ctx)
             raise Failure(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import sys
@@ -12,11 +11,10 @@ from typing import Any
 
 import click
 
-from vaultctl import audit, bundle, i18n, render, verify
+from vaultctl import audit, bundle, check, i18n, render, verify
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import UsageError
 from vaultctl.i18n import _
-from vaultctl.ledger import read_lines
 
 
 @click.command("export")
@@ -46,7 +44,7 @@ def export(ctx: Context, out: Path) -> None:
     # NOTE: one read: the manifest describes exactly the bytes bundled, even if
     # a writer appends meanwhile
     data = vault.ledger.read_bytes()
-    rep = verify.run(read_lines(io.BytesIO(data)))
+    rep = check.verify_vault(vault, data=data)
     state = rep.state
     last = state.latest.timestamp() if state.latest else 0
     summary = {
@@ -119,7 +117,7 @@ def audit_cmd(
     workers = jobs or os.cpu_count() or 1
     if sys.stderr.isatty() and not (as_json or as_csv):
         with click.progressbar(
-            length=len(paths), label="auditing", file=sys.stderr
+            length=len(paths), label=_("auditing"), file=sys.stderr
         ) as bar:
             rows = list(audit.run(paths, workers, lambda: bar.update(1)))
     else:

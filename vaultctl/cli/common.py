@@ -19,18 +19,20 @@ from zoneinfo import ZoneInfo
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import i18n, keys, times, writer
+from vaultctl import check, i18n, keys, render, times, writer
 from vaultctl.errors import (
+    IntegrityError,
     KeyFileError,
     UsageError,
     VaultMissingError,
     WrongPassphraseError,
 )
-from vaultctl.i18n import _
+from vaultctl.i18n import N_, _
 from vaultctl.ledger import Vault
 from vaultctl.model import format_ts, parse_ts
 from vaultctl.rules import Engine, Finding, Owed
 from vaultctl.state import State
+from vaultctl.verify import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -223,6 +225,43 @@ def _decrypt(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+PROGRESS_MIN_BYTES = 1 << 20
+
+
+def verified(ctx: Context, label: str = N_("verifying"), **kwargs: Any) -> Report:
+    """:func:`vaultctl.check.verify_vault` on the vault, with a progress bar on
+    a terminal for long logs."""
+    vault = ctx.vault
+    vault.require()
+    if sys.stderr.isatty() and vault.size() >= PROGRESS_MIN_BYTES:
+        with click.progressbar(
+            length=vault.size(), label=_(label), file=sys.stderr
+        ) as bar:
+            return check.verify_vault(vault, progress=bar.update, **kwargs)
+    return check.verify_vault(vault, **kwargs)
+
+
+def failed_banner(rep: Report) -> str | None:
+    """The line shown first when the log fails verification (status, log)."""
+    if not rep.integrity:
+        return None
+    first = rep.integrity[0]
+    return _(
+        "WARNING: this log FAILS verification ({n} integrity finding(s); first: "
+        "line {line} {code}). What follows may be forged: run 'vaultctl verify'."
+    ).format(n=len(rep.integrity), line=first.line, code=first.code)
+
+
+def require_genesis(ctx: Context, rep: Report) -> None:
+    """Refuse to show a log with no trustworthy genesis (status, log)."""
+    if rep.state.genesis is None:
+        if rep.integrity:
+            raise IntegrityError(failed_banner(rep) or "")
+        raise VaultMissingError(
+            _("{ledger}: no genesis entry").format(ledger=ctx.vault.ledger)
+        )
+
+
 def load(ctx: Context) -> Engine:
     """Replay the vault into state and rules; refuse a vault with no genesis."""
     ctx.vault.require()
@@ -248,10 +287,13 @@ def record(
     body: dict[str, Any],
     sign: Signing,
     engine: Engine | None = None,
-) -> list[writer.Signer]:
+    with_checkpoint: bool = False,
+) -> None:
     """The writing commands' common tail: check, unlock, append, confirm.
 
     Everything that can be checked is checked before the first passphrase.
+    ``with_checkpoint``: also co-sign the new head (a shift handover), under
+    the same lock.
     """
     engine = engine or load(ctx)
     state = engine.state
@@ -265,17 +307,19 @@ def record(
         draft = writer.draft(engine, ts, entry_type, body, sign.signers)
         found = writer.precheck(engine, draft, sign.force, ctx.lang)
     unlocked = unlock(ctx.key_dir, state, sign.signers)
-    entry = writer.append(
-        ctx.vault,
-        entry_type,
-        body,
-        ts,
-        unlocked,
-        engine=engine,
-        force=sign.force,
-        prechecked=state.genesis is not None,
-        lang=ctx.lang,
-    )
+    args = (ctx.vault, entry_type, body, ts, unlocked)
+    options: dict[str, Any] = {
+        "engine": engine,
+        "force": sign.force,
+        "prechecked": state.genesis is not None,
+        "lang": ctx.lang,
+    }
+    written: tuple[Path, str] | None = None
+    if with_checkpoint:
+        entry, path, code = writer.append_with_checkpoint(*args, **options)
+        written = (path, code)
+    else:
+        entry = writer.append(*args, **options)
     click.echo(
         _("#{seq} {type} {time} signed by {who} · {hash}").format(
             seq=entry.seq,
@@ -285,6 +329,12 @@ def record(
             hash=entry.hash[:16],
         )
     )
+    if written:
+        click.echo(
+            _("checkpoint {name} · {code}").format(
+                name=written[0].name, code=written[1]
+            )
+        )
     if state.genesis is not None:
         for line in owed_lines(engine.owed_by(draft), state.tz, sign.signers):
             click.echo(line)
@@ -293,10 +343,12 @@ def record(
         if f.seq != entry.seq:
             label = _("reminder about #{seq}").format(seq=f.seq)
         line = _("{label}: {rule} ({clause}): {text}").format(
-            label=label, rule=f.rule, clause=f.clause, text=f.text(ctx.lang)
+            label=label,
+            rule=f.rule,
+            clause=f.clause,
+            text=render.safe(f.text(ctx.lang)),
         )
         click.echo(line, err=True)
-    return unlocked
 
 
 def settle_command(owed: Owed, signers: Sequence[str]) -> str:
