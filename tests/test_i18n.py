@@ -121,3 +121,9 @@ def test_core_messages_are_translated_at_the_edge() -> None:
     assert i18n.localise_message("key ab12 of O-003 was revoked", "en") == (
         "key ab12 of O-003 was revoked"
     )
+
+
+def test_every_integrity_code_has_a_chinese_name() -> None:
+    from vaultctl import chain, messages
+
+    assert set(chain.CODES) <= set(messages.CODES)

@@ -68,4 +68,5 @@ CODES = {
     "duplicate-signer": N_("signer twice"),
     "too-few-signatures": N_("too few signatures"),
     "checkpoint-mismatch": N_("does not extend the checkpoint"),
+    "bad-checkpoint": N_("bad checkpoint"),
 }
