@@ -46,8 +46,18 @@ def _bound(text: str | None, tz: ZoneInfo, option: str) -> datetime | None:
     help="Only this type (repeatable): " + ", ".join(ENTRY_TYPES) + ".",
 )
 @click.option("--officer", default=None, metavar="ID", help="Only entries it signed.")
-@click.option("--since", default=None, metavar="TIME", help="Not before this time.")
-@click.option("--until", default=None, metavar="TIME", help="Not after this time.")
+@click.option(
+    "--since",
+    default=None,
+    metavar="TIME",
+    help="Not before this time (forms as --at; a date alone: its start).",
+)
+@click.option(
+    "--until",
+    default=None,
+    metavar="TIME",
+    help="Not after this time (forms as --at; a date alone: its start).",
+)
 @json_option
 @pass_context
 def log_cmd(

@@ -93,8 +93,20 @@ def _hash_video(path: Path) -> tuple[str, int]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The video file.",
 )
-@click.option("--from", "start", required=True, metavar="T")
-@click.option("--to", "end", required=True, metavar="T")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    metavar="TIME",
+    help="Start of the footage (forms as --at).",
+)
+@click.option(
+    "--to",
+    "end",
+    required=True,
+    metavar="TIME",
+    help="End of the footage (forms as --at).",
+)
 @signing_options
 @pass_context
 def segment(
@@ -137,7 +149,7 @@ def segment(
     "--before",
     required=True,
     metavar="T",
-    help="Footage recorded before this time was deleted.",
+    help="Footage recorded before this time was deleted (forms as --at, or a date).",
 )
 @signing_options
 @pass_context
@@ -179,7 +191,10 @@ def delete_footage(
     "--reported-to", required=True, metavar="TEXT", help="Whom it was reported to."
 )
 @click.option(
-    "--reported-at", required=True, metavar="TIME", help="When it was reported."
+    "--reported-at",
+    required=True,
+    metavar="TIME",
+    help="When it was reported (forms as --at).",
 )
 @signing_options
 @pass_context
