@@ -20,6 +20,8 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vaultctl import check, i18n, keys, render, times, writer
+from vaultctl.anchors import BAD_CHECKPOINT
+from vaultctl.chain import Integrity
 from vaultctl.errors import (
     IntegrityError,
     KeyFileError,
@@ -239,6 +241,12 @@ def verified(ctx: Context, label: str = N_("verifying"), **kwargs: Any) -> Repor
         ) as bar:
             return check.verify_vault(vault, progress=bar.update, **kwargs)
     return check.verify_vault(vault, **kwargs)
+
+
+def blocking(rep: Report) -> list[Integrity]:
+    """The findings that forbid co-signing the log: all but a junk file in
+    ``checkpoints/`` (which anchors nothing; verify still reports it)."""
+    return [f for f in rep.integrity if f.code != BAD_CHECKPOINT]
 
 
 def failed_banner(rep: Report) -> str | None:

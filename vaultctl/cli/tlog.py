@@ -11,6 +11,7 @@ import click
 from vaultctl import checkpoint, keys, proofs, writer
 from vaultctl.cli.common import (
     Context,
+    blocking,
     check_signer_ids,
     load,
     need,
@@ -46,13 +47,14 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     # NOTE: verified with every anchor the vault holds, before any passphrase;
     # the note signs exactly the head verified
     report = verified(ctx)
-    if report.integrity:
-        first = report.integrity[0]
+    failing = blocking(report)
+    if failing:
+        first = failing[0]
         raise RefusedError(
             _(
                 "refused: the log fails verification ({n} finding(s); first: "
                 "line {line} {code}); run 'vaultctl verify'"
-            ).format(n=len(report.integrity), line=first.line, code=first.code)
+            ).format(n=len(failing), line=first.line, code=first.code)
         )
     state = report.state
     check_signer_ids(state, signers)
