@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from vaultctl import checkpoint, keys, proofs, writer
+from vaultctl import check, checkpoint, keys, proofs, writer
 from vaultctl.cli.common import (
     Context,
     blocking,
@@ -139,12 +139,13 @@ def _make(vault: Vault, seq: int) -> dict[str, Any]:
     if not notes:
         raise ProofError(_("no checkpoint yet: run 'vaultctl checkpoint' first"))
     leaves = (raw for raw, complete in vault.lines() if complete)
-    return proofs.make(leaves, seq, notes[-1].read_text("utf-8"))
+    return proofs.make(leaves, seq, check.read_note(notes[-1]))
 
 
 def _read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(path.read_text("utf-8"))
+        # NOTE: bytes, decoded strictly (no newline translation)
+        return json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError, RecursionError) as e:
         raise ProofError(
             _("{path}: cannot read {what} ({name})").format(
