@@ -42,6 +42,7 @@ TEMPLATES = (
     N_("{path}: already exists, not overwritten"),
     N_("{path}: not an Ed25519 key"),
     N_("the passphrase is too short: {rule}"),
+    N_("at least 10 characters, or 4 Chinese characters"),  # keys.PASSPHRASE_RULE
     N_("officer id {who}: expected [A-Za-z0-9][A-Za-z0-9._-]*"),
     # writer.py: refusals
     N_("{path}: torn last line; run 'vaultctl repair' first"),

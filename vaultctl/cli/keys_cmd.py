@@ -34,10 +34,10 @@ def _new_passphrase(officer_id: str, variable: str) -> str:
     for attempt in range(1, NEW_TRIES + 1):
         value: str = click.prompt(
             _("new passphrase for {officer_id} ({passphrase_rule})").format(
-                officer_id=officer_id, passphrase_rule=keys.PASSPHRASE_RULE
+                officer_id=officer_id, passphrase_rule=_(keys.PASSPHRASE_RULE)
             ),
             hide_input=True,
-            confirmation_prompt="repeat the passphrase",
+            confirmation_prompt=_("repeat the passphrase"),
             err=True,
         )
         problem = keys.passphrase_problem(value)
