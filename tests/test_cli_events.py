@@ -2453,6 +2453,12 @@ def test_receipt_scan_warns_and_stores_expected_and_missing(
     assert body["missing"] == ["P-M3"]
     assert [p["id"] for p in body["packets"]] == ["P-M1", "P-M2"]
     assert body["count"] == 2
+    # the shortfall owes an incident: named at once, with its deadline
+    assert (
+        "owed: an incident report by 2026-06-06 10:40+08:00 (SEAL): "
+        "2 packets received, 3 expected"
+    ) in result.stdout
+    assert "vaultctl incident --kind count-mismatch --ref" in result.stdout
 
 
 def test_receipt_scan_with_nothing_scanned(prepared: Site, tmp_path: Path) -> None:
