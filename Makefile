@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs i18n clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,6 +31,9 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m vaultctl.docs docs
+
+i18n: $(STAMP)
+	$(BIN)/python -m vaultctl.catalog
 
 clean:
 	rm -rf $(VENV) build demo-vault

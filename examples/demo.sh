@@ -11,13 +11,18 @@ mkdir -p "$out"
 cp "$here/site.toml" "$out/site.toml"
 export VAULTCTL_KEY_DIR="$out/keys" VAULTCTL_VAULT="$out/vault"
 officers=$(sed -n 's/^id = "\(O-[0-9]*\)"/\1/p' "$here/site.toml")
+total=$(echo $officers | wc -w)
+n=0
 for id in $officers; do
+  n=$((n + 1))
   # NOTE: demo passphrases come from the environment; real officers type them.
   export "VAULTCTL_PASSPHRASE_${id//-/_}=demo-$id"
+  echo "== key $n of $total: $id" >&2
   vaultctl keys generate "$id" >/dev/null
 done
 echo "== generated keys for $(echo $officers | wc -w) officers in $VAULTCTL_KEY_DIR"
 cd "$out"
+echo "== recording the exam week (a line per day; transcript in $out/build.log)" >&2
 python "$here/exam_week.py" ${DEMO_PLANT:+--plant} site.toml > build.log
 echo "== $(grep -c '^\$ vaultctl' build.log) commands recorded; the full transcript is in $out/build.log"
 echo

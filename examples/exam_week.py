@@ -501,7 +501,13 @@ def main() -> None:
             "2026-06-05 08:00",
         ]
     )
-    for args in commands(plant):
+    steps = commands(plant)
+    day = ""
+    for n, args in enumerate(steps, start=1):
+        when = args[args.index("--at") + 1] if "--at" in args else ""
+        if when[:10] != day:  # NOTE: progress to stderr, a line per day
+            day = when[:10]
+            print(f"== {day}: step {n} of {len(steps)}", file=sys.stderr, flush=True)
         vaultctl(args)
 
 

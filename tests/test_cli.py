@@ -34,7 +34,7 @@ def init(site: Site) -> None:
         "2026-06-06T08:00",
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("#0 genesis 2026-06-06T08:00:00+08:00")
+    assert result.stdout.startswith("#0 genesis 2026-06-06 08:00+08:00 (Asia/Shanghai)")
 
 
 def test_round_trip_through_cli(site: Site) -> None:
@@ -240,7 +240,7 @@ def test_vault_missing(site: Site) -> None:
 def test_ledger_unreadable(vault: Site) -> None:
     if os.geteuid() == 0:
         vault.ledger.unlink()  # root reads anything: test the missing ledger instead
-        assert "no ledger" in refused(vault, "verify", code=4)
+        assert "no ledger.jsonl in" in refused(vault, "verify", code=4)
     else:
         os.chmod(vault.ledger, 0)
         assert "permission denied" in refused(vault, "verify", code=4)

@@ -37,8 +37,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import config, keys, rules
+from vaultctl import config, keys, rules, times
 from vaultctl.cli import cli
+from vaultctl.model import parse_ts
 
 from .conftest import GENESIS_AT, OUTSIDER, Site, private_key, site_toml
 
@@ -82,10 +83,15 @@ def ok(
     assert len(lines) == before + 1
     entry: dict[str, Any] = json.loads(lines[-1])
     assert result.stdout.startswith(
-        f"#{entry['seq']} {entry['type']} {entry['ts']} signed by "
+        f"#{entry['seq']} {entry['type']} {shown(entry['ts'])} signed by "
     ), result.stdout
     assert TS_RE.fullmatch(entry["ts"]), entry["ts"]
     return entry
+
+
+def shown(ts: str) -> str:
+    """How a confirmation shows a stored ``ts``: site time, offset and zone."""
+    return f"{times.show(parse_ts(ts))} (Asia/Shanghai)"
 
 
 def checkpoint_files(site: Site) -> list[str]:
@@ -716,7 +722,7 @@ def test_at_forms_are_stored_in_the_site_time_zone(
         ("2026-06-06T10:30:00+09:00", "2026-06-06T09:30:00+08:00"),
         ("2026-06-06T01:40:00Z", "2026-06-06T09:40:00+08:00"),
         ("2026-06-06 09:45", "2026-06-06T09:45:00+08:00"),
-        ("2026-06-06T09:50:59.900+08:00", "2026-06-06T09:50:59+08:00"),
+        ("2026-06-06T09:50:59+08:00", "2026-06-06T09:50:59+08:00"),
     ]
     for typed, stored in forms:
         if typed.startswith("6/6") and year != 2026:
@@ -2448,6 +2454,12 @@ def test_receipt_scan_warns_and_stores_expected_and_missing(
     assert body["missing"] == ["P-M3"]
     assert [p["id"] for p in body["packets"]] == ["P-M1", "P-M2"]
     assert body["count"] == 2
+    # the shortfall owes an incident: named at once, with its deadline
+    assert (
+        "owed: an incident report by 2026-06-06 10:40+08:00 (SEAL): "
+        "2 packets received, 3 expected"
+    ) in result.stdout
+    assert "vaultctl incident --kind count-mismatch --ref" in result.stdout
 
 
 def test_receipt_scan_with_nothing_scanned(prepared: Site, tmp_path: Path) -> None:
@@ -3358,9 +3370,7 @@ def test_force_message_in_chinese(stocked: Site) -> None:
         "--force",
     )
     assert result.exit_code == 0
-    assert (
-        "recorded with --force: CCTV (四.四): 试卷在库时关闭了 CAM-1" in result.stderr
-    )
+    assert "已用 --force 记录：CCTV（四.四）：试卷在库时关闭了 CAM-1" in result.stderr
 
 
 # --- found while probing -----------------------------------------------------------
@@ -3453,3 +3463,68 @@ def test_an_owed_incident_reminds_but_does_not_block_later_entries(
     assert result.exit_code == 0, result.stderr
     assert f"reminder about #{broken['seq']}: SEAL" in result.stderr
     assert ("SEAL", broken["seq"]) in rules_found(stocked)
+
+
+def test_a_broken_seal_names_the_incident_owed_and_status_lists_it(
+    stocked: Site,
+) -> None:
+    args = [
+        "receipt",
+        "--from",
+        "机要车",
+        "--packet",
+        "P-E03:语文:S-0607-AM:SL-3:broken",
+    ]
+    result = stocked.run(
+        *args, "--cctv", "on", *sign("O-005", "O-002"), "--at", t("10:10")
+    )
+    assert result.exit_code == 0, result.stderr
+    seq = json.loads(stocked.lines()[-1])["seq"]
+    lines = result.stdout.splitlines()
+    assert lines[1] == (
+        "owed: an incident report by 2026-06-06 10:40+08:00 (SEAL): P-E03 seal broken"
+    )
+    assert lines[2] == (
+        f"  vaultctl incident --kind seal-broken --ref {seq} "
+        '--text "<what happened>" --reported-to "<reported to whom>" '
+        '--reported-at "<when reported>" --signer O-005 --signer O-002'
+    )
+    shown = stocked.run("status").stdout.splitlines()
+    assert shown[0] == "Owed now (earliest first):"
+    assert shown[1] == "  " + lines[1]
+    owed = json.loads(stocked.run("status", "--json").stdout)["owed"]
+    assert owed[0]["kind"] == "seal-broken" and owed[0]["refs"] == [seq]
+    zh = stocked.run("--lang", "zh", "status").stdout.splitlines()
+    assert zh[1] == (
+        "  须报告事件：截止 2026-06-06 10:40+08:00（SEAL）：P-E03 密封破损"
+    )
+    ok(
+        stocked,
+        "incident",
+        "--kind",
+        "seal-broken",
+        "--ref",
+        str(seq),
+        "--text",
+        "封条破损，已封存",
+        "--reported-to",
+        "县考试中心",
+        "--reported-at",
+        t("10:20"),
+        *sign("O-002", "O-001"),
+        "--at",
+        t("10:15"),
+    )
+    assert json.loads(stocked.run("status", "--json").stdout)["owed"] == []
+
+
+def test_cctv_off_with_papers_stored_names_the_camera_to_restart(
+    stocked: Site,
+) -> None:
+    result = stocked.run(
+        "cctv", "off", "--camera", "CAM-1", *sign("O-003", "O-004"), "--force"
+    )
+    assert "owed at once: recording back on (CCTV)" in result.stdout
+    assert "  vaultctl cctv on --camera CAM-1 --signer O-003 --signer O-004" in (
+        result.stdout
+    )

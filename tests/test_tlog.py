@@ -337,7 +337,7 @@ def test_shift_handover_writes_a_checkpoint(vault: Site) -> None:
     notes = list((vault.vault_dir / "checkpoints").glob("*.note"))
     assert len(notes) == 1 and "checkpoint" in result.stdout
     assert run_("verify").exit_code == 0
-    assert "1 checkpoint(s)/code(s) confirmed" in run_("verify").stdout
+    assert "1 checkpoint or code confirmed" in run_("verify").stdout
 
 
 def test_cli_checkpoint_prove_export_audit(vault: Site, tmp_path: Path) -> None:

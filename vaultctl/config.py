@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from vaultctl import canonical, genesis, keys, schema
 from vaultctl.errors import ConfigError, SchemaError, UsageError
+from vaultctl.i18n import _
 from vaultctl.model import format_ts
 
 SITE_FIELDS = ("id", "name", "exam", "timezone", "exam_start", "exam_end")
@@ -26,9 +27,13 @@ def load(path: Path) -> dict[str, Any]:
     try:
         raw = tomllib.loads(path.read_text("utf-8"))
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+        raise ConfigError(
+            _("{path}: cannot read ({strerror})").format(path=path, strerror=e.strerror)
+        ) from e
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+        raise ConfigError(
+            _("{path}: not valid TOML: {e}").format(path=path, e=e)
+        ) from e
     return build(raw, path.parent)
 
 
@@ -36,7 +41,7 @@ def build(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     """Turn parsed TOML into the genesis body; ``base`` resolves key files."""
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown section")
+        raise ConfigError(_("{value}: unknown section").format(value=unknown[0]))
     site = _table(raw, "site")
     _known_fields(site, SITE_FIELDS, "site")
     for i, room in enumerate(_list(raw, "rooms")):
@@ -78,7 +83,9 @@ def build(raw: dict[str, Any], base: Path) -> dict[str, Any]:
 def _known_fields(table: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
     unknown = sorted(set(table) - set(fields))
     if unknown:
-        raise ConfigError(f"{where}.{unknown[0]}: unknown field")
+        raise ConfigError(
+            _("{where}.{value}: unknown field").format(where=where, value=unknown[0])
+        )
 
 
 def zone(name: Any, where: str) -> ZoneInfo:
@@ -91,20 +98,20 @@ def zone(name: Any, where: str) -> ZoneInfo:
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
     value = raw.get(name)
     if not isinstance(value, dict):
-        raise ConfigError(f"[{name}]: missing table")
+        raise ConfigError(_("[{name}]: missing table").format(name=name))
     return value
 
 
 def _list(raw: dict[str, Any], name: str) -> list[dict[str, Any]]:
     value = raw.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ConfigError(f"{name}: expected [[{name}]] tables")
+        raise ConfigError(_("{name}: expected [[{name}]] tables").format(name=name))
     return value
 
 
 def _policy(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise ConfigError("policy: expected a table")
+        raise ConfigError(_("policy: expected a table"))
     params = {k: v for k, v in raw.items() if k != "levels"}
     return {"params": params, "levels": raw.get("levels", {})}
 
@@ -122,17 +129,27 @@ def _officer(raw: dict[str, Any], where: str, base: Path) -> dict[str, Any]:
             trained.isoformat() if isinstance(trained, date) else trained
         )
     if "public_key" in raw and "public_key_file" in raw:
-        raise ConfigError(f"{where}: give public_key or public_key_file, not both")
+        raise ConfigError(
+            _("{where}: give public_key or public_key_file, not both").format(
+                where=where
+            )
+        )
     if "public_key_file" in raw:
         path = base / str(raw["public_key_file"])
         try:
             line = path.read_text("utf-8")
         except (OSError, ValueError) as e:  # ValueError: a NUL in the path
-            raise ConfigError(f"{where}.public_key_file: cannot read {path}") from e
+            raise ConfigError(
+                _("{where}.public_key_file: cannot read {path}").format(
+                    where=where, path=path
+                )
+            ) from e
     elif "public_key" in raw:
         line = raw["public_key"]
     else:
-        raise ConfigError(f"{where}: missing public_key or public_key_file")
+        raise ConfigError(
+            _("{where}: missing public_key or public_key_file").format(where=where)
+        )
     try:
         raw_key = keys.parse_public_key(line, f"{where}.public_key")
     except UsageError as e:
@@ -155,11 +172,15 @@ def _site_time(value: Any, tz: ZoneInfo, where: str) -> str:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     except (TypeError, ValueError) as e:
         raise ConfigError(
-            f"{where}: expected a time like 2027-06-07T09:00, got {value!r}"
+            _("{where}: expected a time like 2027-06-07T09:00, got {value!r}").format(
+                where=where, value=value
+            )
         ) from e
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     try:
         return format_ts(moment.astimezone(tz))
     except OverflowError as e:
-        raise ConfigError(f"{where}: {value} is out of range") from e
+        raise ConfigError(
+            _("{where}: {value} is out of range").format(where=where, value=value)
+        ) from e

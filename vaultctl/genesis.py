@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vaultctl import keys, rules, schema
 from vaultctl.errors import ConfigError, SchemaError
+from vaultctl.i18n import _
 from vaultctl.model import OFFICER_RE, parse_ts
 
 
@@ -32,22 +33,28 @@ def zone(name: Any, where: str = "site.timezone") -> ZoneInfo:
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError, OSError) as e:  # OSError: "Asia"
-        raise SchemaError(f"{where}: unknown time zone {name!r}") from e
+        raise SchemaError(
+            _("{where}: unknown time zone {name!r}").format(where=where, name=name)
+        ) from e
 
 
 def _site(site: dict[str, Any]) -> None:
     if not OFFICER_RE.fullmatch(site["id"]):
         raise SchemaError(
-            f"site.id: expected letters, digits, '.', '_' or '-', got {site['id']!r}"
+            _("site.id: expected letters, digits, '.', '_' or '-', got {id!r}").format(
+                id=site["id"]
+            )
         )
     zone(site["timezone"])
     start, end = (date.fromisoformat(site[k]) for k in ("exam_start", "exam_end"))
     if start > end:
-        raise SchemaError("site.exam_end: before exam_start")
+        raise SchemaError(_("site.exam_end: before exam_start"))
     if not (start.year >= 1900 and end.year <= 9000):  # NOTE: room for retention
         raise SchemaError(
-            f"site.exam_start/exam_end: years {start.year}-{end.year} "
-            "out of range (1900-9000)"
+            _(
+                "site.exam_start/exam_end: years {year}-{year2} out of range "
+                "(1900-9000)"
+            ).format(year=start.year, year2=end.year)
         )
 
 
@@ -62,7 +69,7 @@ def _officers(officers: list[dict[str, Any]]) -> None:
     for ref in refs:
         problem = keys.key_ref_problem(ref)
         if problem:
-            raise SchemaError(f"officers: {problem}")
+            raise SchemaError(_("officers: {problem}").format(problem=problem))
     # NOTE: compared as points up to sign: A and -A are one person's key
     _unique(
         [keys.point_id(keys.ref_raw(k)).hex() for k in refs],
@@ -71,7 +78,9 @@ def _officers(officers: list[dict[str, Any]]) -> None:
     )
     for role in ("site_head", "room_head"):
         if not any(role in o["roles"] for o in officers):
-            raise SchemaError(f"officers: no officer has the role {role}")
+            raise SchemaError(
+                _("officers: no officer has the role {role}").format(role=role)
+            )
 
 
 def _places(body: dict[str, Any]) -> None:
@@ -86,22 +95,37 @@ def _places(body: dict[str, Any]) -> None:
     for section in ("cabinets", "cameras"):
         for i, item in enumerate(body[section]):
             if item["room"] not in rooms:
-                raise SchemaError(f"{section}[{i}].room: unknown room {item['room']!r}")
+                raise SchemaError(
+                    _("{section}[{i}].room: unknown room {room!r}").format(
+                        section=section, i=i, room=item["room"]
+                    )
+                )
 
 
 def _sessions(sessions: list[dict[str, Any]], officers: set[str]) -> None:
     _unique([s["id"] for s in sessions], "sessions", "session id")
     for i, session in enumerate(sessions):
         if parse_ts(session["start"]) >= parse_ts(session["end"]):
-            raise SchemaError(f"sessions[{i}]: end {session['end']} is not after start")
+            raise SchemaError(
+                _("sessions[{i}]: end {end} is not after start").format(
+                    i=i, end=session["end"]
+                )
+            )
         for exam_room, officer in session["exam_rooms"].items():
             if officer not in officers:
                 raise SchemaError(
-                    f"sessions[{i}].exam_rooms.{exam_room}: unknown officer {officer!r}"
+                    _(
+                        "sessions[{i}].exam_rooms.{exam_room}: unknown officer "
+                        "{officer!r}"
+                    ).format(i=i, exam_room=exam_room, officer=officer)
                 )
 
 
 def _unique(values: list[str], where: str, what: str) -> None:
     dup = schema.repeated(values)
     if dup:
-        raise SchemaError(f"{where}: duplicate {what} {dup[0]!r}")
+        raise SchemaError(
+            _("{where}: duplicate {what} {value!r}").format(
+                where=where, what=what, value=dup[0]
+            )
+        )

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vaultctl.errors import LedgerError, LockTimeoutError, VaultMissingError
+from vaultctl.i18n import _
 
 LEDGER = "ledger.jsonl"
 MAX_LINE = 4 * 1024 * 1024  # NOTE: a longer "line" is read in pieces, never whole
@@ -45,12 +46,31 @@ class Vault:
 
     def require(self) -> None:
         """Raise :class:`VaultMissingError` unless the vault and ledger are readable."""
+        where = self.path.resolve()
         if not self.path.is_dir():
-            raise VaultMissingError(f"{self.path}: no vault here (run 'vaultctl init')")
+            raise VaultMissingError(
+                _(
+                    "no vault here: the folder {where} does not exist; give the vault "
+                    "folder with --vault DIR or set VAULTCTL_VAULT (a new vault is "
+                    "made with 'vaultctl --vault DIR init --config site.toml')"
+                ).format(where=where)
+            )
         if not self.ledger.is_file():
-            raise VaultMissingError(f"{self.ledger}: no ledger (run 'vaultctl init')")
+            new = not any(self.path.iterdir())
+            message = _(
+                "no vault here: no ledger.jsonl in {where}; give the vault folder "
+                "with --vault DIR or set VAULTCTL_VAULT"
+            )
+            if new:
+                message += _(
+                    " (the folder is empty: to make a new vault in it, run "
+                    "'vaultctl --vault DIR init --config site.toml')"
+                )
+            raise VaultMissingError(message.format(where=where))
         if not os.access(self.ledger, os.R_OK):
-            raise VaultMissingError(f"{self.ledger}: permission denied")
+            raise VaultMissingError(
+                _("{ledger}: permission denied").format(ledger=self.ledger)
+            )
 
     def is_empty(self) -> bool:
         return not self.ledger.exists() or self.ledger.stat().st_size == 0
@@ -64,7 +84,11 @@ class Vault:
             with self.ledger.open("rb") as f:
                 yield from read_lines(f)
         except OSError as e:
-            raise VaultMissingError(f"{self.ledger}: cannot read ({e.strerror})") from e
+            raise VaultMissingError(
+                _("{ledger}: cannot read ({strerror})").format(
+                    ledger=self.ledger, strerror=e.strerror
+                )
+            ) from e
 
     def tail(self) -> Tail:
         """Read the last complete line and the torn bytes after it, from the end."""
@@ -103,8 +127,10 @@ class Vault:
                         raise LedgerError(f"{self.lock_path}: {e.strerror}") from e
                     if time.monotonic() >= deadline:
                         raise LockTimeoutError(
-                            f"{self.lock_path}: another writer has held the lock for "
-                            f"{timeout:g} s; try again"
+                            _(
+                                "{lock_path}: another writer has held the lock for "
+                                "{timeout:g} s; try again"
+                            ).format(lock_path=self.lock_path, timeout=timeout)
                         ) from e
                     time.sleep(0.05)
             yield
@@ -114,15 +140,17 @@ class Vault:
     def append_line(self, line: bytes) -> None:
         """Append one line in a single write and fsync it. Call under the lock."""
         if b"\n" in line:
-            raise LedgerError("refusing to append a line containing a newline")
+            raise LedgerError(_("refusing to append a line containing a newline"))
         fd = os.open(self.ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             data = line + b"\n"
             written = os.write(fd, data)
             if written != len(data):
                 raise LedgerError(
-                    f"{self.ledger}: short write ({written} of "
-                    f"{len(data)} bytes); run 'vaultctl repair'"
+                    _(
+                        "{ledger}: short write ({written} of {n} bytes); run "
+                        "'vaultctl repair'"
+                    ).format(ledger=self.ledger, written=written, n=len(data))
                 )
             os.fsync(fd)
         finally:
@@ -167,7 +195,9 @@ def lock_timeout() -> float:
     try:
         return max(0.0, float(value)) if value else LOCK_TIMEOUT
     except ValueError as e:
-        raise LedgerError(f"VAULTCTL_LOCK_TIMEOUT={value!r}: not a number") from e
+        raise LedgerError(
+            _("VAULTCTL_LOCK_TIMEOUT={value!r}: not a number").format(value=value)
+        ) from e
 
 
 def read_lines(f: object) -> Iterator[tuple[bytes, bool]]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from vaultctl.i18n import integrity_message, translation
 from vaultctl.model import Entry
 from vaultctl.rules import REGISTRY, Finding, params_in_force
 from vaultctl.verify import Report
@@ -71,7 +72,28 @@ LABELS_ZH = {
     "title": "名称",
     "parameters": "参数",
     "last entry": "最后条目",
+    "file": "文件",
+    "status": "状态",
+    "findings": "合规问题",
+    "last_checkpoint": "最近检查点",
 }
+
+
+VALUES_ZH = {
+    "error": "错误",
+    "warn": "警告",
+    "off": "关闭",
+    "paper": "试卷",
+    "answer-sheet": "答题卡",
+    "on": "录像中",
+    "fault": "故障",
+    "unknown": "未知",
+}
+
+
+def value(text: str, lang: str) -> str:
+    """A state or level word (``paper``, ``error``, ``on``…) in ``lang``."""
+    return VALUES_ZH.get(text, text) if lang == "zh" else text
 
 
 def word(key: str, lang: str) -> str:
@@ -182,7 +204,7 @@ def findings_table(findings: Sequence[Finding], lang: str) -> str:
     rows = [
         (
             f.rule,
-            f.level,
+            value(f.level, lang),
             "" if f.seq is None else f.seq,
             (f.ts or "")[5:16],
             " ".join(f.officers),
@@ -202,7 +224,8 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
     """Stock per subject and session, out, key holders, duty, cameras, incidents."""
     nobody = word("nobody", lang)
     stock = [
-        (s["subject"], s["session"], s["kind"], s["packets"]) for s in summary["stock"]
+        (s["subject"], s["session"], value(s["kind"], lang), s["packets"])
+        for s in summary["stock"]
     ]
     keys = [(k, v or nobody) for k, v in summary["keys"].items()]
     duty = summary["on_duty"]
@@ -232,7 +255,7 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
         pairs(duty_rows, lang),
         "",
         word("cctv", lang),
-        pairs(list(summary["cctv"].items())),
+        pairs([(c, value(v, lang)) for c, v in summary["cctv"].items()]),
         "",
     ]
     if summary["incidents"]:
@@ -247,6 +270,21 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
     return "\n".join(parts).rstrip()
 
 
+def _anchors(n: int, lang: str) -> str:
+    text = translation(lang).ngettext(
+        "{n} checkpoint or code confirmed", "{n} checkpoints or codes confirmed", n
+    )
+    return text.format(n=n)
+
+
+def _compliance(errors: int, warnings: int, lang: str) -> str:
+    t = translation(lang)
+    return t.gettext("{errors}, {warnings}").format(
+        errors=t.ngettext("{n} error", "{n} errors", errors).format(n=errors),
+        warnings=t.ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings),
+    )
+
+
 def report(rep: Report, lang: str = "en") -> str:
     """The human verify report: summary, findings, state at the end."""
     status = word("broken" if rep.integrity else "intact", lang)
@@ -258,15 +296,20 @@ def report(rep: Report, lang: str = "en") -> str:
         ("head", rep.head or "?"),
         ("code", rep.code),
         ("integrity", status),
-        ("anchors", f"{len(rep.anchors_ok)} checkpoint(s)/code(s) confirmed"),
-        ("compliance", f"{errors} error(s), {len(rep.findings) - errors} warning(s)"),
+        ("anchors", _anchors(len(rep.anchors_ok), lang)),
+        ("compliance", _compliance(errors, len(rep.findings) - errors, lang)),
         (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
         ("exit", rep.exit_code),
     ]
     out = [word("summary", lang), pairs(summary, lang), "", word("integrity", lang)]
     if rep.integrity:
         rows = [
-            (f.line, "" if f.seq is None else f.seq, f.code, f.message)
+            (
+                f.line,
+                "" if f.seq is None else f.seq,
+                f.code,
+                integrity_message(f.code, f.message, lang),
+            )
             for f in rep.integrity
         ]
         out.append(table(rows, ["line", "seq", "code", "message"], lang))
@@ -293,7 +336,7 @@ def rules_table(levels: Mapping[str, str], policy: Mapping[str, Any], lang: str)
                 cls.title_zh if lang == "zh" else cls.title,
                 cls.clause,
                 values,
-                levels[rid],
+                value(levels[rid], lang),
             )
         )
     return table(rows, ["rule", "title", "clause", "parameters", "level"], lang)

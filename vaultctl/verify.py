@@ -18,7 +18,7 @@ from vaultctl.anchors import Anchor, AnchorCheck
 from vaultctl.chain import ChainVerifier, Integrity
 from vaultctl.errors import CheckpointError
 from vaultctl.merkle import TreeBuilder
-from vaultctl.rules import Engine, Finding
+from vaultctl.rules import Engine, Finding, Owed
 from vaultctl.state import State
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_UNREADABLE = 0, 1, 2, 3, 4
@@ -76,6 +76,8 @@ class Report:
         n = Counter(f.code for f in self.integrity)
         n.update(self.integrity_dropped)
         return dict(sorted(n.items()))
+
+    owed: list[Owed] = field(default_factory=list)  # what the log owes now
 
     @property
     def code(self) -> str:
@@ -182,6 +184,7 @@ def run(
         anchors_failed=failed,
         findings_dropped={str(k): n for k, n in sorted(findings.dropped.items())},
         integrity_dropped={str(k): n for k, n in sorted(integrity.dropped.items())},
+        owed=engine.owed(),
     )
 
 

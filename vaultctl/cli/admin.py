@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from vaultctl.cli.common import Context, pass_context
+from vaultctl.errors import RefusedError
+from vaultctl.i18n import _, ngettext
 
 
 @click.command("repair")
@@ -25,14 +27,22 @@ def repair(ctx: Context, yes: bool) -> None:
     with vault.locked():
         torn = vault.tail().torn
         if not torn:
-            click.echo("nothing to repair: the ledger ends with a complete line")
+            click.echo(_("nothing to repair: the ledger ends with a complete line"))
             return
-        click.echo(f"{len(torn)} bytes after the last complete line:", err=True)
+        click.echo(
+            ngettext(
+                "{n} byte after the last complete line:",
+                "{n} bytes after the last complete line:",
+                len(torn),
+            ).format(n=len(torn)),
+            err=True,
+        )
         click.echo(repr(torn[:300]) + (" …" if len(torn) > 300 else ""), err=True)
-        if not yes:
-            click.confirm(f"move them to {vault.torn_dir}/?", abort=True, err=True)
+        asked = _("move them to {folder}/?").format(folder=vault.torn_dir)
+        if not yes and not click.confirm(asked, err=True):
+            raise RefusedError(_("not moved: the ledger is as it was"))
         target = vault.move_torn(torn)
-    click.echo(f"moved {len(torn)} bytes to {target}")
+    click.echo(_("moved {n} bytes to {target}").format(n=len(torn), target=target))
 
 
 COMMANDS = [repair]

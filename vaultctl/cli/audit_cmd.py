@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 
 import click
 
-from vaultctl import audit, bundle, centre, check, render, verify
+from vaultctl import audit, bundle, centre, check, i18n, render, verify
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import RefusedError, UsageError
+from vaultctl.i18n import _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,13 +34,15 @@ def export(ctx: Context, out: Path) -> None:
     vault = ctx.vault
     vault.require()
     if not out.name or out.name in (".", ".."):
-        raise UsageError(f"{str(out)!r}: give a file name for the bundle")
+        raise UsageError(
+            _("{str!r}: give a file name for the bundle").format(str=str(out))
+        )
     if not out.name.endswith(bundle.SUFFIX):
         out = out.with_name(out.name + bundle.SUFFIX)
     if out.exists():
-        raise UsageError(f"{out}: already exists, not overwritten")
+        raise UsageError(_("{out}: already exists, not overwritten").format(out=out))
     if not out.parent.is_dir():
-        raise UsageError(f"{out.parent}: no such folder")
+        raise UsageError(_("{parent}: no such folder").format(parent=out.parent))
     # NOTE: one read: the manifest describes exactly the bytes bundled, even if
     # a writer appends meanwhile
     data = vault.ledger.read_bytes()
@@ -54,11 +57,16 @@ def export(ctx: Context, out: Path) -> None:
         int(last),
         ledger=data,
     )
-    click.echo(f"{out}\n{rep.entries} entries · {rep.code}")
+    click.echo(
+        _("{out}\n{entries} entries · {code}").format(
+            out=out, entries=rep.entries, code=rep.code
+        )
+    )
     if rep.integrity:
         click.echo(
-            f"warning: the log fails integrity ({len(rep.integrity)} "
-            "finding(s)); exported as it is",
+            _(
+                "warning: the log fails integrity ({n} finding(s)); exported as it is"
+            ).format(n=len(rep.integrity)),
             err=True,
         )
 
@@ -144,7 +152,7 @@ def audit_cmd(
     workers = jobs or os.cpu_count() or 1
     if sys.stderr.isatty() and not (as_json or as_csv):
         with click.progressbar(
-            length=len(paths), label="auditing", file=sys.stderr
+            length=len(paths), label=_("auditing"), file=sys.stderr
         ) as bar:
             rows = list(
                 audit.run(paths, workers, lambda: bar.update(1), records, limits)
@@ -186,15 +194,22 @@ def _table(rows: list[dict[str, Any]]) -> None:
             cells = [click.style(c, fg="red") for c in cells]
         body.append(cells)
     headers = [*TABLE, "warnings", "policy", "anchors", "code"]
-    click.echo(render.table(body, headers, escaped=True))
+    click.echo(render.table(body, headers, i18n.current(), escaped=True))
     for r in rows:
         for p in r["problems"]:
-            click.echo(render.safe(f"{r['file'] or r['site']}: {p}"))
+            text = f"{r['file'] or r['site']}: {i18n.localise_message(p)}"
+            click.echo(render.safe(text))
     bad = sum(r["exit"] >= 3 for r in rows)
     click.echo(
-        f"\n{len(rows)} bundle(s): {sum(r['exit'] == 0 for r in rows)} clean, "
-        f"{sum(r['exit'] == 1 for r in rows)} with findings or a relaxed policy, "
-        f"{bad} failing integrity, missing or unreadable"
+        _(
+            "\n{n} bundle(s): {clean} clean, {findings} with findings or a relaxed "
+            "policy, {bad} failing integrity, missing or unreadable"
+        ).format(
+            n=len(rows),
+            clean=sum(r["exit"] == 0 for r in rows),
+            findings=sum(r["exit"] == 1 for r in rows),
+            bad=bad,
+        )
     )
 
 
@@ -219,8 +234,10 @@ def enrol(path: Path, header: bool) -> None:
     site, genesis = centre.genesis_of(b.members["ledger.jsonl"])
     if rep.integrity or not site or not genesis:
         raise RefusedError(
-            f"refused: {path.name} fails verification "
-            f"({len(rep.integrity)} integrity finding(s)); nothing to enrol"
+            _(
+                "refused: {name} fails verification ({n} integrity finding(s)); "
+                "nothing to enrol"
+            ).format(name=path.name, n=len(rep.integrity))
         )
     out = csv.writer(sys.stdout, lineterminator="\n")
     if header:

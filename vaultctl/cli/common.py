@@ -1,7 +1,7 @@
 """What every command shares: the context, option decorators, signing, times.
 
-Only this edge of the program parses what people type (dateutil) and talks to
-the terminal; the library below never prompts.
+Only this edge of the program parses what people type (:mod:`vaultctl.times`)
+and talks to the terminal; the library below never prompts.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from zoneinfo import ZoneInfo
 
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from dateutil import parser as dateparser
 
-from vaultctl import check, keys, render, writer
+from vaultctl import check, i18n, keys, render, times, writer
 from vaultctl.anchors import BAD_CHECKPOINT
 from vaultctl.chain import Integrity
 from vaultctl.errors import (
@@ -30,9 +29,10 @@ from vaultctl.errors import (
     VaultMissingError,
     WrongPassphraseError,
 )
+from vaultctl.i18n import N_, _
 from vaultctl.ledger import Vault
-from vaultctl.model import format_ts
-from vaultctl.rules import Engine, Finding
+from vaultctl.model import format_ts, parse_ts
+from vaultctl.rules import Engine, Finding, Owed
 from vaultctl.state import State
 from vaultctl.verify import Report
 
@@ -92,8 +92,7 @@ def signing_options(func: F) -> F:
         "at",
         default=None,
         metavar="TIME",
-        help="When it happened: ISO, '6/7 08:30' or '08:30' (today); "
-        "site time zone unless an offset is given. Default: now.",
+        help=TIME_HELP + " Default: now.",
     )(decorated)
     result: F = click.option(
         "--signer",
@@ -107,6 +106,13 @@ def signing_options(func: F) -> F:
     return result
 
 
+TIME_HELP = (
+    "When it happened, in site time unless an offset is given: "
+    "2026-06-06 14:05 (or 2026-06-06T14:05+08:00), 6/6 14:05, 6月6日 14:05, "
+    "14:05 (today), 今天/昨天 14:05; full-width digits and colons are fine."
+)
+
+
 def json_option(func: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Machine-readable output on stdout."
@@ -114,37 +120,38 @@ def json_option(func: F) -> F:
 
 
 def parse_time(
-    text: str | None, tz: ZoneInfo, now: datetime | None = None, option: str = "--at"
+    text: str | None,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    option: str = "--at",
+    date_ok: bool = False,
 ) -> str:
-    """Turn what an officer types into a stored ``ts`` in the site time zone."""
+    """Turn what an officer types into a stored ``ts`` in the site time zone.
+
+    One strict grammar (:mod:`vaultctl.times`); nothing is guessed.
+    """
     now = (now or datetime.now(tz)).astimezone(tz)
     if text is None:
         return format_ts(now)
-    default = now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     try:
-        moment = dateparser.parse(text, default=default)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=tz)
-        stored = format_ts(moment.astimezone(tz))
-        if not 1900 <= int(stored[:4]) <= 9998:
-            raise ValueError("year out of range")
-    except (ValueError, OverflowError) as e:
-        raise UsageError(
-            f"{option} {text!r}: not a time (try 2027-06-07T08:30, '6/7 08:30' "
-            "or '08:30')"
-        ) from e
-    return stored
+        return format_ts(times.parse(text, tz, now, date_ok=date_ok))
+    except UsageError as e:
+        raise UsageError(f"{option} {e}") from e
 
 
 def check_signer_ids(state: State, signers: Sequence[str]) -> None:
     """Refuse before any passphrase is asked: unknown or repeated officers."""
     if len(signers) < 2:
-        raise UsageError("two officers must sign: give --signer twice")
+        raise UsageError(_("two officers must sign: give --signer twice"))
     if len(set(signers)) != len(signers):
-        raise UsageError("the same officer is named twice in --signer")
+        raise UsageError(_("the same officer is named twice in --signer"))
     for officer_id in signers:
         if state.roster.get(officer_id) is None:
-            raise UsageError(f"--signer {officer_id}: not on the roster")
+            raise UsageError(
+                _("--signer {officer_id}: not on the roster").format(
+                    officer_id=officer_id
+                )
+            )
 
 
 PROMPT_TRIES = 3
@@ -153,11 +160,16 @@ PROMPT_TRIES = 3
 def ask_passphrase(officer_id: str, label: str) -> str:
     """A hidden prompt on the terminal (the caller checks the environment first)."""
     try:
-        value: str = click.prompt(f"{label}: passphrase", hide_input=True, err=True)
+        value: str = click.prompt(
+            _("{label}: passphrase").format(label=label), hide_input=True, err=True
+        )
     except click.Abort as e:
+        if sys.stdin.isatty():
+            raise  # NOTE: Ctrl-C or Ctrl-D at the terminal: the officer cancelled
         raise KeyFileError(
-            f"no passphrase for {officer_id} (type it on a terminal "
-            f"or set {keys.passphrase_variable(officer_id)})"
+            _(
+                "no passphrase for {officer_id} (type it on a terminal or set {value})"
+            ).format(officer_id=officer_id, value=keys.passphrase_variable(officer_id))
         ) from e
     return value
 
@@ -182,8 +194,11 @@ def _unlock_one(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateK
     private = _decrypt(key_dir, state, officer_id)
     if keys.kdf_of(key_dir, officer_id) != "scrypt":
         click.echo(
-            f"warning: {officer_id}'s key file uses the old, fast-to-guess "
-            f"encryption; run 'vaultctl keys upgrade {officer_id}'",
+            _(
+                "warning: {officer_id}'s key file uses the old, "
+                "fast-to-guess encryption; run 'vaultctl keys upgrade "
+                "{officer_id}'"
+            ).format(officer_id=officer_id),
             err=True,
         )
     return private
@@ -204,8 +219,9 @@ def _decrypt(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
             if attempt == PROMPT_TRIES:
                 raise
             click.echo(
-                f"wrong passphrase for {officer_id}, try again "
-                f"({PROMPT_TRIES - attempt} left)",
+                _("wrong passphrase for {officer_id}, try again ({value} left)").format(
+                    officer_id=officer_id, value=PROMPT_TRIES - attempt
+                ),
                 err=True,
             )
     raise AssertionError("unreachable")  # pragma: no cover
@@ -214,14 +230,14 @@ def _decrypt(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
 PROGRESS_MIN_BYTES = 1 << 20
 
 
-def verified(ctx: Context, label: str = "verifying", **kwargs: Any) -> Report:
+def verified(ctx: Context, label: str = N_("verifying"), **kwargs: Any) -> Report:
     """:func:`vaultctl.check.verify_vault` on the vault, with a progress bar on
     a terminal for long logs."""
     vault = ctx.vault
     vault.require()
     if sys.stderr.isatty() and vault.size() >= PROGRESS_MIN_BYTES:
         with click.progressbar(
-            length=vault.size(), label=label, file=sys.stderr
+            length=vault.size(), label=_(label), file=sys.stderr
         ) as bar:
             return check.verify_vault(vault, progress=bar.update, **kwargs)
     return check.verify_vault(vault, **kwargs)
@@ -238,11 +254,10 @@ def failed_banner(rep: Report) -> str | None:
     if not rep.integrity:
         return None
     first = rep.integrity[0]
-    return (
-        f"WARNING: this log FAILS verification ({len(rep.integrity)} integrity "
-        f"finding(s); first: line {first.line} {first.code}). What follows may "
-        "be forged: run 'vaultctl verify'."
-    )
+    return _(
+        "WARNING: this log FAILS verification ({n} integrity finding(s); first: "
+        "line {line} {code}). What follows may be forged: run 'vaultctl verify'."
+    ).format(n=len(rep.integrity), line=first.line, code=first.code)
 
 
 def require_genesis(ctx: Context, rep: Report) -> None:
@@ -250,7 +265,9 @@ def require_genesis(ctx: Context, rep: Report) -> None:
     if rep.state.genesis is None:
         if rep.integrity:
             raise IntegrityError(failed_banner(rep) or "")
-        raise VaultMissingError(f"{ctx.vault.ledger}: no genesis entry")
+        raise VaultMissingError(
+            _("{ledger}: no genesis entry").format(ledger=ctx.vault.ledger)
+        )
 
 
 def load(ctx: Context) -> Engine:
@@ -259,7 +276,9 @@ def load(ctx: Context) -> Engine:
     engine = writer.load_engine(ctx.vault, datetime.now().astimezone())
     if engine.state.tz is None:
         raise VaultMissingError(
-            f"{ctx.vault.path}: the vault has no genesis entry (run 'vaultctl init')"
+            _("{path}: the vault has no genesis entry (run 'vaultctl init')").format(
+                path=ctx.vault.path
+            )
         )
     return engine
 
@@ -310,19 +329,65 @@ def record(
     else:
         entry = writer.append(*args, **options)
     click.echo(
-        f"#{entry.seq} {entry.type} {entry.ts} signed by "
-        f"{', '.join(entry.signers)} · {entry.hash[:16]}"
+        _("#{seq} {type} {time} signed by {who} · {hash}").format(
+            seq=entry.seq,
+            type=entry.type,
+            time=times.show_zoned(parse_ts(entry.ts), state.tz),
+            who=", ".join(entry.signers),
+            hash=entry.hash[:16],
+        )
     )
     if written:
-        click.echo(f"checkpoint {written[0].name} · {written[1]}")
-    for f in found:
-        label = "recorded with --force" if f.level == "error" else "warning"
-        if f.seq != entry.seq:
-            label = f"reminder about #{f.seq}"
         click.echo(
-            f"{label}: {f.rule} ({f.clause}): {render.safe(f.text(ctx.lang))}",
-            err=True,
+            _("checkpoint {name} · {code}").format(
+                name=written[0].name, code=written[1]
+            )
         )
+    if state.genesis is not None:
+        for line in owed_lines(engine.owed_by(draft), state.tz, sign.signers):
+            click.echo(line)
+    for f in found:
+        label = _("recorded with --force") if f.level == "error" else _("warning")
+        if f.seq != entry.seq:
+            label = _("reminder about #{seq}").format(seq=f.seq)
+        line = _("{label}: {rule} ({clause}): {text}").format(
+            label=label,
+            rule=f.rule,
+            clause=f.clause,
+            text=render.safe(f.text(ctx.lang)),
+        )
+        click.echo(line, err=True)
+
+
+def settle_command(owed: Owed, signers: Sequence[str]) -> str:
+    """The exact command that settles ``owed``, with the officer's blanks named."""
+    who = " ".join(f"--signer {o}" for o in signers)
+    if owed.action == "cctv-on":
+        return f"vaultctl cctv on --camera {owed.camera} {who}".rstrip()
+    refs = " ".join(f"--ref {r}" for r in owed.refs)
+    blanks = (_("what happened"), _("reported to whom"), _("when reported"))
+    return (
+        f'vaultctl incident --kind {owed.kind} {refs} --text "<{blanks[0]}>" '
+        f'--reported-to "<{blanks[1]}>" --reported-at "<{blanks[2]}>" {who}'
+    ).rstrip()
+
+
+def owed_lines(
+    owed: Sequence[Owed], tz: ZoneInfo, signers: Sequence[str] | None = None
+) -> list[str]:
+    """Each obligation: what is owed, by when (site time), and the command."""
+    if signers is None:
+        signers = (_("<officer>"), _("<officer>"))
+    lines = []
+    for o in owed:
+        if o.action == "cctv-on":
+            head = _("owed at once: recording back on ({rule}): {what}")
+        else:
+            head = _("owed: an incident report by {due} ({rule}): {what}")
+        due = times.show(o.due.astimezone(tz)) if o.due else ""
+        lines.append(head.format(due=due, rule=o.rule, what=o.text(i18n.current())))
+        lines.append("  " + settle_command(o, signers))
+    return lines
 
 
 def need_known(state: State, kind: str, value: str, option: str) -> None:
@@ -330,8 +395,13 @@ def need_known(state: State, kind: str, value: str, option: str) -> None:
     known = state.known(kind)
     need(
         value in known,
-        f"{option} {value}: unknown {kind} (known: "
-        f"{', '.join(known[:12])}{' …' if len(known) > 12 else ''})",
+        _("{option} {value}: unknown {kind} (known: {items}{value2})").format(
+            option=option,
+            value=value,
+            kind=kind,
+            items=", ".join(known[:12]),
+            value2=" …" if len(known) > 12 else "",
+        ),
     )
 
 
@@ -340,8 +410,9 @@ def default_room(state: State, room: str | None) -> str:
     if room is None:
         need(
             len(state.rooms) == 1,
-            "--room is needed: this site has "
-            f"{len(state.rooms)} rooms ({', '.join(state.rooms)})",
+            _("--room is needed: this site has {n} rooms ({items})").format(
+                n=len(state.rooms), items=", ".join(state.rooms)
+            ),
         )
         return state.rooms[0]
     need_known(state, "room", room, "--room")

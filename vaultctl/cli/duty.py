@@ -18,6 +18,7 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
+from vaultctl.i18n import _
 
 ROOM = click.option(
     "--room",
@@ -244,7 +245,9 @@ def leave(
 def _target(
     ctx: Context, door: str | None, cabinet: str | None
 ) -> tuple[Any, dict[str, Any]]:
-    need((door is None) != (cabinet is None), "give exactly one of --door, --cabinet")
+    need(
+        (door is None) != (cabinet is None), _("give exactly one of --door, --cabinet")
+    )
     engine = load(ctx)
     if door is not None:
         need_known(engine.state, "door", door, "--door")

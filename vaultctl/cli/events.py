@@ -19,6 +19,7 @@ from vaultctl.cli.common import (
     signing_options,
 )
 from vaultctl.errors import RefusedError, UsageError
+from vaultctl.i18n import _
 from vaultctl.roster import Roster
 from vaultctl.rules import Engine
 from vaultctl.state import State
@@ -51,7 +52,11 @@ def init(
     """
     vault = ctx.vault
     if not vault.is_empty():
-        raise RefusedError(f"{vault.ledger}: the ledger is not empty; init refused")
+        raise RefusedError(
+            _("{ledger}: the ledger is not empty; init refused").format(
+                ledger=vault.ledger
+            )
+        )
     body = config.load(config_path)
     state = State()
     state.roster = Roster(body["officers"])
@@ -59,7 +64,7 @@ def init(
     check_signer_ids(state, sign.signers)
     roles = {r for s in sign.signers for r in state.roster.officers[s].roles}
     if not {"site_head", "room_head"} <= roles:
-        raise UsageError("init must be signed by the site head and the room head")
+        raise UsageError(_("init must be signed by the site head and the room head"))
     vault.path.mkdir(parents=True, exist_ok=True)
     engine = Engine(datetime.now().astimezone())
     engine.state = state
@@ -106,7 +111,9 @@ def amend(
     engine = load(ctx)
     need(
         0 <= seq <= engine.state.seq,
-        f"--seq {seq}: no such entry (the last is {engine.state.seq})",
+        _("--seq {seq}: no such entry (the last is {seq2})").format(
+            seq=seq, seq2=engine.state.seq
+        ),
     )
     record(ctx, "amend", {"seq": seq, "text": text}, sign, engine)
 

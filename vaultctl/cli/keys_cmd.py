@@ -8,6 +8,7 @@ import click
 
 from vaultctl import keys
 from vaultctl.cli.common import Context, ask_current, pass_context
+from vaultctl.i18n import _
 
 
 @click.group("keys")
@@ -32,15 +33,17 @@ def _new_passphrase(officer_id: str, variable: str) -> str:
         return env
     for attempt in range(1, NEW_TRIES + 1):
         value: str = click.prompt(
-            f"new passphrase for {officer_id} ({keys.PASSPHRASE_RULE})",
+            _("new passphrase for {officer_id} ({passphrase_rule})").format(
+                officer_id=officer_id, passphrase_rule=_(keys.PASSPHRASE_RULE)
+            ),
             hide_input=True,
-            confirmation_prompt="repeat the passphrase",
+            confirmation_prompt=_("repeat the passphrase"),
             err=True,
         )
         problem = keys.passphrase_problem(value)
         if problem is None or attempt == NEW_TRIES:
             return value
-        click.echo(f"{problem}; try again", err=True)
+        click.echo(_("{problem}; try again").format(problem=problem), err=True)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -64,7 +67,11 @@ def generate(ctx: Context, officer_id: str) -> None:
     passphrase = _new_passphrase(officer_id, keys.passphrase_variable(officer_id))
     key_path, pub_path = keys.generate(ctx.key_dir, officer_id, passphrase)
     raw = keys.read_public(ctx.key_dir, officer_id)
-    click.echo(f"{key_path}\n{pub_path}\nkey id {keys.key_id(raw)}")
+    click.echo(
+        _("{key_path}\n{pub_path}\nkey id {value}").format(
+            key_path=key_path, pub_path=pub_path, value=keys.key_id(raw)
+        )
+    )
 
 
 @keys_group.command("upgrade")
@@ -84,7 +91,11 @@ def upgrade(ctx: Context, officer_id: str) -> None:
     private = keys.load_private(ctx.key_dir, officer_id, ask_current(officer_id))
     new = _new_passphrase(officer_id, keys.new_passphrase_variable(officer_id))
     path = keys.upgrade(ctx.key_dir, officer_id, private, new)
-    click.echo(f"{path}: re-encrypted with {keys.kdf_of(ctx.key_dir, officer_id)}")
+    click.echo(
+        _("{path}: re-encrypted with {value}").format(
+            path=path, value=keys.kdf_of(ctx.key_dir, officer_id)
+        )
+    )
 
 
 @keys_group.command("show")

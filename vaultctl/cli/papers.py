@@ -25,6 +25,7 @@ from vaultctl.cli.common import (
     signing_options,
 )
 from vaultctl.errors import UsageError
+from vaultctl.i18n import _
 
 PACKET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 KINDS = ("paper", "answer-sheet")
@@ -37,10 +38,16 @@ def parse_packet(spec: str, kind: str) -> dict[str, Any]:
     broken = len(parts) == 5 and parts[4].lower() == "broken"
     if len(parts) not in (4, 5) or (len(parts) == 5 and not broken) or not all(parts):
         raise UsageError(
-            f"--packet {spec!r}: expected ID:SUBJECT:SESSION:SEAL[:broken]"
+            _("--packet {spec!r}: expected ID:SUBJECT:SESSION:SEAL[:broken]").format(
+                spec=spec
+            )
         )
     if not PACKET_ID.fullmatch(parts[0]):
-        raise UsageError(f"--packet {spec!r}: bad packet id {parts[0]!r}")
+        raise UsageError(
+            _("--packet {spec!r}: bad packet id {value!r}").format(
+                spec=spec, value=parts[0]
+            )
+        )
     return {
         "id": parts[0],
         "subject": parts[1],
@@ -53,9 +60,11 @@ def parse_packet(spec: str, kind: str) -> dict[str, Any]:
 
 def parse_moved(spec: str) -> dict[str, str]:
     """``ID[:SEAL]``: a packet leaving, with the seal serial read if given."""
-    pid, _, seal = spec.partition(":")
+    pid, _sep, seal = spec.partition(":")
     if not PACKET_ID.fullmatch(pid):
-        raise UsageError(f"--packet {spec!r}: expected ID or ID:SEAL")
+        raise UsageError(
+            _("--packet {spec!r}: expected ID or ID:SEAL").format(spec=spec)
+        )
     return {"id": pid, **({"seal": seal} if seal else {})}
 
 
@@ -65,15 +74,23 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
         with path.open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise UsageError(f"{path}: cannot read the manifest ({e})") from e
+        raise UsageError(
+            _("{path}: cannot read the manifest ({e})").format(path=path, e=e)
+        ) from e
     if not rows or set(MANIFEST_COLUMNS) - set(rows[0]):
-        raise UsageError(f"{path}: expected columns {','.join(MANIFEST_COLUMNS)}")
+        raise UsageError(
+            _("{path}: expected columns {items}").format(
+                path=path, items=",".join(MANIFEST_COLUMNS)
+            )
+        )
     packets = []
     for n, row in enumerate(rows, start=2):
         kind = (row["kind"] or "paper").strip()
         if kind not in KINDS:
             raise UsageError(
-                f"{path}:{n}: kind {kind!r}, expected paper or answer-sheet"
+                _("{path}:{n}: kind {kind!r}, expected paper or answer-sheet").format(
+                    path=path, n=n, kind=kind
+                )
             )
         spec = ":".join(
             (row[c] or "").strip() for c in ("packet", "subject", "session", "seal")
@@ -83,7 +100,12 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
         except UsageError as e:
             raise UsageError(f"{path}:{n}: {e}") from e
     twice = schema.repeated(p["id"] for p in packets)
-    need(not twice, f"{path}: packet {', '.join(twice)} listed twice")
+    need(
+        not twice,
+        _("{path}: packet {items} listed twice").format(
+            path=path, items=", ".join(twice)
+        ),
+    )
     return packets
 
 
@@ -92,29 +114,40 @@ def scan(expected: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str
     by_id = {p["id"]: p for p in expected}
     seen: list[str] = []
     click.echo(
-        f"scan {len(by_id)} packets, one barcode per line; end with Ctrl-D", err=True
+        _("scan {n} packets, one barcode per line; end with Ctrl-D").format(
+            n=len(by_id)
+        ),
+        err=True,
     )
     for line in sys.stdin:
         code = line.strip()
         if not code:
             continue
         if code not in by_id:
-            click.echo(f"  ! {code}: not on the manifest", err=True)
+            click.echo(_("  ! {code}: not on the manifest").format(code=code), err=True)
         elif code in seen:
-            click.echo(f"  ! {code}: already scanned", err=True)
+            click.echo(_("  ! {code}: already scanned").format(code=code), err=True)
         else:
             seen.append(code)
-            click.echo(f"  ok {code} ({len(seen)}/{len(by_id)})", err=True)
+            click.echo(
+                _("  ok {code} ({n}/{n2})").format(
+                    code=code, n=len(seen), n2=len(by_id)
+                ),
+                err=True,
+            )
     missing = [pid for pid in by_id if pid not in seen]
     if missing:
-        click.echo(f"missing {len(missing)}: {', '.join(missing)}", err=True)
+        click.echo(
+            _("missing {n}: {items}").format(n=len(missing), items=", ".join(missing)),
+            err=True,
+        )
     return [by_id[pid] for pid in seen], missing
 
 
 def no_repeats(packets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Refuse a packet named twice in one command."""
     twice = schema.repeated(p["id"] for p in packets)
-    need(not twice, f"--packet {', '.join(twice)}: named twice")
+    need(not twice, _("--packet {items}: named twice").format(items=", ".join(twice)))
     return packets
 
 
@@ -177,8 +210,8 @@ def receipt(
       vaultctl receipt --from 机要车 --manifest despatch.csv --scan --cctv on \\
           --signer O-002 --signer O-001 < barcodes.txt
     """
-    need(bool(packets) != (manifest is not None), "give --packet… or --manifest")
-    need(not scanning or manifest is not None, "--scan needs --manifest")
+    need(bool(packets) != (manifest is not None), _("give --packet… or --manifest"))
+    need(not scanning or manifest is not None, _("--scan needs --manifest"))
     engine = load(ctx)
     body: dict[str, Any] = {"from": source, "room": default_room(engine.state, room)}
     if manifest is not None:
@@ -187,7 +220,7 @@ def receipt(
         body |= {"expected": len(listed), **({"missing": missing} if missing else {})}
     else:
         got = [parse_packet(spec, kind) for spec in packets]
-    need(bool(got), "no packet received")
+    need(bool(got), _("no packet received"))
     _check_packets(engine.state, got)
     body |= {"packets": got, "count": len(got), "cctv": on_off(cctv)}
     record(ctx, "receipt", body, sign, engine)
@@ -202,7 +235,9 @@ def _session_room(state: Any, session: str, exam_room: str) -> None:
     rooms = state.sessions[session]["exam_rooms"]
     need(
         exam_room in rooms,
-        f"--exam-room {exam_room}: not an exam room of {session} ({', '.join(rooms)})",
+        _("--exam-room {exam_room}: not an exam room of {session} ({items})").format(
+            exam_room=exam_room, session=session, items=", ".join(rooms)
+        ),
     )
 
 
@@ -298,7 +333,7 @@ def return_cmd(
     \b
     Example:
       vaultctl return --session S-0607-AM --exam-room E01 --from O-101 \\
-          --packet A-0607-YW-E01:语文:S-0607-AM:SL-9001 --cctv on \\
+          --packet P-0607-YW-E01:语文:S-0607-AM:SA-9001 --cctv on \\
           --signer O-101 --signer O-002
     """
     engine = load(ctx)
@@ -340,7 +375,7 @@ def dispatch(
 
     \b
     Example:
-      vaultctl dispatch --to O-301 --packet A-0607-YW-E01:SL-9001 --cctv on \\
+      vaultctl dispatch --to O-301 --packet P-0607-YW-E01:SA-9001 --cctv on \\
           --signer O-002 --signer O-301
     """
     moved = no_repeats([parse_moved(p) for p in packets])

@@ -4,32 +4,60 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
-from vaultctl import canonical, render, rules
+from vaultctl import canonical, i18n, render, rules
 from vaultctl.cli.common import (
     Context,
     failed_banner,
     json_option,
     load,
+    owed_lines,
     parse_time,
     pass_context,
     require_genesis,
     verified,
 )
 from vaultctl.errors import CanonicalError, SchemaError
+from vaultctl.i18n import _
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
+from vaultctl.schema import ENTRY_TYPES
+
+
+def _bound(text: str | None, tz: ZoneInfo, option: str) -> datetime | None:
+    if text is None:
+        return None
+    return parse_ts(parse_time(text, tz, option=option, date_ok=True))
 
 
 @click.command("log")
-@click.option("--type", "types", multiple=True, metavar="T", help="Only this type.")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(ENTRY_TYPES),
+    metavar="TYPE",
+    help="Only this type (repeatable): " + ", ".join(ENTRY_TYPES) + ".",
+)
 @click.option("--officer", default=None, metavar="ID", help="Only entries it signed.")
-@click.option("--since", default=None, metavar="TIME", help="Not before this time.")
-@click.option("--until", default=None, metavar="TIME", help="Not after this time.")
+@click.option(
+    "--since",
+    default=None,
+    metavar="TIME",
+    help="Not before this time (forms as --at; a date alone: its start).",
+)
+@click.option(
+    "--until",
+    default=None,
+    metavar="TIME",
+    help="Not after this time (forms as --at; a date alone: its start).",
+)
 @json_option
 @pass_context
 def log_cmd(
@@ -54,8 +82,8 @@ def log_cmd(
         click.echo(banner, err=as_json)
     tz = rep.state.tz
     assert tz is not None  # noqa: S101 - a genesis sets it
-    lo = parse_ts(parse_time(since, tz, option="--since")) if since else None
-    hi = parse_ts(parse_time(until, tz, option="--until")) if until else None
+    lo = _bound(since, tz, "--since")
+    hi = _bound(until, tz, "--until")
     bad = {f.line for f in rep.integrity}
 
     def wanted(e: Entry) -> bool:
@@ -133,7 +161,12 @@ def verify_cmd(
     """
     rep = verified(ctx, notes=notes, codes=codes, footage_dir=footage_dir)
     if as_json:
-        click.echo(render.json_text(rep.to_dict()))
+        doc = rep.to_dict()
+        for item in doc["integrity"]:  # NOTE: like findings: message stays English
+            item["message_zh"] = i18n.integrity_message(
+                item["code"], item["message"], "zh"
+            )
+        click.echo(render.json_text(doc))
     else:
         click.echo(render.report(rep, ctx.lang))
     ctx_exit(rep.exit_code)
@@ -144,6 +177,20 @@ def ctx_exit(code: int) -> None:
 
 
 COMMANDS = [log_cmd, verify_cmd]
+
+
+def _owed_json(o: rules.Owed) -> dict[str, Any]:
+    return {
+        "rule": o.rule,
+        "seq": o.seq,
+        "due": o.due.isoformat() if o.due else None,
+        "action": o.action,
+        "kind": o.kind or None,
+        "refs": list(o.refs),
+        "camera": o.camera or None,
+        "message": o.message,
+        "message_zh": o.message_zh,
+    }
 
 
 @click.command("status")
@@ -160,15 +207,22 @@ def status(ctx: Context, as_json: bool) -> None:
     rep = verified(ctx)
     require_genesis(ctx, rep)
     state = rep.state
+    assert state.tz is not None  # noqa: S101 - a genesis sets it
     summary = state.summary()
     banner = failed_banner(rep)
     if as_json:
+        summary = {"owed": [_owed_json(o) for o in rep.owed], **summary}
         summary["verified"] = not rep.integrity
         summary["integrity"] = [f.to_dict() for f in rep.integrity]
         click.echo(render.json_text(summary))
         return
     if banner:
         click.echo(banner + "\n")
+    if rep.owed:
+        click.echo(_("Owed now (earliest first):"))
+        for line in owed_lines(rep.owed, state.tz):
+            click.echo("  " + line)
+        click.echo()
     head = [
         ("site", f"{state.site['id']} {state.site['name']}"),
         ("last entry", f"#{state.seq} {summary['last_ts']}"),

@@ -20,6 +20,7 @@ from vaultctl.cli.common import (
     signing_options,
 )
 from vaultctl.errors import UsageError
+from vaultctl.i18n import _
 
 ID = click.option(
     "--id", "officer_id", required=True, metavar="ID", help="The officer's id."
@@ -30,7 +31,9 @@ def _key_ref(path: Path) -> dict[str, str]:
     try:
         raw = keys.parse_public_key(path.read_text("utf-8"), str(path))
     except OSError as e:
-        raise UsageError(f"{path}: cannot read ({e.strerror})") from e
+        raise UsageError(
+            _("{path}: cannot read ({strerror})").format(path=path, strerror=e.strerror)
+        ) from e
     return {"key": keys.key_id(raw), "public_key": keys.format_public_key(raw)}
 
 
@@ -44,7 +47,7 @@ def _write(
     if not new:
         need_known(engine.state, "officer", body["id"], "--id")
     problem = engine.state.roster.problem(body)
-    need(problem is None, f"refused: {problem}")
+    need(problem is None, _("refused: {problem}").format(problem=problem))
     record(ctx, "roster", body, sign, engine)
 
 

@@ -18,6 +18,7 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
+from vaultctl.i18n import _
 
 
 @click.group("shift")
@@ -75,7 +76,7 @@ def _shift_body(
     body = {"action": action, "shift": shift_id, "leader": leader, "members": crew}
     if action == "handover":
         cur = state.shift
-        need(cur is not None, "no shift is on duty: use 'shift start'")
+        need(cur is not None, _("no shift is on duty: use 'shift start'"))
         assert cur is not None  # noqa: S101 - for mypy, need() refused otherwise
         body |= {"from_shift": cur.id, "from_leader": cur.leader}
     return engine, body, dataclasses.replace(sign, at=stamp)
@@ -147,7 +148,7 @@ def shift_end(
     """
     engine = load(ctx)
     cur = engine.state.shift
-    need(cur is not None, "no shift is on duty")
+    need(cur is not None, _("no shift is on duty"))
     assert cur is not None  # noqa: S101 - for mypy
     record(
         ctx,
@@ -169,7 +170,7 @@ def _presence(
     cur = engine.state.shift
     need(
         cur is not None and member in cur.members,
-        f"--member {member}: not a member of the shift on duty",
+        _("--member {member}: not a member of the shift on duty").format(member=member),
     )
     body = {
         "action": action,
@@ -212,7 +213,7 @@ for _action, _doc in (
     _cmd = _make()
     _cmd.__doc__ = f"""{_doc}
 
-    \\b
+    \b
     Example:
       vaultctl presence {_action} --member O-004 --signer O-003 --signer O-004
     """

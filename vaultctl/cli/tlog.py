@@ -19,6 +19,7 @@ from vaultctl.cli.common import (
     verified,
 )
 from vaultctl.errors import ProofError, RefusedError, UsageError
+from vaultctl.i18n import _
 from vaultctl.ledger import Vault
 
 
@@ -48,9 +49,10 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     if failing:
         first = failing[0]
         raise RefusedError(
-            f"refused: the log fails verification ({len(failing)} "
-            f"finding(s); first: line {first.line} {first.code}); "
-            "run 'vaultctl verify'"
+            _(
+                "refused: the log fails verification ({n} finding(s); first: "
+                "line {line} {code}); run 'vaultctl verify'"
+            ).format(n=len(failing), line=first.line, code=first.code)
         )
     state = report.state
     check_signer_ids(state, signers)
@@ -115,29 +117,37 @@ def prove(
           --pins pins.csv
     """
     if proof_file is None:
-        need(seq is not None, "give SEQ, or --check FILE")
+        need(seq is not None, _("give SEQ, or --check FILE"))
         assert seq is not None  # noqa: S101 - for mypy
         click.echo(render.json_text(_make(ctx.vault, seq)))
         return
     doc = _read_json(proof_file, "a proof")
     if not isinstance(doc, dict):
-        raise ProofError(f"{proof_file}: not a proof document")
+        raise ProofError(
+            _("{proof_file}: not a proof document").format(proof_file=proof_file)
+        )
     pinned = genesis or (_pin_of(doc, pins) if pins else None)
     if bundle_file is not None:
         lines = bundle.read(bundle_file).lines()
     elif roster_file is not None:
         if pinned is not None:
-            raise UsageError("a pinned genesis needs --bundle (or the vault)")
+            raise UsageError(_("a pinned genesis needs --bundle (or the vault)"))
         public = _roster_keys(_read_json(roster_file, "a roster"))
         said = proofs.check(doc, public)
-        click.echo(render.safe(f"{said} (keys in force at the roster's end)"))
+        click.echo(
+            render.safe(
+                _("{value} (keys in force at the roster's end)").format(value=said)
+            )
+        )
         return
     elif ctx.vault.ledger.is_file() and not ctx.vault.is_empty():
         lines = ctx.vault.lines()
     else:
         raise ProofError(
-            "cannot check the checkpoint's signatures without public "
-            "keys: run it in the site's vault or give --bundle FILE"
+            _(
+                "cannot check the checkpoint's signatures without public "
+                "keys: run it in the site's vault or give --bundle FILE"
+            )
         )
     click.echo(render.safe(proofs.check_with_log(doc, lines, pinned)))
 
@@ -147,7 +157,9 @@ def _pin_of(doc: dict[str, Any], pins: Path) -> str:
     site = origin.split("/")[1] if origin.count("/") == 2 else ""
     pinned = centre.load_pins(pins).get(site)
     if pinned is None:
-        raise ProofError(f"site {site!r} is not in {pins}")
+        raise ProofError(
+            _("site {site!r} is not in {pins}").format(site=site, pins=pins)
+        )
     return pinned
 
 
@@ -155,7 +167,7 @@ def _make(vault: Vault, seq: int) -> dict[str, Any]:
     vault.require()
     notes = vault.checkpoint_files()
     if not notes:
-        raise ProofError("no checkpoint yet: run 'vaultctl checkpoint' first")
+        raise ProofError(_("no checkpoint yet: run 'vaultctl checkpoint' first"))
     leaves = (raw for raw, complete in vault.lines() if complete)
     return proofs.make(leaves, seq, check.read_note(notes[-1]))
 
@@ -165,7 +177,11 @@ def _read_json(path: Path, what: str) -> Any:
         # NOTE: bytes, decoded strictly (no newline translation)
         return json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError, RecursionError) as e:
-        raise ProofError(f"{path}: cannot read {what} ({type(e).__name__})") from e
+        raise ProofError(
+            _("{path}: cannot read {what} ({name})").format(
+                path=path, what=what, name=type(e).__name__
+            )
+        ) from e
 
 
 def _roster_keys(roster: Any) -> dict[str, list[bytes]]:
@@ -182,7 +198,7 @@ def _roster_keys(roster: Any) -> dict[str, list[bytes]]:
             if o["active"] is True
         }
     except (KeyError, TypeError, UsageError) as e:
-        raise ProofError(f"not a roster with public keys ({e})") from e
+        raise ProofError(_("not a roster with public keys ({e})").format(e=e)) from e
 
 
 COMMANDS = [checkpoint_cmd, prove]

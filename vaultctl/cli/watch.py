@@ -19,6 +19,7 @@ from vaultctl.cli.common import (
     signing_options,
 )
 from vaultctl.errors import UsageError
+from vaultctl.i18n import _
 from vaultctl.rules import Engine
 
 CAMERA = click.option("--camera", required=True, metavar="CAM")
@@ -62,7 +63,7 @@ def _state_command(action: str, text: str) -> click.Command:
 
     command.__doc__ = f"""{text}
 
-    \\b
+    \b
     Example:
       vaultctl cctv {action} --camera CAM-1 --signer O-002 --signer O-003
     """
@@ -78,7 +79,9 @@ def _hash_video(path: Path) -> tuple[str, int]:
     try:
         return footage.sha256_file(path), path.stat().st_size
     except OSError as e:
-        raise UsageError(f"{path}: cannot read ({e.strerror})") from e
+        raise UsageError(
+            _("{path}: cannot read ({strerror})").format(path=path, strerror=e.strerror)
+        ) from e
 
 
 @cctv.command("segment")
@@ -90,8 +93,20 @@ def _hash_video(path: Path) -> tuple[str, int]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The video file.",
 )
-@click.option("--from", "start", required=True, metavar="T")
-@click.option("--to", "end", required=True, metavar="T")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    metavar="TIME",
+    help="Start of the footage (forms as --at).",
+)
+@click.option(
+    "--to",
+    "end",
+    required=True,
+    metavar="TIME",
+    help="End of the footage (forms as --at).",
+)
 @signing_options
 @pass_context
 def segment(
@@ -115,7 +130,7 @@ def segment(
     tz = engine.state.tz
     begin = parse_time(start, tz, option="--from")
     finish = parse_time(end, tz, option="--to")
-    need(begin <= finish, "--from is after --to")
+    need(begin <= finish, _("--from is after --to"))
     body = {
         "action": "segment",
         "camera": camera,
@@ -134,7 +149,7 @@ def segment(
     "--before",
     required=True,
     metavar="T",
-    help="Footage recorded before this time was deleted.",
+    help="Footage recorded before this time was deleted (forms as --at, or a date).",
 )
 @signing_options
 @pass_context
@@ -156,7 +171,7 @@ def delete_footage(
     body = {
         "action": "delete-footage",
         "camera": camera,
-        "before": parse_time(before, engine.state.tz, option="--before"),
+        "before": parse_time(before, engine.state.tz, option="--before", date_ok=True),
     }
     record(ctx, "cctv", body, sign, engine)
 
@@ -176,7 +191,10 @@ def delete_footage(
     "--reported-to", required=True, metavar="TEXT", help="Whom it was reported to."
 )
 @click.option(
-    "--reported-at", required=True, metavar="TIME", help="When it was reported."
+    "--reported-at",
+    required=True,
+    metavar="TIME",
+    help="When it was reported (forms as --at).",
 )
 @signing_options
 @pass_context
@@ -200,7 +218,10 @@ def incident(
     """
     engine = load(ctx)
     for seq in refs:
-        need(0 <= seq <= engine.state.seq, f"--ref {seq}: no such entry")
+        need(
+            0 <= seq <= engine.state.seq,
+            _("--ref {seq}: no such entry").format(seq=seq),
+        )
     assert engine.state.tz is not None  # noqa: S101 - load() guarantees it
     body = {
         "kind": kind,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from vaultctl.errors import ConfigError
@@ -49,6 +49,30 @@ class Finding:
             "message_zh": self.message_zh,
             "clause": self.clause,
         }
+
+    def text(self, lang: str) -> str:
+        return self.message_zh if lang == "zh" else self.message
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Owed:
+    """Something an entry made due: an incident to report, a camera to restart.
+
+    ``action`` is ``incident`` (with the incident ``kind`` and the ``refs`` it
+    settles) or ``cctv-on`` (``camera``); ``due`` is None when there is no
+    deadline, only "at once". Derived from the rules' own memory, so what
+    ``status`` lists and what ``verify`` will report never disagree.
+    """
+
+    rule: str
+    seq: int
+    due: datetime | None
+    action: str
+    kind: str
+    refs: tuple[int, ...]
+    camera: str
+    message: str
+    message_zh: str
 
     def text(self, lang: str) -> str:
         return self.message_zh if lang == "zh" else self.message
@@ -107,6 +131,10 @@ class Rule:
         return ()
 
     def end(self, s: State) -> Iterable[Finding]:
+        return ()
+
+    def owed(self, s: State) -> Iterable[Owed]:
+        """What the log owes now because of this rule (none by default)."""
         return ()
 
 
@@ -202,6 +230,18 @@ class Engine:
     def finish(self) -> list[Finding]:
         return [f for r in self.rules for f in r.end(self.state)]
 
+    def owed(self) -> list[Owed]:
+        """Everything owed now, the earliest deadline first, then by entry."""
+        found = [o for r in self.rules for o in r.owed(self.state)]
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(found, key=lambda o: (o.due or far, o.seq))
+
+    def owed_by(self, e: Event) -> list[Owed]:
+        """What ``e`` would make owed, leaving this engine unchanged."""
+        after = copy.deepcopy(self)
+        after.feed(e)
+        return [o for o in after.owed() if o.seq == e.seq]
+
 
 class Pending:
     """Events that must be followed by an incident within a window (SEAL, CCTV)."""
@@ -210,9 +250,31 @@ class Pending:
         self.kinds = kinds
         self.window = window
         self.open: list[tuple[Event, str, str]] = []
+        self.late: list[tuple[Event, str, str]] = []  # past due, still owed
+        self.kind_of: dict[int, str] = {}
 
-    def expect(self, e: Event, en: str, zh: str) -> None:
+    def expect(self, e: Event, en: str, zh: str, kind: str = "") -> None:
         self.open.append((e, en, zh))
+        self.kind_of.setdefault(e.seq, kind or self.kinds[0])
+
+    def owed(self, rule_id: str) -> Iterator[Owed]:
+        """One incident owed per open entry, with its deadline."""
+        by_seq: dict[int, list[tuple[Event, str, str]]] = {}
+        for p in self.late + self.open:
+            by_seq.setdefault(p[0].seq, []).append(p)
+        for seq, items in by_seq.items():
+            e = items[0][0]
+            yield Owed(
+                rule=rule_id,
+                seq=seq,
+                due=e.moment + self.window,
+                action="incident",
+                kind=self.kind_of.get(seq, self.kinds[0]),
+                refs=(seq,),
+                camera=str(e.body.get("camera", "")),
+                message="; ".join(p[1] for p in items),
+                message_zh="；".join(p[2] for p in items),
+            )
 
     def settle(self, e: Event) -> None:
         """An incident closes the entries it refers to; one that refers to none
@@ -222,8 +284,9 @@ class Pending:
         refs = e.body["refs"]
         if refs:
             self.open = [p for p in self.open if p[0].seq not in refs]
+            self.late = [p for p in self.late if p[0].seq not in refs]
         elif e.body["kind"] in self.kinds:
-            self.open = []
+            self.open, self.late = [], []
 
     def overdue(self, moment: datetime) -> Iterator[tuple[Event, str, str]]:
         late = [moment - p[0].moment > self.window for p in self.open]
@@ -231,6 +294,7 @@ class Pending:
         self.open = [
             p for p, is_late in zip(self.open, late, strict=True) if not is_late
         ]
+        self.late += due
         yield from due
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from vaultctl import schema
-from vaultctl.rules import Finding, Pending, Rule, rule
+from vaultctl.rules import Finding, Owed, Pending, Rule, rule
 from vaultctl.state import Event, State
 
 MOVES = ("receipt", "issue", "return", "dispatch")
@@ -265,16 +265,19 @@ class Seal(Rule):
                 f"{zh}，{self.p['seal_incident_minutes']} 分钟内未报告事件",
             )
         self.pending.settle(e)
-        for en, zh in self._problems(e, s):
-            self.pending.expect(e, en, zh)
+        for en, zh, kind in self._problems(e, s):
+            self.pending.expect(e, en, zh, kind)
 
-    def _problems(self, e: Event, s: State) -> Iterator[tuple[str, str]]:
+    def owed(self, s: State) -> Iterator[Owed]:
+        return self.pending.owed(self.id)
+
+    def _problems(self, e: Event, s: State) -> Iterator[tuple[str, str, str]]:
         if e.type not in MOVES:
             return
         for p in e.body["packets"]:
             old = s.packets.get(p["id"])
             if not p.get("intact", True):
-                yield f"{p['id']} seal broken", f"{p['id']} 密封破损"
+                yield f"{p['id']} seal broken", f"{p['id']} 密封破损", "seal-broken"
             # NOTE: serials are compared when a packet leaves (issue, dispatch); a
             # return records the new seal put on in the exam room.
             seal = p.get("seal") if e.type in ("issue", "dispatch") else None
@@ -282,12 +285,14 @@ class Seal(Rule):
                 yield (
                     f"{p['id']} leaves with seal {seal}, it came in with {old.seal}",
                     f"{p['id']} 出库封条 {seal} 与入库封条 {old.seal} 不符",
+                    "seal-broken",
                 )
         expected = e.body.get("expected")
         if expected is not None and expected != len(e.body["packets"]):
             yield (
                 f"{len(e.body['packets'])} packets received, {expected} expected",
                 f"实收 {len(e.body['packets'])} 袋，应收 {expected} 袋",
+                "count-mismatch",
             )
 
     def end(self, s: State) -> Iterator[Finding]:

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 from vaultctl.model import parse_ts
-from vaultctl.rules import Finding, Pending, Rule, rule
+from vaultctl.rules import Finding, Owed, Pending, Rule, rule
 from vaultctl.rules.papers import MOVES
 from vaultctl.state import Event, State
+from vaultctl.times import show
 
 
 def add_months(day: date, months: int) -> date:
@@ -66,6 +67,24 @@ class Cctv(Rule):
     def end(self, s: State) -> Iterator[Finding]:
         for late, en, zh in self.pending.overdue(self.now):
             yield self.hit(late, en, zh)
+
+    def owed(self, s: State) -> Iterator[Owed]:
+        yield from self.pending.owed(self.id)
+        if not s.has_stock() or s.last is None:
+            return
+        for camera, st in sorted(s.cameras.items()):
+            if st != "on":
+                yield Owed(
+                    rule=self.id,
+                    seq=s.last.seq if s.last.body.get("camera") == camera else 0,
+                    due=None,
+                    action="cctv-on",
+                    kind="",
+                    refs=(),
+                    camera=camera,
+                    message=f"{camera} is not recording while papers are stored",
+                    message_zh=f"试卷在库，{camera} 未在录像",
+                )
 
 
 @rule
@@ -165,9 +184,12 @@ class TimeOrder(Rule):
                 f"时间倒退：从 {s.latest:%m-%d %H:%M} 到 {e.moment:%m-%d %H:%M}",
             )
         if e.moment - self.now > self.minutes("time_ahead_minutes"):
+            # NOTE: both in site time, with the offset, so neither is misread
+            clock = self.now.astimezone(s.tz or e.moment.tzinfo)
             yield self.hit(
                 e,
-                f"time {e.moment:%Y-%m-%d %H:%M} is ahead of the clock "
-                f"({self.now:%Y-%m-%d %H:%M})",
-                f"时间 {e.moment:%Y-%m-%d %H:%M} 超前于本机时钟",
+                f"time {show(e.moment)} is ahead of the clock of this machine "
+                f"({show(clock)} in site time)",
+                f"时间 {show(e.moment)} 超前于本机时钟（本机时钟折合考点时间为 "
+                f"{show(clock)}）",
             )
