@@ -17,6 +17,7 @@ from vaultctl.anchors import Anchor, AnchorCheck
 from vaultctl.chain import ChainVerifier, Integrity
 from vaultctl.errors import CheckpointError
 from vaultctl.merkle import TreeBuilder
+from vaultctl.model import Entry
 from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
 
@@ -73,12 +74,15 @@ def run(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     anchors: Iterable[Anchor] = (),
+    observe: Callable[[Entry, State], None] | None = None,
 ) -> Report:
     """Verify a whole ledger given as a stream of lines.
 
     Sound entries go on to the rules; ``now`` is the verifier's clock (for
     TIME-ORDER and for deadlines still running at the end of the log). Every
     complete line is a leaf of the Merkle tree, checked against ``anchors``.
+    ``observe`` sees each sound entry with the state right after it (the report's
+    timeline is drawn from it).
     """
     verifier = ChainVerifier()
     engine = Engine(now or datetime.now().astimezone())
@@ -89,6 +93,8 @@ def run(
         entry = verifier.feed(raw, complete)
         if entry is not None:
             findings += engine.feed(entry)
+            if observe is not None:
+                observe(entry, engine.state)
         if complete:
             tree.append(raw)
             check.at_size(tree.size, tree.root, lambda: _signing_keys(verifier))

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from vaultctl import audit, bundle, render, verify
+from vaultctl.cli import report_cmd
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import UsageError
 from vaultctl.ledger import read_lines
@@ -87,9 +88,20 @@ def _cell(value: Any) -> str:
 )
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
+@click.option(
+    "--html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write an HTML page: a row and a timeline per site.",
+)
 @pass_context
 def audit_cmd(
-    ctx: Context, folder: Path, jobs: int | None, as_json: bool, as_csv: bool
+    ctx: Context,
+    folder: Path,
+    jobs: int | None,
+    as_json: bool,
+    as_csv: bool,
+    html: Path | None,
 ) -> None:
     """Verify every *.vaultctl.tar.gz bundle in FOLDER, in parallel, offline.
 
@@ -100,6 +112,7 @@ def audit_cmd(
     Example:
       vaultctl audit /srv/bundles/2026-06 --jobs 8
       vaultctl audit /srv/bundles/2026-06 --csv > audit.csv
+      vaultctl audit /srv/bundles/2026-06 --html audit.html
     """
     paths = audit.bundles_in(folder)
     if not paths:
@@ -120,6 +133,8 @@ def audit_cmd(
         writer.writerows([_cell(r[c]) for c in audit.COLUMNS] for r in rows)
     else:
         _table(rows)
+    if html is not None:
+        report_cmd.write_audit(html, paths, rows, workers)
     worst = max((r["exit"] for r in rows), default=0)
     click.get_current_context().exit(verify.EXIT_INTEGRITY if worst >= 3 else worst)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from vaultctl.cli.common import Context, json_option, load, parse_time, pass_con
 from vaultctl.errors import CheckpointError, UsageError, VaultMissingError
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
+from vaultctl.state import State
 
 PROGRESS_MIN_BYTES = 1 << 20
 
@@ -114,16 +116,34 @@ def verify_cmd(
       vaultctl verify --code "412:K7QM-2XPA-3RTB-5JCD" --checkpoint centre/412.note
       vaultctl verify --json --footage /srv/footage > report.json; echo $?
     """
+    rep, _ = verified(ctx, notes, codes, footage_dir)
+    if as_json:
+        click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(render.report(rep, ctx.lang))
+    ctx_exit(rep.exit_code)
+
+
+def verified(
+    ctx: Context,
+    notes: Sequence[Path],
+    codes: Sequence[str],
+    footage_dir: Path | None,
+    observe: Callable[[Entry, State], None] | None = None,
+) -> tuple[verifying.Report, list[Anchor]]:
+    """What ``verify`` does (also for ``report``): the vault's own checkpoints
+    and the given anchors, footage; returns the report and the anchors used."""
     vault = ctx.vault
     vault.require()
     stored, unreadable = _stored_anchors(vault)
     wanted = [*stored, *_given_anchors(notes, codes)]
     size = vault.size()
+    run = functools.partial(verifying.run, anchors=wanted, observe=observe)
     if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
         with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
-            rep = verifying.run(vault.lines(), progress=bar.update, anchors=wanted)
+            rep = run(vault.lines(), progress=bar.update)
     else:
-        rep = verifying.run(vault.lines(), anchors=wanted)
+        rep = run(vault.lines())
     rep.integrity += unreadable
     if footage_dir is not None:
         level = rules.levels_in_force(rep.state.policy)["FOOTAGE"]
@@ -132,11 +152,7 @@ def verify_cmd(
                 rep.state.segments, footage_dir, "error" if level == "off" else level
             )
         )
-    if as_json:
-        click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
-    else:
-        click.echo(render.report(rep, ctx.lang))
-    ctx_exit(rep.exit_code)
+    return rep, wanted
 
 
 def _read_note(path: Path) -> str:

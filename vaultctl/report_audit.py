@@ -1,0 +1,158 @@
+"""The audit page: one row per site, worst first, each opening its timeline (pure).
+
+``audit --html`` hands over the row dicts ``audit`` produced and one
+:class:`SiteSection` per bundle it could read; the table sorts with a small
+inline script (its hash is in the page's Content-Security-Policy).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from vaultctl.report import Site, _h, _signature, _tag, page, site_body, words
+from vaultctl.timeline_svg import esc
+
+AUDIT_JS = (
+    "document.querySelectorAll('table.sites th').forEach(function(th,i){"
+    "th.addEventListener('click',function(){var tb=th.closest('table').tBodies[0];"
+    "var rows=Array.from(tb.rows);var asc=th.dataset.asc!=='1';"
+    "th.dataset.asc=asc?'1':'0';rows.sort(function(a,b){"
+    "var x=a.cells[i].dataset.v,y=b.cells[i].dataset.v,nx=parseFloat(x),"
+    "ny=parseFloat(y),c=(isNaN(nx)||isNaN(ny))?x.localeCompare(y):nx-ny;"
+    "return asc?c:-c;});rows.forEach(function(r){tb.appendChild(r);});});});"
+    "function openHash(){var id=decodeURIComponent(location.hash.slice(1));"
+    "var el=id&&document.getElementById(id);if(el&&el.tagName==='DETAILS'){"
+    "el.open=true;el.scrollIntoView();}else if(el){var d=el.closest('details');"
+    "if(d){d.open=true;el.scrollIntoView();}}}"
+    "window.addEventListener('hashchange',openHash);openHash();"
+)
+STATUS_RANK = {"INTEGRITY": 3, "unreadable": 3, "findings": 1, "ok": 0}
+
+
+@dataclass(slots=True)
+class SiteSection:
+    """One bundle's part of the audit page, rendered where it was verified."""
+
+    file: str
+    anchor: str
+    html: str
+    per_day: Mapping[str, int]
+
+
+def audit_page(
+    rows: Sequence[Mapping[str, Any]], sections: Mapping[str, SiteSection], lang: str
+) -> str:
+    """The table of sites, worst first, each row opening its site's section."""
+    say = words(lang)
+    ordered = sorted(rows, key=_badness, reverse=True)
+    heads = [
+        say(k)
+        for k in (
+            "status",
+            "site",
+            "file",
+            "entries",
+            "findings",
+            "last-code",
+            "activity",
+        )
+    ]
+    body = []
+    for r in ordered:
+        sec = sections.get(str(r.get("file", "")))
+        status = str(r.get("status", "?"))
+        n = _count(r.get("findings"))
+        site = str(r.get("site") or "?")
+        link = f'<a href="#{esc(sec.anchor)}">{esc(site)}</a>' if sec else esc(site)
+        cells = [
+            (f"{STATUS_RANK.get(status, 3)}", esc(status), f"st-{esc(status)}"),
+            (site, link, ""),
+            (str(r.get("file", "")), esc(r.get("file", "")), ""),
+            (str(r.get("entries") or 0), esc(r.get("entries", "")), "num"),
+            (str(n), esc(_findings_text(r.get("findings"))), "num"),
+            (str(r.get("code", "")), esc(r.get("code", "")), "code"),
+            (
+                str(sum(sec.per_day.values()) if sec else 0),
+                sparkline(sec.per_day) if sec else "",
+                "",
+            ),
+        ]
+        body.append(
+            "<tr>"
+            + "".join(
+                f'<td class="{c}" data-v="{esc(v)}">{h}</td>' for v, h, c in cells
+            )
+            + "</tr>"
+        )
+    counts = Counter(STATUS_RANK.get(str(r.get("status")), 3) for r in rows)
+    total = say("sites").format(n=len(rows), ok=counts[0], f=counts[1], bad=counts[3])
+    head = "".join(f"<th>{esc(h)}</th>" for h in heads)
+    table = _tag(
+        "table", _tag("thead", _tag("tr", head)) + _tag("tbody", "".join(body)), "sites"
+    )
+    details = "".join(
+        sections[str(r.get("file"))].html
+        for r in ordered
+        if str(r.get("file")) in sections
+    )
+    title = say("audit-title")
+    inner = _h("h1", title) + _h("p", total) + table + details + _signature(say)
+    main = _tag("main", inner)
+    return page(title, main, lang, AUDIT_JS)
+
+
+def audit_section(site: Site, file: str, anchor: str, lang: str) -> SiteSection:
+    """One site's collapsible section of the audit page."""
+    say = words(lang)
+    state = site.report.state
+    head = f"{state.site.get('id', '?')} {state.site.get('name', '')} · {file}"
+    html = (
+        f'<details class="site" id="{esc(anchor)}"><summary>{esc(head)}</summary>'
+        + site_body(site, say, f"{anchor}-", cap=100)
+        + "</details>"
+    )
+    return SiteSection(file, anchor, html, dict(site.timeline.per_day))
+
+
+def sparkline(per_day: Mapping[str, int], width: int = 120, height: int = 22) -> str:
+    """Entries per day as small bars, one per calendar day seen."""
+    if not per_day:
+        return ""
+    days = sorted(per_day)
+    top = max(per_day.values())
+    w = width / len(days)
+    bars = "".join(
+        f'<rect x="{i * w:.1f}" y="{height - max(height * per_day[d] / top, 1):.1f}" '
+        f'width="{max(w - 1, 0.8):.1f}" '
+        f'height="{max(height * per_day[d] / top, 1):.1f}">'
+        f"<title>{esc(d)}: {per_day[d]}</title></rect>"
+        for i, d in enumerate(days)
+    )
+    return (
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" fill="#4e79a7">{bars}</svg>'
+    )
+
+
+def _count(findings: Any) -> int:
+    if isinstance(findings, Mapping):
+        return sum(v for v in findings.values() if isinstance(v, int))
+    return findings if isinstance(findings, int) else 0
+
+
+def _findings_text(findings: Any) -> str:
+    if isinstance(findings, Mapping):
+        return " ".join(f"{k}:{v}" for k, v in findings.items()) or "0"
+    return str(findings)
+
+
+def _badness(row: Mapping[str, Any]) -> tuple[int, int, str]:
+    status = str(row.get("status"))
+    return (
+        STATUS_RANK.get(status, 3),
+        _count(row.get("findings")),
+        str(row.get("site")),
+    )
