@@ -8,6 +8,7 @@ a test can prove that a page fetched nothing. No third-party package needed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -73,6 +74,7 @@ class Page:
         return list(self.eval("window.__csp") or [])
 
     def screenshot(self, out: Path, width: int = 1280) -> None:
+        self.eval("window.scrollTo(0, 0)")
         height = int(self.eval("document.documentElement.scrollHeight"))
         self.browser.call(
             "Emulation.setDeviceMetricsOverride",
@@ -112,10 +114,8 @@ class Browser:
         self.events: list[dict[str, Any]] = []
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, RuntimeError):
             self.call("Browser.close", {})
-        except (OSError, RuntimeError):
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

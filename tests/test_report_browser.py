@@ -25,7 +25,7 @@ from .test_demo import build, demo_keys  # noqa: F401 - the fixture is used
 
 ROOT = Path(__file__).parent.parent
 SCRIPT = "<script>document.title='pwned'</script>"
-IMG = "\"><img src=x onerror=\"document.title='pwned2'\">"
+IMG = '"><img src=x onerror="document.title=\'pwned2\'">'
 ARTEFACTS = Path(os.environ.get("VAULTCTL_ARTEFACTS", ROOT / "build" / "artefacts"))
 
 
@@ -73,16 +73,18 @@ def run(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def pages(
-    tmp_path_factory: pytest.TempPathFactory, demo_keys: tuple[Path, dict[str, str]]
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> dict[str, Path]:
     """The HTML files: the planted demo (en, zh), the hostile log, the audit."""
     tmp = tmp_path_factory.mktemp("report")
-    root, env = demo_keys
+    root, env = request.getfixturevalue("demo_keys")
     build(root, env, tmp / "demo", plant=True)
     hostile = write_vault(hostile_story(tmp), tmp / "hostile")
     out = {n: tmp / f"{n}.html" for n in ("demo", "zh", "hostile", "audit")}
     run("--vault", str(tmp / "demo"), "report", "--html", str(out["demo"]))
-    run("--vault", str(tmp / "demo"), "--lang", "zh", "report", "--html", str(out["zh"]))
+    run(
+        "--vault", str(tmp / "demo"), "--lang", "zh", "report", "--html", str(out["zh"])
+    )
     run("--vault", str(hostile), "report", "--html", str(out["hostile"]))
     bundles = tmp / "bundles"
     bundles.mkdir()
@@ -97,6 +99,10 @@ def pages(
     (bundles / "S-BROKEN.vaultctl.tar.gz").write_bytes(b"not a bundle")
     run("audit", str(bundles), "--jobs", "1", "--html", str(out["audit"]))
     return out
+
+
+def without_csp(html: str) -> str:
+    return re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
 
 
 def artefact(page: Page, name: str) -> None:
@@ -115,7 +121,9 @@ def test_demo_timeline_has_shifts_openings_and_the_incident(browser, pages) -> N
     )
     assert any(t.startswith("door:D1 · ") and "O-002" in t for t in titles)
     assert any(t.startswith("cabinet:C1 · ") for t in titles)
-    incident = page.eval("document.querySelector('svg path.incident title').textContent")
+    incident = page.eval(
+        "document.querySelector('svg path.incident title').textContent"
+    )
     assert "seal-broken" in incident and "P-0609-AM-E02" in incident
     assert page.eval(lane.format("findings", "circle.finding")) == 5
     artefact(page, "report.png")
@@ -154,19 +162,19 @@ def test_the_check_catches_an_external_image(browser, pages, tmp_path) -> None:
     assert page.fetched == ["http://127.0.0.1:9/x.png"]
     assert page.violations == ["http://127.0.0.1:9/x.png img-src"]
     no_csp = tmp_path / "no-csp.html"
-    no_csp.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "",
-                             bad.read_text()))  # fmt: skip
+    no_csp.write_text(without_csp(bad.read_text()))
     page = browser.load(no_csp)
     assert page.fetched == ["http://127.0.0.1:9/x.png"] and page.violations == []
 
 
 @pytest.mark.parametrize("strip_csp", [False, True])
-def test_markup_from_the_ledger_is_only_text(browser, pages, tmp_path, strip_csp) -> None:
+def test_markup_from_the_ledger_is_only_text(
+    browser, pages, tmp_path, strip_csp
+) -> None:
     path = pages["hostile"]
     if strip_csp:  # NOTE: escaping alone must hold, without the CSP's help
         path = tmp_path / "plain.html"
-        path.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "",
-                               pages["hostile"].read_text("utf-8")), "utf-8")  # fmt: skip
+        path.write_text(without_csp(pages["hostile"].read_text("utf-8")), "utf-8")
     page = browser.load(path)
     assert not page.eval("document.title").startswith("pwned")
     assert page.eval("document.scripts.length") == 0
@@ -191,14 +199,19 @@ def test_chinese_report(browser, pages) -> None:
 
 def test_audit_page_worst_first_sortable_and_opens_a_site(browser, pages) -> None:
     page = browser.load(pages["audit"])
-    status = "[...document.querySelectorAll('table.sites tbody tr')].map(r => r.cells[{}].dataset.v)"
+    status = (
+        "[...document.querySelectorAll('table.sites tbody tr')]"
+        ".map(r => r.cells[{}].dataset.v)"
+    )
     assert page.eval(status.format(0)) == ["3", "3", "1", "1"]
     assert page.eval("document.querySelectorAll('table.sites svg.spark').length") == 3
     page.eval("document.querySelectorAll('table.sites th')[3].click()")
     entries = [int(v) for v in page.eval(status.format(3))]
     assert entries == sorted(entries)
     page.eval("document.querySelectorAll('table.sites th')[3].click()")
-    assert [int(v) for v in page.eval(status.format(3))] == sorted(entries, reverse=True)
+    assert [int(v) for v in page.eval(status.format(3))] == sorted(
+        entries, reverse=True
+    )
     target = page.eval("document.querySelector('table.sites a').getAttribute('href')")
     page.eval(f"location.hash = '{target}'")
     page.eval("new Promise(r => setTimeout(r, 50))")

@@ -518,12 +518,16 @@ svg .hour{stroke:#d8dee4;stroke-width:.5}
 svg .axis{fill:#57606a;font-size:10.5px}
 svg .axis.small{font-size:8.5px}
 svg .session{fill:#fff3c4;opacity:.55}
+svg .guide{stroke:#d1242f;stroke-width:.8;stroke-dasharray:3 3;opacity:.6}
+svg .guide.warn{stroke:#d4a017}
 svg a .finding:hover{stroke:#000}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;margin:6px 0}
 .chip i{display:inline-block;width:11px;height:11px;margin-right:4px;
 vertical-align:-1px;border-radius:2px}
 .chip i.sess{background:#fff3c4;border:1px solid #e6d38a}
-.cols{display:flex;gap:32px;flex-wrap:wrap}
+.cols{display:flex;gap:28px;flex-wrap:wrap}
+.summary .cols>div:first-child{flex:0 0 470px}
+table.pairs td{word-break:break-all}
 ul.relaxed{margin:2px 0;font-size:13px}
 details.policy summary{cursor:pointer;font-size:13px;margin-top:6px}
 .sign .lines{display:flex;gap:24px;margin-top:26px}
@@ -531,6 +535,8 @@ details.policy summary{cursor:pointer;font-size:13px;margin-top:6px}
 .sign{page-break-inside:avoid}
 table.sites{width:100%}
 table.sites th{cursor:pointer;user-select:none}
+table.sites th[data-asc="1"]::after{content:" ▲"}
+table.sites th[data-asc="0"]::after{content:" ▼"}
 table.sites td.st-INTEGRITY,table.sites td.st-unreadable{color:#a40e26;
 font-weight:700}
 table.sites td.st-findings{color:#9a6700;font-weight:700}

@@ -56,6 +56,7 @@ def audit_page(
             "file",
             "entries",
             "findings",
+            "integrity",
             "last-code",
             "activity",
         )
@@ -66,6 +67,7 @@ def audit_page(
         status = str(r.get("status", "?"))
         n = _count(r.get("findings"))
         site = str(r.get("site") or "?")
+        problems = _findings_text(r.get("integrity")) if r.get("integrity") else ""
         link = f'<a href="#{esc(sec.anchor)}">{esc(site)}</a>' if sec else esc(site)
         cells = [
             (f"{STATUS_RANK.get(status, 3)}", esc(status), f"st-{esc(status)}"),
@@ -73,6 +75,7 @@ def audit_page(
             (str(r.get("file", "")), esc(r.get("file", "")), ""),
             (str(r.get("entries") or 0), esc(r.get("entries", "")), "num"),
             (str(n), esc(_findings_text(r.get("findings"))), "num"),
+            (problems, esc(problems), "problems"),
             (str(r.get("code", "")), esc(r.get("code", "")), "code"),
             (
                 str(sum(sec.per_day.values()) if sec else 0),

@@ -24,6 +24,7 @@ ROW, GAP, HEAD, AXIS = 15, 3, 17, 30
 DENSE_MARKS = 240  # more marks in a row than this: a histogram
 BIN = 4.0  # pixels per histogram bin
 MAX_ROWS = 40  # rows per lane; the rest are counted
+GUIDES = 60  # up to this many findings, a line through every lane
 LANES = (
     "findings",
     "activity",
@@ -112,6 +113,12 @@ def draw(
         body.append(_lane(cv, lane, rows, say, findings, ids))
     height = cv.y + 6
     grid = _grid(cv, tl, height)
+    if len(findings) <= GUIDES:
+        grid += "".join(
+            f'<line class="guide {esc(f.level)}" x1="{cv.x(at):.1f}" '
+            f'x2="{cv.x(at):.1f}" y1="{AXIS}" y2="{height}"/>'
+            for f, at in zip(findings, cv.moments, strict=True)
+        )
     return (
         f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg" font-size="11">'
