@@ -267,7 +267,7 @@ def test_unencodable_values_are_refused(value: Any) -> None:
 # --- signing input and entry hash -------------------------------------------------
 
 ENTRY: dict[str, Any] = {
-    "v": 1,
+    "v": 2,
     "log": "0123456789abcdef0123456789abcdef",
     "seq": 7,
     "prev": "a" * 64,
@@ -277,47 +277,73 @@ ENTRY: dict[str, Any] = {
     "sigs": [{"by": "O-003", "key": "0011223344556677", "sig": "c2ln"}],
     "hash": "b" * 64,
 }
-UNSIGNED_BYTES = (
+SIGNERS = [{"by": "O-003", "key": "0011223344556677"}]
+SIGNED_BYTES = (
     b'{"body":{"text":"x"},"log":"0123456789abcdef0123456789abcdef","prev":"'
     + b"a" * 64
-    + b'","seq":7,"ts":"2026-06-07T07:40:00+08:00","type":"note","v":1}'
+    + b'","seq":7,"signers":[{"by":"O-003","key":"0011223344556677"}],'
+    b'"ts":"2026-06-07T07:40:00+08:00","type":"note","v":2}'
 )
 HASHED_BYTES = (
     b'{"body":{"text":"x"},"log":"0123456789abcdef0123456789abcdef","prev":"'
     + b"a" * 64
     + b'","seq":7,"sigs":[{"by":"O-003","key":"0011223344556677",'
-    b'"sig":"c2ln"}],"ts":"2026-06-07T07:40:00+08:00","type":"note","v":1}'
+    b'"sig":"c2ln"}],"ts":"2026-06-07T07:40:00+08:00","type":"note","v":2}'
 )
 
 
-def test_signing_input_is_domain_tag_then_unsigned_fields() -> None:
-    data = canonical.signing_input(ENTRY)
-    assert data.startswith(b"vaultctl/entry/v1\n")
-    assert data == b"vaultctl/entry/v1\n" + UNSIGNED_BYTES
+def test_signing_input_is_domain_tag_then_signed_fields_and_signers() -> None:
+    data = canonical.signing_input(ENTRY, SIGNERS)
+    assert data == b"vaultctl/entry/v2\n" + SIGNED_BYTES
+    assert canonical.EntryBytes(ENTRY).signed == data
 
 
 @pytest.mark.parametrize(
     ("name", "other"),
     [
-        ("sigs", []),
-        ("sigs", [{"by": "O-9", "key": "f" * 16, "sig": "eA=="}]),
+        ("sigs", [{"by": "O-003", "key": "0011223344556677", "sig": "eA=="}]),
         ("hash", "c" * 64),
     ],
 )
-def test_signing_input_ignores_sigs_and_hash(name: str, other: Any) -> None:
+def test_signing_input_ignores_signature_bytes_and_hash(name: str, other: Any) -> None:
     changed = {**ENTRY, name: other}
-    assert canonical.signing_input(changed) == canonical.signing_input(ENTRY)
+    assert canonical.EntryBytes(changed).signed == canonical.EntryBytes(ENTRY).signed
+
+
+@pytest.mark.parametrize(
+    "signers",
+    [
+        [],  # a signature dropped
+        [*SIGNERS, {"by": "O-004", "key": "8899aabbccddeeff"}],  # one added
+        [{"by": "O-004", "key": "0011223344556677"}],  # another officer
+        [{"by": "O-003", "key": "8899aabbccddeeff"}],  # another key
+    ],
+)
+def test_signing_input_covers_the_signer_list(signers: list[dict[str, str]]) -> None:
+    """No signature can be removed or added without breaking the others."""
+    assert canonical.signing_input(ENTRY, signers) != canonical.signing_input(
+        ENTRY, SIGNERS
+    )
+
+
+def test_signer_order_is_signed() -> None:
+    two = [*SIGNERS, {"by": "O-004", "key": "8899aabbccddeeff"}]
+    assert canonical.signing_input(ENTRY, two) != canonical.signing_input(
+        ENTRY, two[::-1]
+    )
 
 
 def test_signing_input_ignores_extra_fields() -> None:
     extra = {**ENTRY, "extra": 1}
-    assert canonical.signing_input(extra) == canonical.signing_input(ENTRY)
+    assert canonical.signing_input(extra, SIGNERS) == canonical.signing_input(
+        ENTRY, SIGNERS
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "other"),
     [
-        ("v", 2),
+        ("v", 1),
         ("log", "f" * 32),
         ("seq", 8),
         ("prev", "c" * 64),
@@ -329,7 +355,9 @@ def test_signing_input_ignores_extra_fields() -> None:
 )
 def test_signing_input_covers_each_signed_field(name: str, other: Any) -> None:
     changed = {**ENTRY, name: other}
-    assert canonical.signing_input(changed) != canonical.signing_input(ENTRY)
+    assert canonical.signing_input(changed, SIGNERS) != canonical.signing_input(
+        ENTRY, SIGNERS
+    )
 
 
 def test_entry_hash_is_sha256_of_entry_without_hash() -> None:
@@ -352,7 +380,8 @@ def test_entry_hash_covers_sigs_and_every_other_field() -> None:
 
 def test_signing_input_and_hash_do_not_mutate_the_entry() -> None:
     before = copy.deepcopy(ENTRY)
-    canonical.signing_input(ENTRY)
+    canonical.signing_input(ENTRY, SIGNERS)
+    assert canonical.EntryBytes(ENTRY).signed
     canonical.entry_hash(ENTRY)
     assert before == ENTRY
 
@@ -459,4 +488,10 @@ def test_entry_bytes_agree_with_encode(entry: dict) -> None:
     without = {k: v for k, v in entry.items() if k != "hash"}
     assert parts.hash == hashlib.sha256(canonical.encode(without)).hexdigest()
     signed = {k: entry[k] for k in canonical.SIGNED_FIELDS}
+    try:
+        signed["signers"] = canonical.signers_of(entry.get("sigs"))
+    except (TypeError, KeyError):
+        with pytest.raises(CanonicalError):
+            parts.signed  # noqa: B018 - the property raises
+        return
     assert parts.signed == canonical.ENTRY_DOMAIN + canonical.encode(signed)

@@ -82,22 +82,31 @@ def test_keys_generate_mismatched_confirmation(tmp_path: Path, clean_env: None) 
     result = CliRunner().invoke(
         cli,
         ["--key-dir", str(tmp_path), "keys", "generate", "O-042"],
-        input="aaaaaaaa\nbbbbbbbb\naaaaaaaa\naaaaaaaa\n",
+        input="aaaaaaaaaa\nbbbbbbbbbb\naaaaaaaaaa\naaaaaaaaaa\n",
     )
     assert result.exit_code == 0
-    assert keys.load_private(tmp_path, "O-042", "aaaaaaaa")
+    assert keys.load_private(tmp_path, "O-042", "aaaaaaaaaa")
 
 
-def test_keys_generate_refuses_a_short_passphrase(
+def test_keys_generate_refuses_a_short_passphrase_three_times(
     tmp_path: Path, clean_env: None
 ) -> None:
     result = CliRunner().invoke(
         cli,
         ["--key-dir", str(tmp_path), "keys", "generate", "O-042"],
-        input="1234567\n1234567\n",
+        input="123456789\n123456789\n口令口令\n口令口令\n",
     )
-    assert result.exit_code == 1 and "too short" in result.stderr
-    assert not (tmp_path / "O-042.key").exists()
+    assert result.exit_code == 0, result.output
+    assert "too short" in result.stderr and "try again" in result.stderr
+    assert keys.load_private(tmp_path, "O-042", "口令口令")
+    given_up = CliRunner().invoke(
+        cli,
+        ["--key-dir", str(tmp_path), "keys", "generate", "O-043"],
+        input="short\nshort\n" * 3,
+    )
+    assert given_up.exit_code == 1 and "too short" in given_up.stderr
+    assert given_up.stderr.count("try again") == 2
+    assert not (tmp_path / "O-043.key").exists()
 
 
 def test_passphrase_prompted_when_not_in_environment(site: Site) -> None:

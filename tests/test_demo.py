@@ -51,8 +51,8 @@ def demo_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     env = {}
     for n, officer in enumerate(ids, start=1):
         private = Ed25519PrivateKey.from_private_bytes(bytes([n]) * 32)
-        keys.generate(root / "keys", officer, f"pw-{officer}", private=private)
-        env[keys.passphrase_variable(officer)] = f"pw-{officer}"
+        keys.generate(root / "keys", officer, f"口令口令-{officer}", private=private)
+        env[keys.passphrase_variable(officer)] = f"口令口令-{officer}"
     return root, env
 
 

@@ -127,10 +127,38 @@ def test_signature_copied_from_another_entry(vault: Site) -> None:
 
 
 def test_one_signature_removed(vault: Site) -> None:
+    """The signer list is signed: the signature left behind fails too."""
     lines = vault.lines()
     lines[3] = edit(lines[3], lambda o: o["sigs"].pop(), rehash=True)
     vault.write_lines(lines)
-    assert codes_at(vault) == [(4, "too-few-signatures")]
+    assert codes_at(vault) == [(4, "bad-signature"), (4, "too-few-signatures")]
+
+
+def test_a_third_signature_removed_breaks_the_other_two(vault: Site) -> None:
+    """Issue 10: dropping a third signature and recomputing the hash used to
+    verify (and hid a finding about the co-signer)."""
+    lines = vault.lines()
+    lines[3] = forge(vault, 3, vault.signers("O-003", "O-004", "O-005"))
+    vault.write_lines(lines)
+    assert verify.run(vault.vault.lines()).integrity == []
+    lines[3] = edit(lines[3], lambda o: o["sigs"].pop(), rehash=True)
+    vault.write_lines(lines)
+    assert codes_at(vault) == [
+        (4, "bad-signature"),
+        (4, "bad-signature"),
+        (4, "too-few-signatures"),
+    ]
+
+
+def test_a_signature_added_breaks_the_others(vault: Site) -> None:
+    """A valid signature by a third officer over the two-signer bytes cannot
+    be appended to the list."""
+    lines = vault.lines()
+    extra = forge(vault, 3, vault.signers("O-005", "O-006"))
+    sig = json.loads(extra)["sigs"][0]
+    lines[3] = edit(lines[3], lambda o: o["sigs"].append(sig), rehash=True)
+    vault.write_lines(lines)
+    assert (4, "bad-signature") in codes_at(vault)
 
 
 def test_same_officer_signs_twice(vault: Site) -> None:
@@ -212,7 +240,7 @@ def test_duplicate_json_key(vault: Site) -> None:
             lambda b: b.replace(b'"type":"note"', b'"type":"memo"'),
             "bad-schema",
         ),
-        ("version", lambda b: b.replace(b'"v":1', b'"v":2'), "wrong-version"),
+        ("version", lambda b: b.replace(b'"v":2', b'"v":1'), "wrong-version"),
         (
             "escaped-ascii",
             lambda b: b.replace(b'"type":"note"', b'"type":"\\u006eote"'),

@@ -18,8 +18,12 @@ from typing import Any
 from vaultctl.errors import CanonicalError
 
 MAX_SAFE_INT = 2**53 - 1
-ENTRY_DOMAIN = b"vaultctl/entry/v1\n"
+ENTRY_DOMAIN = b"vaultctl/entry/v2\n"
 SIGNED_FIELDS = ("v", "log", "seq", "prev", "ts", "type", "body")
+# NOTE: every signature also covers who signs (officer and key id of each
+# signature, in order), so none can be removed or added without breaking the
+# others; the member is in the signed bytes only, never on the line
+SIGNERS = "signers"
 
 
 def encode(value: Any) -> bytes:
@@ -175,6 +179,7 @@ class EntryBytes:
         self._members = {
             k: encode_basestring(k) + ":" + _text(v) for k, v in entry.items()
         }
+        self._sigs = entry.get("sigs")
 
     def _join(self, keys: Any) -> bytes:
         ordered = sorted(keys, key=_utf16_key)
@@ -194,13 +199,28 @@ class EntryBytes:
 
     @property
     def signed(self) -> bytes:
-        """What both officers sign: the domain tag, then the signed fields."""
-        return ENTRY_DOMAIN + self._join(SIGNED_FIELDS)
+        """What every signer signs: the domain tag, then the signed fields and
+        the list of signers."""
+        try:
+            signers = _text(signers_of(self._sigs))
+        except (TypeError, KeyError) as e:
+            raise CanonicalError("sigs: not a list of {by, key, …} objects") from e
+        members = {**self._members, SIGNERS: encode_basestring(SIGNERS) + ":" + signers}
+        ordered = sorted((*SIGNED_FIELDS, SIGNERS), key=_utf16_key)
+        return ENTRY_DOMAIN + _utf8("{" + ",".join(members[k] for k in ordered) + "}")
 
 
-def signing_input(entry: dict[str, Any]) -> bytes:
-    """The bytes both officers sign: domain tag, then the unsigned fields."""
-    return EntryBytes({k: entry[k] for k in SIGNED_FIELDS}).signed
+def signers_of(sigs: Any) -> list[dict[str, Any]]:
+    """``[{by, key}, …]`` of each signature, in order: what every signature covers."""
+    if not isinstance(sigs, list):
+        raise TypeError("sigs is not a list")
+    return [{"by": s["by"], "key": s["key"]} for s in sigs]
+
+
+def signing_input(entry: dict[str, Any], signers: list[dict[str, Any]]) -> bytes:
+    """The bytes every signer signs: domain tag, then the signed fields of
+    ``entry`` and ``signers`` (``[{by, key}, …]`` in signature order)."""
+    return EntryBytes({**{k: entry[k] for k in SIGNED_FIELDS}, "sigs": signers}).signed
 
 
 def entry_hash(entry: dict[str, Any]) -> str:

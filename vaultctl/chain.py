@@ -71,9 +71,11 @@ def check_signatures(
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(code, message)`` for every signature problem of ``entry``."""
     if data is None:
-        data = canonical.signing_input(entry.unsigned())
+        data = canonical.signing_input(
+            entry.unsigned(), [{"by": s.by, "key": s.key} for s in entry.sigs]
+        )
     officers: set[str] = set()
-    raws: set[bytes] = set()
+    points: set[bytes] = set()  # NOTE: A and -A are one key (keys.point_id)
     for sig in entry.sigs:
         officer = roster.get(sig.by)
         record = officer.keys.get(sig.key) if officer else None
@@ -85,11 +87,11 @@ def check_signatures(
             yield "revoked-key", f"key {sig.key} of {sig.by} was revoked"
         elif not keys.verify(record.raw, sig.sig, data):
             yield "bad-signature", f"signature by {sig.by} (key {sig.key}) fails"
-        elif sig.by in officers or record.raw in raws:
+        elif sig.by in officers or keys.point_id(record.raw) in points:
             yield "duplicate-signer", f"{sig.by} or key {sig.key} signs twice"
         else:
             officers.add(sig.by)
-            raws.add(record.raw)
+            points.add(keys.point_id(record.raw))
     if len(officers) < MIN_SIGNERS:
         yield (
             "too-few-signatures",

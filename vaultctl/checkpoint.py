@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from vaultctl.errors import CheckpointError
+from vaultctl.keys import point_id
 
 ED25519_TYPE = b"\x01"
 MAX_SIGNATURES = 100
@@ -277,11 +278,12 @@ def require_cosigners(opened: SignedNote, n: int = 2) -> tuple[str, ...]:
     A raw key that verified under two names counts for neither. Returns the
     names counted; raises ``CheckpointError`` when there are fewer than ``n``.
     """
+    # NOTE: keys compared as points up to sign (A and -A are one key)
     owners: dict[bytes, set[str]] = {}
     for s in opened.signatures:
-        owners.setdefault(s.public_key, set()).add(s.name)
+        owners.setdefault(point_id(s.public_key), set()).add(s.name)
     names = sorted(
-        {s.name for s in opened.signatures if len(owners[s.public_key]) == 1}
+        {s.name for s in opened.signatures if len(owners[point_id(s.public_key)]) == 1}
     )
     if len(names) < n:
         raise CheckpointError(

@@ -59,13 +59,16 @@ def _officers(officers: list[dict[str, Any]]) -> None:
         "passphrase variable (ids that differ only in case or punctuation)",
     )
     refs = [k for o in officers for k in o["keys"]]
-    _unique(
-        [k["key"] for k in refs], "officers", "public key (listed for two officers)"
-    )
     for ref in refs:
         problem = keys.key_ref_problem(ref)
         if problem:
             raise SchemaError(f"officers: {problem}")
+    # NOTE: compared as points up to sign: A and -A are one person's key
+    _unique(
+        [keys.point_id(keys.ref_raw(k)).hex() for k in refs],
+        "officers",
+        "public key (listed twice, or as A and -A)",
+    )
     for role in ("site_head", "room_head"):
         if not any(role in o["roles"] for o in officers):
             raise SchemaError(f"officers: no officer has the role {role}")

@@ -21,12 +21,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from nacl.bindings import crypto_core_ed25519_is_valid_point as _is_valid_point
 
+from vaultctl import keyfile
 from vaultctl.errors import KeyFileError, UsageError, WrongPassphraseError
 from vaultctl.model import OFFICER_RE
 
 PUBLIC_PREFIX = "ed25519:"
-MIN_PASSPHRASE_BYTES = 8
+# NOTE: a passphrase of 10 characters, where a Chinese character counts 2.5
+# (4 of them are enough): each holds far more guesses than a Latin letter.
+MIN_PASSPHRASE_WEIGHT = 10
+PASSPHRASE_RULE = "at least 10 characters, or 4 Chinese characters"  # noqa: S105
 # NOTE: encodings of the 8 small-order points (and their non-canonical twins).
 # A public key among them accepts forged signatures on some verifiers; we never
 # put one on the roster. Source: the Ed25519 edge-case literature (RFC 8032 §5.1.7,
@@ -55,12 +60,28 @@ def is_small_order(raw: bytes) -> bool:
 
 
 def is_weak(raw: bytes) -> bool:
-    """A key no roster may hold: wrong length, small order, or y not reduced
-    mod p (a second spelling of a point, which would defeat raw-key distinctness)."""
+    """A key no roster may hold: wrong length, small order, y not reduced mod p
+    (a second spelling of a point), not on the curve, or not in the prime-order
+    subgroup (A + T for a small-order T: the holder of A's private key can sign
+    for it too, so it would pass for a second person)."""
     if len(raw) != 32:
         return True
     y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
-    return y >= 2**255 - 19 or is_small_order(raw)
+    if y >= 2**255 - 19 or is_small_order(raw):
+        return True
+    # NOTE: libsodium's check is canonical, on the curve, not of small order,
+    # and [L]A = identity (no torsion component)
+    return not _is_valid_point(raw)
+
+
+def point_id(raw: bytes) -> bytes:
+    """What makes two keys the same person: the point up to its sign.
+
+    A and -A differ only in the sign bit of x, and whoever holds the private
+    scalar of one can sign for the other; distinctness of signers and of
+    roster keys is judged on this, never on the 32 raw bytes or the key id.
+    """
+    return raw[:31] + bytes([raw[31] & 0x7F])
 
 
 def ref_raw(ref: dict[str, str]) -> bytes:
@@ -77,7 +98,10 @@ def key_ref_problem(ref: dict[str, str]) -> str | None:
     except ValueError:
         return f"key {ref.get('key')}: public key is not base64"
     if is_weak(raw):
-        return f"key {ref['key']}: a weak (small-order or non-canonical) Ed25519 key"
+        return (
+            f"key {ref['key']}: a weak Ed25519 key (small order, non-canonical, "
+            "or outside the prime-order subgroup)"
+        )
     if ref["key"] != key_id(raw):
         return f"key id {ref['key']} is not the id of its public key ({key_id(raw)})"
     return None
@@ -114,7 +138,8 @@ def parse_public_key(line: str, where: str = "public key") -> bytes:
         raise UsageError(f"{where}: expected 32 bytes, got {len(raw)}")
     if is_weak(raw):
         raise UsageError(
-            f"{where}: a weak (small-order or non-canonical) Ed25519 key is refused"
+            f"{where}: a weak Ed25519 key (small order, non-canonical, or outside "
+            "the prime-order subgroup) is refused"
         )
     return raw
 
@@ -124,8 +149,26 @@ def passphrase_variable(officer_id: str) -> str:
     return "VAULTCTL_PASSPHRASE_" + re.sub(r"[^A-Z0-9]", "_", officer_id.upper())
 
 
+def new_passphrase_variable(officer_id: str) -> str:
+    """``VAULTCTL_NEW_PASSPHRASE_<ID>``: the new passphrase for ``keys upgrade``."""
+    return passphrase_variable(officer_id).replace("_PASSPHRASE_", "_NEW_PASSPHRASE_")
+
+
 def passphrase_bytes(passphrase: str) -> bytes:
     return unicodedata.normalize("NFC", passphrase).encode("utf-8")
+
+
+def _is_cjk(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(("CJK UNIFIED", "CJK COMPATIBILITY"))
+
+
+def passphrase_problem(passphrase: str) -> str | None:
+    """Why a new passphrase is too weak to protect a key file, if it is."""
+    text = unicodedata.normalize("NFC", passphrase)
+    weight = sum(2.5 if _is_cjk(c) else 1 for c in text)
+    if weight < MIN_PASSPHRASE_WEIGHT:
+        return f"the passphrase is too short: {PASSPHRASE_RULE}"
+    return None
 
 
 def key_paths(key_dir: Path, officer_id: str) -> tuple[Path, Path]:
@@ -155,20 +198,13 @@ def generate(
     key is generated.
     """
     refuse_existing(key_dir, officer_id)
-    if len(passphrase_bytes(passphrase)) < MIN_PASSPHRASE_BYTES:
-        raise UsageError(
-            f"the passphrase is too short: at least {MIN_PASSPHRASE_BYTES} "
-            "bytes (8 letters or digits, or 3 Chinese characters)"
-        )
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise UsageError(problem)
     key_path, pub_path = key_paths(key_dir, officer_id)
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     private = private or Ed25519PrivateKey.generate()
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase_bytes(passphrase)),
-    )
-    _write_new(key_path, pem, 0o600)
+    _write_new(key_path, keyfile.encrypt(private, passphrase_bytes(passphrase)), 0o600)
     raw = raw_public(private)
     _write_new(pub_path, f"{format_public_key(raw)} {officer_id}\n".encode(), 0o644)
     return key_path, pub_path
@@ -183,6 +219,35 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+
+
+def upgrade(
+    key_dir: Path, officer_id: str, private: Ed25519PrivateKey, new: str
+) -> Path:
+    """Re-encrypt an officer's key file (``private``, decrypted by the caller)
+    with the current KDF and the passphrase ``new``.
+
+    The key pair is unchanged (so is its .pub); the new file is written beside
+    the old one, exclusively and 0600, then renamed over it.
+    """
+    problem = passphrase_problem(new)
+    if problem:
+        raise UsageError(problem)
+    key_path, _ = key_paths(key_dir, officer_id)
+    tmp = key_path.with_name(key_path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    _write_new(tmp, keyfile.encrypt(private, passphrase_bytes(new)), 0o600)
+    tmp.replace(key_path)
+    return key_path
+
+
+def kdf_of(key_dir: Path, officer_id: str) -> str:
+    """The KDF protecting an officer's key file ("scrypt", "pbkdf2", …)."""
+    key_path, _ = key_paths(key_dir, officer_id)
+    try:
+        return keyfile.kdf_name(key_path.read_bytes())
+    except OSError as e:
+        raise KeyFileError(f"{key_path}: cannot read ({e.strerror})") from e
 
 
 def read_public(key_dir: Path, officer_id: str) -> bytes:
@@ -208,6 +273,9 @@ def load_private(key_dir: Path, officer_id: str, passphrase: str) -> Ed25519Priv
         raise KeyFileError(f"{key_path}: no key file for officer {officer_id}") from e
     except OSError as e:
         raise KeyFileError(f"{key_path}: cannot read ({e.strerror})") from e
+    problem = keyfile.cost_problem(pem)
+    if problem:
+        raise KeyFileError(f"{key_path}: {problem}")
     try:
         private = serialization.load_pem_private_key(pem, passphrase_bytes(passphrase))
     except (ValueError, TypeError) as e:

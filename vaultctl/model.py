@@ -15,7 +15,7 @@ from typing import Any
 from vaultctl.canonical import SIGNED_FIELDS
 from vaultctl.errors import SchemaError
 
-VERSION = 1
+VERSION = 2
 GENESIS_PREV = "0" * 64
 TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
 HEX64_RE = re.compile(r"[0-9a-f]{64}")

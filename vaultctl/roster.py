@@ -95,9 +95,10 @@ class Roster:
         }
 
     def owner_of(self, raw: bytes) -> str | None:
-        """The officer who holds (or once held) this raw public key."""
+        """The officer who holds (or once held) this key, or its twin -A."""
+        point = keys.point_id(raw)
         for officer in self.officers.values():
-            if any(k.raw == raw for k in officer.keys.values()):
+            if any(keys.point_id(k.raw) == point for k in officer.keys.values()):
                 return officer.id
         return None
 

@@ -108,7 +108,9 @@ def build(
         "type": entry_type,
         "body": canonical.nfc(body),
     }
-    data = canonical.signing_input(unsigned)
+    data = canonical.signing_input(
+        unsigned, [{"by": s.officer_id, "key": s.key_id} for s in signers]
+    )
     sigs = [
         Signature(by=s.officer_id, key=s.key_id, sig=keys.sign(s.private, data))
         for s in signers

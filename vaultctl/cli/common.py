@@ -157,6 +157,12 @@ def ask_passphrase(officer_id: str, label: str) -> str:
     return value
 
 
+def ask_current(officer_id: str, label: str | None = None) -> str:
+    """An officer's current passphrase: the environment, else a hidden prompt."""
+    env = os.environ.get(keys.passphrase_variable(officer_id))
+    return env if env is not None else ask_passphrase(officer_id, label or officer_id)
+
+
 def unlock(key_dir: Path, state: State, signers: Sequence[str]) -> list[writer.Signer]:
     """Decrypt each signer's key, one officer after the other.
 
@@ -168,6 +174,17 @@ def unlock(key_dir: Path, state: State, signers: Sequence[str]) -> list[writer.S
 
 
 def _unlock_one(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
+    private = _decrypt(key_dir, state, officer_id)
+    if keys.kdf_of(key_dir, officer_id) != "scrypt":
+        click.echo(
+            f"warning: {officer_id}'s key file uses the old, fast-to-guess "
+            f"encryption; run 'vaultctl keys upgrade {officer_id}'",
+            err=True,
+        )
+    return private
+
+
+def _decrypt(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
     env = os.environ.get(keys.passphrase_variable(officer_id))
     if env is not None:
         return keys.load_private(key_dir, officer_id, env)

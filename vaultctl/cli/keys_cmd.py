@@ -7,7 +7,7 @@ import os
 import click
 
 from vaultctl import keys
-from vaultctl.cli.common import Context, pass_context
+from vaultctl.cli.common import Context, ask_current, pass_context
 
 
 @click.group("keys")
@@ -21,17 +21,27 @@ def keys_group() -> None:
     """
 
 
-def _new_passphrase(officer_id: str) -> str:
-    env = os.environ.get(keys.passphrase_variable(officer_id))
+NEW_TRIES = 3
+
+
+def _new_passphrase(officer_id: str, variable: str) -> str:
+    """A new passphrase: from ``variable`` in the environment, or asked (twice)
+    until it is long enough, three times at most."""
+    env = os.environ.get(variable)
     if env is not None:
         return env
-    value: str = click.prompt(
-        f"new passphrase for {officer_id}",
-        hide_input=True,
-        confirmation_prompt="repeat the passphrase",
-        err=True,
-    )
-    return value
+    for attempt in range(1, NEW_TRIES + 1):
+        value: str = click.prompt(
+            f"new passphrase for {officer_id} ({keys.PASSPHRASE_RULE})",
+            hide_input=True,
+            confirmation_prompt="repeat the passphrase",
+            err=True,
+        )
+        problem = keys.passphrase_problem(value)
+        if problem is None or attempt == NEW_TRIES:
+            return value
+        click.echo(f"{problem}; try again", err=True)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @keys_group.command("generate")
@@ -40,18 +50,41 @@ def _new_passphrase(officer_id: str) -> str:
 def generate(ctx: Context, officer_id: str) -> None:
     """Create ID.key (encrypted, 0600) and ID.pub in the key dir.
 
-    The passphrase is asked twice on the terminal (hidden), or taken from
-    VAULTCTL_PASSPHRASE_<ID>. An existing key file is never overwritten.
+    The passphrase (at least 10 characters, or 4 Chinese characters) is asked
+    twice on the terminal (hidden), or taken from VAULTCTL_PASSPHRASE_<ID>.
+    The key file is PKCS#8 encrypted with scrypt (about 0.4 s a guess), which
+    `openssl pkey -in ID.key` also opens. An existing key file is never
+    overwritten.
 
     \b
     Example:
       vaultctl --key-dir ~/.vaultctl/keys keys generate O-003
     """
     keys.refuse_existing(ctx.key_dir, officer_id)  # checks the id, before prompting
-    passphrase = _new_passphrase(officer_id)
+    passphrase = _new_passphrase(officer_id, keys.passphrase_variable(officer_id))
     key_path, pub_path = keys.generate(ctx.key_dir, officer_id, passphrase)
     raw = keys.read_public(ctx.key_dir, officer_id)
     click.echo(f"{key_path}\n{pub_path}\nkey id {keys.key_id(raw)}")
+
+
+@keys_group.command("upgrade")
+@click.argument("officer_id", metavar="ID")
+@pass_context
+def upgrade(ctx: Context, officer_id: str) -> None:
+    """Re-encrypt ID.key with scrypt and a new passphrase; the key stays the same.
+
+    For key files written by earlier versions (PBKDF2, about 1 ms a guess).
+    The current passphrase is asked first (or VAULTCTL_PASSPHRASE_<ID>), then
+    the new one twice (or VAULTCTL_NEW_PASSPHRASE_<ID>).
+
+    \b
+    Example:
+      vaultctl keys upgrade O-003
+    """
+    private = keys.load_private(ctx.key_dir, officer_id, ask_current(officer_id))
+    new = _new_passphrase(officer_id, keys.new_passphrase_variable(officer_id))
+    path = keys.upgrade(ctx.key_dir, officer_id, private, new)
+    click.echo(f"{path}: re-encrypted with {keys.kdf_of(ctx.key_dir, officer_id)}")
 
 
 @keys_group.command("show")
