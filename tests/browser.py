@@ -75,12 +75,15 @@ class Page:
 
     def screenshot(self, out: Path, width: int = 1280) -> None:
         self.eval("window.scrollTo(0, 0)")
-        height = int(self.eval("document.documentElement.scrollHeight"))
-        self.browser.call(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-            self.session,
-        )
+        height = 600  # NOTE: a short viewport first, so the page sets the height
+        for _ in range(2):
+            metrics = {"width": width, "height": height, "deviceScaleFactor": 1}
+            self.browser.call(
+                "Emulation.setDeviceMetricsOverride",
+                {**metrics, "mobile": False},
+                self.session,
+            )
+            height = int(self.eval("document.documentElement.scrollHeight"))
         shot = self.browser.call(
             "Page.captureScreenshot", {"format": "png"}, self.session
         )

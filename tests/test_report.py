@@ -136,3 +136,19 @@ def test_audit_html_leaves_stdout_alone(tmp_path: Path, fmt: str) -> None:
     assert both.stdout == plain.stdout
     html = out.read_text("utf-8")
     assert 'id="site-0"' in html and '<svg class="spark"' in html
+
+
+def test_a_dense_lane_is_binned(tmp_path: Path) -> None:
+    story = Story(tmp_path)
+    setup(story)
+    for i in range(900):  # the camera flips every minute: 900 spans in one row
+        at = t(f"{9 + i // 60:02d}:{i % 60:02d}")
+        action = "off" if i % 2 else "on"
+        story.add("cctv", {"action": action, "camera": "CAM-1"}, at, ("O-002", "O-003"))
+    html = page_of(story)
+    lane = re.search(r'<g class="lane-cctv">.*?</g>', html)
+    assert lane is not None
+    assert lane.group().count("<rect") < 300  # NOTE: one per 4-pixel bin at most
+    assert re.search(
+        r"<title>06-06 \d\d:\d\d (on|off) \d+% · (on|off) \d+%", lane.group()
+    )

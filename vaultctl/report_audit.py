@@ -48,19 +48,8 @@ def audit_page(
     """The table of sites, worst first, each row opening its site's section."""
     say = words(lang)
     ordered = sorted(rows, key=_badness, reverse=True)
-    heads = [
-        say(k)
-        for k in (
-            "status",
-            "site",
-            "file",
-            "entries",
-            "findings",
-            "integrity",
-            "last-code",
-            "activity",
-        )
-    ]
+    columns = ("status", "site", "file", "entries", "findings", "integrity", "code")
+    heads = [say(f"col-{k}") for k in (*columns, "activity")]
     body = []
     for r in ordered:
         sec = sections.get(str(r.get("file", "")))
@@ -70,9 +59,9 @@ def audit_page(
         problems = _findings_text(r.get("integrity")) if r.get("integrity") else ""
         link = f'<a href="#{esc(sec.anchor)}">{esc(site)}</a>' if sec else esc(site)
         cells = [
-            (f"{STATUS_RANK.get(status, 3)}", esc(status), f"st-{esc(status)}"),
-            (site, link, ""),
-            (str(r.get("file", "")), esc(r.get("file", "")), ""),
+            (f"{STATUS_RANK.get(status, 3)}", esc(status), f"st st-{esc(status)}"),
+            (site, link, "nowrap"),
+            (str(r.get("file", "")), esc(r.get("file", "")), "nowrap"),
             (str(r.get("entries") or 0), esc(r.get("entries", "")), "num"),
             (str(n), esc(_findings_text(r.get("findings"))), "num"),
             (problems, esc(problems), "problems"),

@@ -22,6 +22,7 @@ WIDTH, LABEL, RIGHT = 1200, 200, 12
 PLOT = WIDTH - LABEL - RIGHT
 ROW, GAP, HEAD, AXIS = 15, 3, 17, 30
 DENSE_MARKS = 240  # more marks in a row than this: a histogram
+DENSE_SPANS = 400  # more spans in a row than this: binned by pixel
 BIN = 4.0  # pixels per histogram bin
 MAX_ROWS = 40  # rows per lane; the rest are counted
 GUIDES = 60  # up to this many findings, a line through every lane
@@ -203,6 +204,9 @@ _FIXED = {
 
 
 def _spans(cv: Canvas, items: list[Span], y: float, lane: str) -> None:
+    if len(items) > DENSE_SPANS:
+        _binned_spans(cv, items, y)
+        return
     last: list[Any] | None = None  # x0, x1, fill, title, label, n
     merged: list[list[Any]] = []
     for s in items:
@@ -222,6 +226,26 @@ def _spans(cv: Canvas, items: list[Span], y: float, lane: str) -> None:
                 f'<text class="in-bar" x="{x0 + 3:.1f}" y="{y + ROW - 4}">'
                 f"{esc(label)}</text>"
             )
+
+
+def _binned_spans(cv: Canvas, items: list[Span], y: float) -> None:
+    """Per bin, the share of time of each state; the bin shows the largest."""
+    bins: dict[int, Counter[tuple[str, str]]] = {}
+    for s in items:
+        x0, x1 = cv.x(s.start) - LABEL, cv.x(s.end or cv.t1) - LABEL
+        what = (FILL.get(s.kind) or cv.colour(s.kind), s.label or s.kind)
+        for b in range(int(x0 // BIN), int(x1 // BIN) + 1):
+            share = min(x1, (b + 1) * BIN) - max(x0, b * BIN)
+            bins.setdefault(b, Counter())[what] += max(share, 0.01)
+    for b, shares in sorted(bins.items()):
+        total = sum(shares.values())
+        (fill, _), _ = shares.most_common(1)[0]
+        start = cv.t0 + timedelta(seconds=b * BIN / PLOT * cv.span)
+        parts = " · ".join(
+            f"{label} {100 * v / total:.0f}%" for (_, label), v in shares.most_common(4)
+        )
+        x0 = LABEL + b * BIN
+        cv.rect(x0, x0 + BIN, fill, f"{start:%m-%d %H:%M} {parts}", y + 1, ROW - 2)
 
 
 def _steps(cv: Canvas, items: list[Step], y: float) -> None:
