@@ -230,19 +230,21 @@ def _spans(cv: Canvas, items: list[Span], y: float, lane: str) -> None:
 
 def _binned_spans(cv: Canvas, items: list[Span], y: float) -> None:
     """Per bin, the share of time of each state; the bin shows the largest."""
-    bins: dict[int, Counter[tuple[str, str]]] = {}
+    bins: dict[int, dict[tuple[str, str], float]] = {}
     for s in items:
         x0, x1 = cv.x(s.start) - LABEL, cv.x(s.end or cv.t1) - LABEL
         what = (FILL.get(s.kind) or cv.colour(s.kind), s.label or s.kind)
         for b in range(int(x0 // BIN), int(x1 // BIN) + 1):
             share = min(x1, (b + 1) * BIN) - max(x0, b * BIN)
-            bins.setdefault(b, Counter())[what] += max(share, 0.01)
+            cell = bins.setdefault(b, {})
+            cell[what] = cell.get(what, 0.0) + max(share, 0.01)
     for b, shares in sorted(bins.items()):
         total = sum(shares.values())
-        (fill, _), _ = shares.most_common(1)[0]
+        ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+        fill = ranked[0][0][0]
         start = cv.t0 + timedelta(seconds=b * BIN / PLOT * cv.span)
         parts = " · ".join(
-            f"{label} {100 * v / total:.0f}%" for (_, label), v in shares.most_common(4)
+            f"{label} {100 * v / total:.0f}%" for (_, label), v in ranked[:4]
         )
         x0 = LABEL + b * BIN
         cv.rect(x0, x0 + BIN, fill, f"{start:%m-%d %H:%M} {parts}", y + 1, ROW - 2)
