@@ -9,6 +9,7 @@ Screenshots go to ``build/artefacts`` (``VAULTCTL_ARTEFACTS``), and with
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Iterator
@@ -219,3 +220,19 @@ def test_audit_page_worst_first_sortable_and_opens_a_site(browser, pages) -> Non
     page.eval("document.querySelectorAll('table.sites th')[0].click()")
     page.eval("document.querySelectorAll('table.sites th')[0].click()")
     artefact(page, "audit.png")
+
+
+def test_prints_on_a4_with_the_signature_block(browser, pages) -> None:
+    page = browser.load(pages["demo"])
+    pdf = base64.b64decode(
+        browser.call("Page.printToPDF", {"preferCSSPageSize": True}, page.session)[
+            "data"
+        ]
+    )
+    boxes = set(re.findall(rb"/MediaBox \[([^\]]+)\]", pdf))
+    assert len(boxes) == 1
+    width, height = (float(v) for v in boxes.pop().split()[2:])
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)
+    pages_n = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages_n <= 5
+    assert page.eval("!!document.querySelector('section.sign .lines')")
