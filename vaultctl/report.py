@@ -196,7 +196,7 @@ def site_page(site: Site, lang: str) -> str:
     say = words(lang)
     state = site.report.state
     title = f"{say('title')} · {state.site.get('name', '')} {state.site.get('id', '')}"
-    body = f"<h1>{esc(title)}</h1>" + site_body(site, say, "") + _signature(say)
+    body = f"<h1>{esc(title)}</h1>" + site_body(site, say, "") + signature_block(say)
     return page(title, f"<main>{body}</main>", lang)
 
 
@@ -218,22 +218,23 @@ def site_body(site: Site, say: Any, prefix: str, cap: int = MAX_FINDINGS) -> str
     return "".join(parts)
 
 
-def _h(tag: str, text: str) -> str:
-    return f"<{tag}>{esc(text)}</{tag}>"
+def h(name: str, text: str) -> str:
+    """``<name>text</name>`` with ``text`` escaped."""
+    return f"<{name}>{esc(text)}</{name}>"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    head = "".join(f"<th>{esc(x)}</th>" for x in headers)
     body = "".join(
         "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows
     )
-    return _tag("table", _tag("thead", _tag("tr", head)) + _tag("tbody", body), cls)
+    return tag("table", tag("thead", tag("tr", head)) + tag("tbody", body), cls)
 
 
-def _tag(tag: str, inner: str, cls: str = "") -> str:
-    """``<tag class=cls>inner</tag>``; ``inner`` is markup already escaped."""
+def tag(name: str, inner: str, cls: str = "") -> str:
+    """``<name class=cls>inner</name>``; ``inner`` is markup already escaped."""
     attr = f' class="{cls}"' if cls else ""
-    return f"<{tag}{attr}>{inner}</{tag}>"
+    return f"<{name}{attr}>{inner}</{name}>"
 
 
 def _pairs(rows: Sequence[tuple[str, Any]], cls: str = "pairs") -> str:
@@ -380,13 +381,13 @@ def _findings(
             f'<tr id="{esc(prefix)}f-more"><td colspan="8">{esc(more)}</td></tr>'
         )
     if not rows:
-        return _tag("section", _h("h2", say("findings")) + _h("p", say("none")))
-    head = "".join(f"<th>{esc(h)}</th>" for h in heads)
+        return tag("section", h("h2", say("findings")) + h("p", say("none")))
+    head = "".join(f"<th>{esc(x)}</th>" for x in heads)
     return (
         f'<section class="findings"><h2>{esc(say("findings"))}</h2>'
-        + _tag(
+        + tag(
             "table",
-            _tag("thead", _tag("tr", head)) + _tag("tbody", "".join(rows)),
+            tag("thead", tag("tr", head)) + tag("tbody", "".join(rows)),
             "findings",
         )
         + "</section>"
@@ -410,27 +411,27 @@ def _state(rep: Report, say: Any) -> str:
     ]
     parts = [
         f'<section class="state"><h2>{esc(say("state"))}</h2><div class="cols"><div>',
-        _h("h3", say("stock")),
+        h("h3", say("stock")),
         _table([say("subject"), say("session"), say("kind"), say("packets")], stock)
         if stock
-        else _h("p", say("none")),
-        _h("h3", say("out")),
-        _h("p", " ".join(s["out"]) or say("none")),
-        _h("h3", say("duty")),
-        _h("p", duty_text),
+        else h("p", say("none")),
+        h("h3", say("out")),
+        h("p", " ".join(s["out"]) or say("none")),
+        h("h3", say("duty")),
+        h("p", duty_text),
         "</div><div>",
-        _h("h3", say("keys")),
+        h("h3", say("keys")),
         _table(
             [say("keys"), say("holder")],
             [(k, v or say("nobody")) for k, v in s["keys"].items()],
         ),
-        _h("h3", say("cameras")),
+        h("h3", say("cameras")),
         _pairs(list(s["cctv"].items())),
         "</div></div>",
     ]
     if incidents:
         parts += [
-            _h("h3", say("incidents")),
+            h("h3", say("incidents")),
             _table([say("seq"), say("time"), say("kind"), ""], incidents),
         ]
     return "".join(parts) + "</section>"
@@ -480,7 +481,7 @@ def _legend(say: Any) -> str:
     return f'<div class="legend" aria-label="{esc(say("legend"))}">{chips}</div>'
 
 
-def _signature(say: Any) -> str:
+def signature_block(say: Any) -> str:
     cells = "".join(
         f'<div class="line"><span>{esc(say(k))}</span></div>'
         for k in ("sign-name", "sign-date", "sign-sig")

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vaultctl.report import Site, _h, _signature, _tag, page, site_body, words
+from vaultctl.report import Site, h, page, signature_block, site_body, tag, words
 from vaultctl.timeline_svg import esc
 
 AUDIT_JS = (
@@ -81,9 +81,9 @@ def audit_page(
         )
     counts = Counter(STATUS_RANK.get(str(r.get("status")), 3) for r in rows)
     total = say("sites").format(n=len(rows), ok=counts[0], f=counts[1], bad=counts[3])
-    head = "".join(f"<th>{esc(h)}</th>" for h in heads)
-    table = _tag(
-        "table", _tag("thead", _tag("tr", head)) + _tag("tbody", "".join(body)), "sites"
+    head = "".join(f"<th>{esc(x)}</th>" for x in heads)
+    table = tag(
+        "table", tag("thead", tag("tr", head)) + tag("tbody", "".join(body)), "sites"
     )
     details = "".join(
         sections[str(r.get("file"))].html
@@ -91,8 +91,8 @@ def audit_page(
         if str(r.get("file")) in sections
     )
     title = say("audit-title")
-    inner = _h("h1", title) + _h("p", total) + table + details + _signature(say)
-    main = _tag("main", inner)
+    inner = h("h1", title) + h("p", total) + table + details + signature_block(say)
+    main = tag("main", inner)
     return page(title, main, lang, AUDIT_JS)
 
 
