@@ -145,6 +145,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "lg-incident": ("incident", "事件"),
     "lg-note": ("note", "备注"),
     "lg-session": ("exam session", "考试场次"),
+    "lg-duty": ("duty members on site", "值班人员在场"),
+    "lg-short": ("too few on site", "在场人数不足"),
 }
 FONTS = (
     '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", '
@@ -460,6 +462,8 @@ def _legend(say: Any) -> str:
     keys = (
         "error",
         "warn",
+        "duty",
+        "short",
         "door",
         "cabinet",
         "visit",

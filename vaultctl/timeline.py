@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from vaultctl.model import Entry
+from vaultctl.rules import REGISTRY, params_in_force
 from vaultctl.state import State, target_of
 
 
@@ -48,6 +49,7 @@ class Step:
     value: int
     extra: int  # a second, stacked count (answer sheets above papers)
     title: str
+    kind: str = "paper"  # the colour of ``value``: paper | duty | short
 
 
 Row = list[Any]  # Span | Mark | Step, in time order
@@ -132,8 +134,10 @@ class Timeline:
 
     def _on_site(self, e: Entry, state: State) -> None:
         here = state.shift.on_site if state.shift else ()
-        title = " ".join(here) or "-"
-        self.row("site", "on duty").append(Step(e.moment, len(here), 0, title))
+        title = f"{len(here)}: {' '.join(here) or '-'}"
+        least = params_in_force(REGISTRY["SHIFT-SIZE"], state.policy)["min_on_site"]
+        kind = "short" if state.shift and len(here) < least else "duty"
+        self.row("site", "on duty").append(Step(e.moment, len(here), 0, title, kind))
 
     def _on_access(self, e: Entry, body: dict[str, Any], state: State) -> None:
         who = body["person"]

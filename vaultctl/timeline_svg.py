@@ -55,6 +55,7 @@ FILL = {
     "handover": "#333333", "leave": "#e15759", "return": "#59a14f",
     "receipt": "#4e79a7", "issue": "#f28e2b", "dispatch": "#9c755f",
     "paper": "#4e79a7", "answer-sheet": "#59a14f", "activity": "#8896a8",
+    "duty": "#6f8fb3", "short": "#e15759",
 }  # fmt: skip
 
 Say = Callable[[str], str]
@@ -261,7 +262,7 @@ def _steps(cv: Canvas, items: list[Step], y: float) -> None:
         x0 = cv.x(s.at)
         if s.value:
             hp = h * s.value / top
-            cv.rect(x0, x1, FILL["paper"], s.title, y + 1 + h - hp, hp)
+            cv.rect(x0, x1, FILL[s.kind], s.title, y + 1 + h - hp, hp)
         if s.extra:
             he = h * s.extra / top
             base = y + 1 + h - h * s.value / top
