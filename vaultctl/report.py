@@ -154,16 +154,21 @@ FONTS = (
 )
 
 
-def words(lang: str) -> Any:
-    """``say(key)``: the page string in ``lang``; unknown keys come back as-is."""
+class Words:
+    """``say(key)``: the page string in ``say.lang``; unknown keys come back as-is."""
 
-    def say(key: str) -> str:
+    def __init__(self, lang: str) -> None:
+        self.lang = "zh" if lang == "zh" else "en"
+
+    def __call__(self, key: str) -> str:
         pair = WORDS.get(key)
         if pair is None:
             return key
-        return pair[1] if lang == "zh" else pair[0]
+        return pair[1] if self.lang == "zh" else pair[0]
 
-    return say
+
+def words(lang: str) -> Words:
+    return Words(lang)
 
 
 @dataclass(slots=True)
@@ -202,7 +207,7 @@ def site_page(site: Site, lang: str) -> str:
     return page(title, f"<main>{body}</main>", lang)
 
 
-def site_body(site: Site, say: Any, prefix: str, cap: int = MAX_FINDINGS) -> str:
+def site_body(site: Site, say: Words, prefix: str, cap: int = MAX_FINDINGS) -> str:
     """Summary, timeline with legend, findings, state at the end, checkpoints."""
     rep, tl = site.report, site.timeline
     ids = [
@@ -244,7 +249,7 @@ def _pairs(rows: Sequence[tuple[str, Any]], cls: str = "pairs") -> str:
     return f'<table class="{cls}">{body}</table>'
 
 
-def _summary(rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Any) -> str:
+def _summary(rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Words) -> str:
     state = rep.state
     errors = sum(f.level == "error" for f in rep.findings)
     warns = len(rep.findings) - errors
@@ -292,10 +297,10 @@ def _summary(rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Any) -> 
     return "".join(out)
 
 
-def _per_rule(rep: Report, say: Any) -> str:
+def _per_rule(rep: Report, say: Words) -> str:
     counts: Counter[tuple[str, str]] = Counter((f.rule, f.level) for f in rep.findings)
     levels = levels_in_force(rep.state.policy)
-    zh = say("title") != WORDS["title"][0]
+    zh = say.lang == "zh"
     rows = []
     for rid, cls in sorted(REGISTRY.items()):
         e, w = counts[(rid, "error")], counts[(rid, "warn")]
@@ -321,7 +326,7 @@ def _per_rule(rep: Report, say: Any) -> str:
     )
 
 
-def _policy(policy: Mapping[str, Any], off: Sequence[str], say: Any) -> str:
+def _policy(policy: Mapping[str, Any], off: Sequence[str], say: Words) -> str:
     rows, relaxed = [], []
     for rid, cls in sorted(REGISTRY.items()):
         for name, value in params_in_force(cls, policy).items():
@@ -345,7 +350,7 @@ def _policy(policy: Mapping[str, Any], off: Sequence[str], say: Any) -> str:
 
 
 def _findings(
-    findings: Sequence[Finding], tl: Timeline, say: Any, prefix: str, cap: int
+    findings: Sequence[Finding], tl: Timeline, say: Words, prefix: str, cap: int
 ) -> str:
     heads = [
         say(k)
@@ -373,7 +378,7 @@ def _findings(
             f.rule,
             f.level,
             f.clause,
-            f.text("zh" if say("title") != WORDS["title"][0] else "en"),
+            f.text(say.lang),
         ]
         tds = "".join(f"<td>{esc(c)}</td>" for c in cells)
         rows.append(f'<tr id="{esc(prefix)}f-{i}" class="lv-{esc(f.level)}">{tds}</tr>')
@@ -396,7 +401,7 @@ def _findings(
     )
 
 
-def _state(rep: Report, say: Any) -> str:
+def _state(rep: Report, say: Words) -> str:
     if rep.state.genesis is None:
         return ""
     s = rep.state.summary()
@@ -439,7 +444,7 @@ def _state(rep: Report, say: Any) -> str:
     return "".join(parts) + "</section>"
 
 
-def _checkpoints(rep: Report, anchors: Sequence[Anchor], say: Any) -> str:
+def _checkpoints(rep: Report, anchors: Sequence[Anchor], say: Words) -> str:
     ok = set(rep.anchors_ok)
     rows = []
     for a in anchors:
@@ -458,7 +463,7 @@ def _checkpoints(rep: Report, anchors: Sequence[Anchor], say: Any) -> str:
     )
 
 
-def _legend(say: Any) -> str:
+def _legend(say: Words) -> str:
     keys = (
         "error",
         "warn",
@@ -485,7 +490,7 @@ def _legend(say: Any) -> str:
     return f'<div class="legend" aria-label="{esc(say("legend"))}">{chips}</div>'
 
 
-def signature_block(say: Any) -> str:
+def signature_block(say: Words) -> str:
     cells = "".join(
         f'<div class="line"><span>{esc(say(k))}</span></div>'
         for k in ("sign-name", "sign-date", "sign-sig")
