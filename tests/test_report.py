@@ -152,3 +152,15 @@ def test_a_dense_lane_is_binned(tmp_path: Path) -> None:
     assert re.search(
         r"<title>06-06 \d\d:\d\d (on|off) \d+% · (on|off) \d+%", lane.group()
     )
+
+
+def test_an_unwritable_report_is_one_clear_error(tmp_path: Path) -> None:
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    out = tmp_path / "missing" / "r.html"
+    result = CliRunner().invoke(
+        cli, ["--vault", str(vault), "report", "--html", str(out)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"vaultctl: error: {out}: cannot write the report (No such file or directory)\n"
+    )

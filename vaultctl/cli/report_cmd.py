@@ -17,7 +17,7 @@ import click
 from vaultctl import anchors, bundle, report, report_audit, verify
 from vaultctl.cli import read
 from vaultctl.cli.common import Context, pass_context
-from vaultctl.errors import VaultError
+from vaultctl.errors import UsageError, VaultError
 from vaultctl.timeline import Timeline
 
 
@@ -52,9 +52,16 @@ def report_cmd(
     timeline = Timeline()
     rep, used = read.verified(ctx, notes, codes, footage_dir, observe=timeline)
     page = report.site_page(report.Site(rep, timeline, used), ctx.lang)
-    out.write_text(page, "utf-8")
+    write(out, page)
     click.echo(f"{out} · {rep.entries} entries · {rep.code}")
     read.ctx_exit(rep.exit_code)
+
+
+def write(out: Path, page: str) -> None:
+    try:
+        out.write_text(page, "utf-8")
+    except OSError as e:
+        raise UsageError(f"{out}: cannot write the report ({e.strerror})") from e
 
 
 # NOTE: the very options of verify, so both take the same anchors
@@ -92,7 +99,7 @@ def write_audit(
     else:
         found = [_section(w) for w in work]
     sections = {s.file: s for s in found if s is not None}
-    out.write_text(report_audit.audit_page(rows, sections, code), "utf-8")
+    write(out, report_audit.audit_page(rows, sections, code))
     click.echo(f"{out} · {len(rows)} bundle(s)", err=True)
 
 
