@@ -96,8 +96,15 @@ def audit_page(
     return page(title, main, lang, AUDIT_JS)
 
 
-def audit_section(site: Site, file: str, anchor: str, lang: str) -> SiteSection:
-    """One site's collapsible section of the audit page."""
+def audit_section(
+    site: Site,
+    file: str,
+    anchor: str,
+    lang: str,
+    per_day: Mapping[str, int] | None = None,
+) -> SiteSection:
+    """One site's collapsible section of the audit page; ``per_day`` counts every
+    line (default: the sound entries only)."""
     say = words(lang)
     state = site.report.state
     head = f"{state.site.get('id', '?')} {state.site.get('name', '')} · {file}"
@@ -106,7 +113,8 @@ def audit_section(site: Site, file: str, anchor: str, lang: str) -> SiteSection:
         + site_body(site, say, f"{anchor}-", cap=100)
         + "</details>"
     )
-    return SiteSection(file, anchor, html, dict(site.timeline.per_day))
+    days = site.timeline.per_day if per_day is None else per_day
+    return SiteSection(file, anchor, html, dict(days))
 
 
 def sparkline(per_day: Mapping[str, int], width: int = 120, height: int = 22) -> str:

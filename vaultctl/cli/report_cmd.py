@@ -8,6 +8,8 @@ section per bundle.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -78,12 +80,26 @@ def _section(job: tuple[Path, str, str]) -> report_audit.SiteSection | None:
         wanted = [anchors.from_note(text, name) for name, text in b.notes()]
         wanted.append(anchors.from_code(str(b.manifest["code"])))
         timeline = Timeline()
-        rep = verify.run(b.lines(), anchors=wanted, observe=timeline)
+        per_day: Counter[str] = Counter()
+        lines = _counted(b.lines(), per_day)
+        rep = verify.run(lines, anchors=wanted, observe=timeline)
     except (VaultError, KeyError, IndexError, TypeError, ValueError):
         return None  # NOTE: audit's row already says why
-    return report_audit.audit_section(
-        report.Site(rep, timeline, wanted), path.name, anchor, lang
-    )
+    site = report.Site(rep, timeline, wanted)
+    return report_audit.audit_section(site, path.name, anchor, lang, per_day)
+
+
+def _counted(
+    lines: Iterable[tuple[bytes, bool]], per_day: Counter[str]
+) -> Iterator[tuple[bytes, bool]]:
+    """Pass lines on, counting them per day even when they fail integrity."""
+    for raw, complete in lines:
+        # NOTE: the last "ts" of a canonical line is the entry's: only "type"
+        # and "v" sort after it, so no body text can pose as it
+        at = raw.rfind(b',"ts":"')
+        if at >= 0:
+            per_day[raw[at + 7 : at + 17].decode("ascii", "replace")] += 1
+        yield raw, complete
 
 
 def write_audit(
