@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,16 @@ def test_an_unwritable_report_is_one_clear_error(tmp_path: Path) -> None:
     assert result.stderr == (
         f"vaultctl: error: {out}: cannot write the report (No such file or directory)\n"
     )
+
+
+def test_the_sparkline_counts_lines_by_their_own_time(tmp_path: Path) -> None:
+    from vaultctl.cli.report_cmd import _counted
+
+    story = compliant_story(tmp_path)
+    story.add("note", {"text": ',"ts":"1999-01-01'}, t("14:00", "2026-06-07"),
+              ("O-002", "O-003"))  # fmt: skip
+    days: Counter[str] = Counter()
+    lines = [(line, True) for line in story.lines] + [(b"garbage", True)]
+    assert list(_counted(lines, days)) == lines
+    expected = Counter(json.loads(line)["ts"][:10] for line in story.lines)
+    assert days == expected and "1999-01-01" not in days
