@@ -178,3 +178,11 @@ def test_the_sparkline_counts_lines_by_their_own_time(tmp_path: Path) -> None:
     assert list(_counted(lines, days)) == lines
     expected = Counter(json.loads(line)["ts"][:10] for line in story.lines)
     assert days == expected and "1999-01-01" not in days
+
+
+def test_long_row_labels_are_cut_by_display_width() -> None:
+    from vaultctl.timeline_svg import clip
+
+    assert clip("K-D1", 26) == "K-D1"
+    assert clip("x" * 30, 26) == "x" * 25 + "…"
+    assert clip("语文" * 10, 26) == "语文" * 6 + "…"  # two columns each

@@ -112,7 +112,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "{n} 个数据包：{ok} 个无问题，{f} 个有问题，{bad} 个失败",
     ),  # fmt: skip
     "lane-findings": ("Findings", "问题"),
-    "lane-activity": ("Entries per hour", "每小时条目"),
+    "lane-activity": ("Entries over time", "条目数量"),
     "lane-duty": ("Duty shifts", "值班班次"),
     "lane-site": ("On site", "在场"),
     "lane-open": ("Doors and cabinets open", "门与柜开启"),

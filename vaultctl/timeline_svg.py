@@ -19,6 +19,7 @@ from vaultctl.rules import Finding
 from vaultctl.timeline import Mark, Span, Step, Timeline
 
 WIDTH, LABEL, RIGHT = 1200, 200, 12
+LABEL_CHARS = 26  # a longer row label is cut, in full in its <title>
 PLOT = WIDTH - LABEL - RIGHT
 ROW, GAP, HEAD, AXIS = 15, 3, 17, 30
 DENSE_MARKS = 240  # more marks in a row than this: a histogram
@@ -63,6 +64,16 @@ Say = Callable[[str], str]
 
 def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
+
+
+def clip(text: str, width: int) -> str:
+    """At most ``width`` columns (a CJK character takes two), else cut with …"""
+    used = 0
+    for i, c in enumerate(text):
+        used += 2 if ord(c) >= 0x2E80 else 1
+        if used > width:
+            return text[: max(i - 1, 0)] + "…"
+    return text
 
 
 class Canvas:
@@ -167,10 +178,11 @@ def _lane(
     names = list(rows)
     for name in names[:MAX_ROWS]:
         label = say("row-" + name) if name in _FIXED else name
+        short = clip(label, LABEL_CHARS)
         y = cv.y
         cv.out.append(
             f'<text class="row-label" x="{LABEL - 6}" y="{y + ROW - 4}" '
-            f'text-anchor="end">{esc(label)}</text>'
+            f'text-anchor="end">{esc(short)}<title>{esc(label)}</title></text>'
             f'<line class="row-line" x1="{LABEL}" x2="{LABEL + PLOT}" '
             f'y1="{y + ROW}" y2="{y + ROW}"/>'
         )
