@@ -219,6 +219,10 @@ def test_audit_page_worst_first_sortable_and_opens_a_site(browser, pages) -> Non
     assert page.eval(f"document.getElementById('{target[1:]}').open") is True
     page.eval("document.querySelectorAll('table.sites th')[0].click()")
     page.eval("document.querySelectorAll('table.sites th')[0].click()")
+    assert (
+        page.eval("document.querySelectorAll('table.sites th[data-asc]').length") == 1
+    )
+    assert page.eval(status.format(0)) == ["3", "3", "1", "1"]  # worst first again
     artefact(page, "audit.png")
 
 

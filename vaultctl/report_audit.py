@@ -19,6 +19,8 @@ AUDIT_JS = (
     "document.querySelectorAll('table.sites th').forEach(function(th,i){"
     "th.addEventListener('click',function(){var tb=th.closest('table').tBodies[0];"
     "var rows=Array.from(tb.rows);var asc=th.dataset.asc!=='1';"
+    "th.parentNode.querySelectorAll('th').forEach(function(o){"
+    "if(o!==th)delete o.dataset.asc;});"
     "th.dataset.asc=asc?'1':'0';rows.sort(function(a,b){"
     "var x=a.cells[i].dataset.v,y=b.cells[i].dataset.v,nx=parseFloat(x),"
     "ny=parseFloat(y),c=(isNaN(nx)||isNaN(ny))?x.localeCompare(y):nx-ny;"
