@@ -50,6 +50,12 @@ class VaultMissingError(LedgerError):
     exit_code = 4
 
 
+class IntegrityError(LedgerError):
+    """The log fails verification and nothing of it can be shown as true."""
+
+    exit_code = 3
+
+
 class LockTimeoutError(LedgerError):
     """Another writer held the vault lock for too long."""
 

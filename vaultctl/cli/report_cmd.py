@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
-from vaultctl import anchors, bundle, report, report_audit, verify
+from vaultctl import anchors, bundle, check, report, report_audit, verify
 from vaultctl.cli import read
-from vaultctl.cli.common import Context, pass_context
+from vaultctl.cli.common import Context, pass_context, verified
 from vaultctl.errors import UsageError, VaultError
 from vaultctl.timeline import Timeline
 
@@ -52,7 +52,11 @@ def report_cmd(
       vaultctl --lang zh report --html 报告.html --code "412:K7QM-2XPA-3RTB-5JCD"
     """
     timeline = Timeline()
-    rep, used = read.verified(ctx, notes, codes, footage_dir, observe=timeline)
+    rep = verified(
+        ctx, notes=notes, codes=codes, footage_dir=footage_dir, observe=timeline
+    )
+    # NOTE: the same anchors verify_vault checked, again, for their codes
+    used = [*check.stored_anchors(ctx.vault)[0], *check.given_anchors(notes, codes)]
     page = report.site_page(report.Site(rep, timeline, used), ctx.lang)
     write(out, page)
     click.echo(f"{out} · {rep.entries} entries · {rep.code}")
