@@ -17,7 +17,7 @@ from pathlib import Path
 from vaultctl import anchors, footage, rules, verify
 from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
-from vaultctl.errors import CheckpointError, UsageError
+from vaultctl.errors import ArgumentError, CheckpointError
 from vaultctl.ledger import Vault, read_lines
 from vaultctl.model import Entry
 from vaultctl.state import State
@@ -67,11 +67,11 @@ def given_anchors(notes: Sequence[Path], codes: Sequence[str]) -> list[Anchor]:
         try:
             out.append(anchors.from_note(read_note(path), str(path)))
         except CheckpointError as e:
-            raise UsageError(f"{path}: not a checkpoint note ({e})") from e
+            raise ArgumentError(f"{path}: not a checkpoint note ({e})") from e
     try:
         out += [anchors.from_code(c) for c in codes]
     except CheckpointError as e:
-        raise UsageError(str(e)) from e
+        raise ArgumentError(str(e)) from e
     return out
 
 

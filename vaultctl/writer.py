@@ -20,7 +20,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import canonical, chain, checkpoint, keys, schema, shortcode
+from vaultctl import canonical, chain, check, checkpoint, keys, schema, shortcode
+from vaultctl.anchors import BAD_CHECKPOINT, AnchorCheck
 from vaultctl.chain import ChainVerifier
 from vaultctl.errors import LedgerError, RefusedError, SchemaError
 from vaultctl.ledger import Vault
@@ -61,6 +62,15 @@ def replay(vault: Vault, now: datetime) -> Replay:
     engine, tree, verifier = Engine(now), TreeBuilder(), ChainVerifier()
     if not vault.ledger.exists():
         return Replay(engine, tree)
+    # NOTE: the stored checkpoints too, so nothing is added to (or co-signed
+    # on) a log that was cut short or rewritten; a junk file there anchors
+    # nothing and blocks nobody (verify reports it)
+    stored, _ = check.stored_anchors(vault)
+    anchored = AnchorCheck(stored)
+
+    def signing_keys() -> dict[str, list[bytes]]:
+        return verifier.roster.signing_keys() if verifier.roster else {}
+
     for number, (raw, complete) in enumerate(vault.lines(), start=1):
         if not complete:
             raise LedgerError(
@@ -78,6 +88,17 @@ def replay(vault: Vault, now: datetime) -> Replay:
             )
         engine.feed(entry)
         tree.append(raw)
+        anchored.at_size(tree.size, tree.root, signing_keys)
+    if not stored:
+        return Replay(engine, tree)
+    state = engine.state
+    origin = checkpoint.make_origin(state.site.get("id", "?"), state.log or "?")
+    for _, code, message in anchored.finish(tree.size, origin, signing_keys()):
+        if code != BAD_CHECKPOINT:
+            raise LedgerError(
+                f"{vault.ledger}: the log fails verification ({code}: {message}); "
+                "nothing can be added to it (run 'vaultctl verify')"
+            )
     return Replay(engine, tree)
 
 

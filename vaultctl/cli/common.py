@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dateutil import parser as dateparser
 
 from vaultctl import check, keys, render, writer
+from vaultctl.anchors import BAD_CHECKPOINT
+from vaultctl.chain import Integrity
 from vaultctl.errors import (
     IntegrityError,
     KeyFileError,
@@ -223,6 +225,12 @@ def verified(ctx: Context, label: str = "verifying", **kwargs: Any) -> Report:
         ) as bar:
             return check.verify_vault(vault, progress=bar.update, **kwargs)
     return check.verify_vault(vault, **kwargs)
+
+
+def blocking(rep: Report) -> list[Integrity]:
+    """The findings that forbid co-signing the log: all but a junk file in
+    ``checkpoints/`` (which anchors nothing; verify still reports it)."""
+    return [f for f in rep.integrity if f.code != BAD_CHECKPOINT]
 
 
 def failed_banner(rep: Report) -> str | None:

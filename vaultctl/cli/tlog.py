@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
-from vaultctl import checkpoint, keys, proofs, writer
+from vaultctl import check, checkpoint, keys, proofs, writer
 from vaultctl.cli.common import (
     Context,
+    blocking,
     check_signer_ids,
     load,
     need,
@@ -45,10 +46,11 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     # NOTE: verified with every anchor the vault holds, before any passphrase;
     # the note signs exactly the head verified
     report = verified(ctx)
-    if report.integrity:
-        first = report.integrity[0]
+    failing = blocking(report)
+    if failing:
+        first = failing[0]
         raise RefusedError(
-            f"refused: the log fails verification ({len(report.integrity)} "
+            f"refused: the log fails verification ({len(failing)} "
             f"finding(s); first: line {first.line} {first.code}); "
             "run 'vaultctl verify'"
         )
@@ -129,12 +131,13 @@ def _make(vault: Vault, seq: int) -> dict[str, Any]:
     if not notes:
         raise ProofError("no checkpoint yet: run 'vaultctl checkpoint' first")
     leaves = (raw for raw, complete in vault.lines() if complete)
-    return proofs.make(leaves, seq, notes[-1].read_text("utf-8"))
+    return proofs.make(leaves, seq, check.read_note(notes[-1]))
 
 
 def _read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(path.read_text("utf-8"))
+        # NOTE: bytes, decoded strictly (no newline translation)
+        return json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError, RecursionError) as e:
         raise ProofError(f"{path}: cannot read {what} ({type(e).__name__})") from e
 
