@@ -28,7 +28,7 @@ def main(count: int, entries: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         vault = Vault(generate(Path(tmp) / "site", entries))
         rep = verify.run(vault.lines())
-        summary = {"site": "S-BENCH", "entries": rep.entries, "code": rep.code}
+        summary = bundle.summary_of(rep)
         folder = Path(tmp) / "bundles"
         folder.mkdir()
         bundle.write(vault, folder / f"s000{bundle.SUFFIX}", [], summary, 0)

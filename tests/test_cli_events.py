@@ -650,6 +650,7 @@ def test_the_table_names_every_writing_subcommand() -> None:
         "export",
         "audit",
         "report",
+        "enrol",
     }
     typed = set()
     for name, command in cli.commands.items():

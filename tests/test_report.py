@@ -67,7 +67,9 @@ def test_findings_are_capped_and_every_mark_has_a_target(tmp_path: Path) -> None
         at = t(f"{9 + i // 60:02d}:{i % 60:02d}")
         story.add("access", {"action": "enter", "person": f"p{i}", "room": "R1"},
                   at, ("O-002", "O-003"))  # fmt: skip
-    rep, timeline = build(story)
+    timeline = Timeline()
+    lines = [(line, True) for line in story.lines]
+    rep = verify.run(lines, observe=timeline, cap=10**6)  # NOTE: verify keeps all
     html = report.site_page(report.Site(rep, timeline, []), "en")
     rows = re.findall(r'<tr id="(f-\d+)"', html)
     assert len(rows) == report.MAX_FINDINGS < len(rep.findings)
@@ -77,6 +79,12 @@ def test_findings_are_capped_and_every_mark_has_a_target(tmp_path: Path) -> None
     ids = set(re.findall(r' id="([^"]+)"', html))
     assert targets and targets <= ids
     assert html.count("<circle") < 400  # NOTE: dense findings are binned
+    capped, timeline = build(story)  # verify keeps 100 per rule, counts the rest
+    html = report.site_page(report.Site(capped, timeline, []), "en")
+    assert len(capped.findings) < len(rep.findings)
+    assert f"and {len(rep.findings) - len(capped.findings)} more" in html
+    total = len(rep.findings)
+    assert f"{total} error(s)" in html
 
 
 def test_the_page_is_self_contained() -> None:
@@ -101,7 +109,13 @@ def test_report_command_uses_verify_anchors_and_exit(tmp_path: Path) -> None:
     assert result.exit_code == checked.exit_code == 0, result.output
     html = out.read_text("utf-8")
     assert re.search(r"<td>code [^<]+</td><td>\d+</td><td>[^<]+</td><td>yes</td>", html)
-    wrong = code[:-4] + ("AAAA" if not code.endswith("AAAA") else "BBBB")
+    (tmp_path / "o").mkdir()
+    other = write_vault(compliant_story(tmp_path / "o"), tmp_path / "o" / "v")
+    theirs = json.loads(
+        runner.invoke(cli, ["--vault", str(other), "verify", "--json"]).stdout
+    )
+    wrong = theirs["code"].replace(" · ", ":")  # same size, another log
+    assert wrong != code
     bad = runner.invoke(cli, [*base, "report", "--html", str(out), "--code", wrong])
     assert bad.exit_code == verify.EXIT_INTEGRITY
     assert "<td>NO</td>" in out.read_text("utf-8")

@@ -218,7 +218,9 @@ def site_body(site: Site, say: Words, prefix: str, cap: int = MAX_FINDINGS) -> s
         _summary(rep, tl, site.anchors, say),
         f'<section class="tl"><h2>{esc(say("timeline"))}</h2>'
         f"{draw(tl, rep.findings, ids, say, prefix)}{_legend(say)}</section>",
-        _findings(rep.findings, tl, say, prefix, cap),
+        _findings(
+            rep.findings, tl, say, prefix, cap, sum(rep.findings_dropped.values())
+        ),
         _state(rep, say),
         _checkpoints(rep, site.anchors, say),
     ]
@@ -251,8 +253,8 @@ def _pairs(rows: Sequence[tuple[str, Any]], cls: str = "pairs") -> str:
 
 def _summary(rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Words) -> str:
     state = rep.state
-    errors = sum(f.level == "error" for f in rep.findings)
-    warns = len(rep.findings) - errors
+    errors = sum(rep.counts("error").values())
+    warns = sum(rep.counts("warn").values())
     period = (
         f"{tl.first:%Y-%m-%d %H:%M} – {tl.last:%Y-%m-%d %H:%M}"
         if tl.first and tl.last
@@ -298,7 +300,9 @@ def _summary(rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Words) -
 
 
 def _per_rule(rep: Report, say: Words) -> str:
-    counts: Counter[tuple[str, str]] = Counter((f.rule, f.level) for f in rep.findings)
+    counts: Counter[tuple[str, str]] = Counter()
+    for level in ("error", "warn"):  # NOTE: with those verify counted but dropped
+        counts.update({(r, level): n for r, n in rep.counts(level).items()})
     levels = levels_in_force(rep.state.policy)
     zh = say.lang == "zh"
     rows = []
@@ -350,8 +354,15 @@ def _policy(policy: Mapping[str, Any], off: Sequence[str], say: Words) -> str:
 
 
 def _findings(
-    findings: Sequence[Finding], tl: Timeline, say: Words, prefix: str, cap: int
+    findings: Sequence[Finding],
+    tl: Timeline,
+    say: Words,
+    prefix: str,
+    cap: int,
+    dropped: int = 0,
 ) -> str:
+    """The first ``cap`` findings, and a row counting the rest (with the
+    ``dropped`` ones verify only counted)."""
     heads = [
         say(k)
         for k in (
@@ -382,8 +393,9 @@ def _findings(
         ]
         tds = "".join(f"<td>{esc(c)}</td>" for c in cells)
         rows.append(f'<tr id="{esc(prefix)}f-{i}" class="lv-{esc(f.level)}">{tds}</tr>')
-    if len(findings) > cap:
-        more = say("more").format(n=len(findings) - cap)
+    rest = max(len(findings) - cap, 0) + dropped
+    if rest:
+        more = say("more").format(n=rest)
         rows.append(
             f'<tr id="{esc(prefix)}f-more"><td colspan="8">{esc(more)}</td></tr>'
         )
@@ -556,9 +568,10 @@ table.sites td.st,table.sites td.nowrap,table.sites td.num,table.sites td.code{
 white-space:nowrap;word-break:normal}
 table.sites th[data-asc="1"]::after{content:" ▲"}
 table.sites th[data-asc="0"]::after{content:" ▼"}
-table.sites td.st-INTEGRITY,table.sites td.st-unreadable{color:#a40e26;
+table.sites td.st-INTEGRITY,table.sites td.st-unreadable,table.sites td.st-missing,
+table.sites td.st-failed{color:#a40e26;
 font-weight:700}
-table.sites td.st-findings{color:#9a6700;font-weight:700}
+table.sites td.st-findings,table.sites td.st-relaxed{color:#9a6700;font-weight:700}
 table.sites td.st-ok{color:#116329}
 details.site{border:1px solid #d0d7de;border-radius:6px;margin:10px 0;
 padding:4px 10px}

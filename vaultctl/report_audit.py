@@ -31,7 +31,7 @@ AUDIT_JS = (
     "if(d){d.open=true;el.scrollIntoView();}}}"
     "window.addEventListener('hashchange',openHash);openHash();"
 )
-STATUS_RANK = {"INTEGRITY": 3, "unreadable": 3, "findings": 1, "ok": 0}
+FAILING = 3  # an exit code from here up: integrity, missing, unreadable, failed
 
 
 @dataclass(slots=True)
@@ -58,10 +58,13 @@ def audit_page(
         status = str(r.get("status", "?"))
         n = _count(r.get("findings"))
         site = str(r.get("site") or "?")
-        problems = _findings_text(r.get("integrity")) if r.get("integrity") else ""
+        problems = "; ".join(
+            [_findings_text(r["integrity"])] * bool(r.get("integrity"))
+            + [str(p) for p in r.get("problems") or ()]
+        )
         link = f'<a href="#{esc(sec.anchor)}">{esc(site)}</a>' if sec else esc(site)
         cells = [
-            (f"{STATUS_RANK.get(status, 3)}", esc(status), f"st st-{esc(status)}"),
+            (str(_exit(r)), esc(status), f"st st-{esc(status)}"),
             (site, link, "nowrap"),
             (str(r.get("file", "")), esc(r.get("file", "")), "nowrap"),
             (str(r.get("entries") or 0), esc(r.get("entries", "")), "num"),
@@ -81,8 +84,10 @@ def audit_page(
             )
             + "</tr>"
         )
-    counts = Counter(STATUS_RANK.get(str(r.get("status")), 3) for r in rows)
-    total = say("sites").format(n=len(rows), ok=counts[0], f=counts[1], bad=counts[3])
+    counts = Counter(min(_exit(r), FAILING) for r in rows)
+    total = say("sites").format(
+        n=len(rows), ok=counts[0], f=counts[1], bad=counts[FAILING]
+    )
     head = "".join(f"<th>{esc(x)}</th>" for x in heads)
     table = tag(
         "table", tag("thead", tag("tr", head)) + tag("tbody", "".join(body)), "sites"
@@ -151,10 +156,11 @@ def _findings_text(findings: Any) -> str:
     return str(findings)
 
 
+def _exit(row: Mapping[str, Any]) -> int:
+    code = row.get("exit")
+    return code if isinstance(code, int) else FAILING
+
+
 def _badness(row: Mapping[str, Any]) -> tuple[int, int, str]:
-    status = str(row.get("status"))
-    return (
-        STATUS_RANK.get(status, 3),
-        _count(row.get("findings")),
-        str(row.get("site")),
-    )
+    """Worst first: the exit code audit gave, then the number of findings."""
+    return (_exit(row), _count(row.get("findings")), str(row.get("site")))

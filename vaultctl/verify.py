@@ -7,10 +7,11 @@ Pure: it takes an iterable of ``(line, complete)`` pairs and returns a
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from vaultctl import checkpoint, shortcode
 from vaultctl.anchors import Anchor, AnchorCheck
@@ -22,6 +23,29 @@ from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_UNREADABLE = 0, 1, 2, 3, 4
+# NOTE: findings kept per rule and integrity findings per code; the rest are
+# counted, so memory stays flat however many lines a hostile log repeats
+CAP = 100
+T = TypeVar("T")
+
+
+class Capped(Generic[T]):
+    """Keep the first ``cap`` items per key; count the ones dropped."""
+
+    def __init__(self, key: Callable[[T], Hashable], cap: int) -> None:
+        self.key, self.cap = key, cap
+        self.kept: list[T] = []
+        self.seen: Counter[Hashable] = Counter()
+        self.dropped: Counter[Hashable] = Counter()
+
+    def add(self, items: Iterable[T]) -> None:
+        for item in items:
+            k = self.key(item)
+            self.seen[k] += 1
+            if self.seen[k] <= self.cap:
+                self.kept.append(item)
+            else:
+                self.dropped[k] += 1
 
 
 @dataclass(slots=True)
@@ -37,6 +61,22 @@ class Report:
     rules_off: list[str] = field(default_factory=list)
     root: bytes = b""
     anchors_ok: list[str] = field(default_factory=list)
+    anchors_failed: list[dict[str, str]] = field(default_factory=list)
+    findings_dropped: dict[str, int] = field(default_factory=dict)
+    integrity_dropped: dict[str, int] = field(default_factory=dict)
+
+    def counts(self, level: str) -> dict[str, int]:
+        """Findings per rule at ``level``, the dropped ones included."""
+        n = Counter(f.rule for f in self.findings if f.level == level)
+        rules = {f.rule for f in self.findings if f.level == level}
+        n.update({r: c for r, c in self.findings_dropped.items() if r in rules})
+        return dict(sorted(n.items()))
+
+    def integrity_counts(self) -> dict[str, int]:
+        """Integrity findings per code, the dropped ones included."""
+        n = Counter(f.code for f in self.integrity)
+        n.update(self.integrity_dropped)
+        return dict(sorted(n.items()))
 
     @property
     def code(self) -> str:
@@ -65,6 +105,9 @@ class Report:
             "root": base64.b64encode(self.root).decode("ascii"),
             "code": self.code,
             "anchors_ok": self.anchors_ok,
+            "anchors_failed": self.anchors_failed,
+            "findings_dropped": self.findings_dropped,
+            "integrity_dropped": self.integrity_dropped,
             "state": self.state.summary(),
         }
 
@@ -74,6 +117,7 @@ def run(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     anchors: Iterable[Anchor] = (),
+    cap: int = CAP,
     observe: Callable[[Entry, State], None] | None = None,
 ) -> Report:
     """Verify a whole ledger given as a stream of lines.
@@ -81,6 +125,8 @@ def run(
     Sound entries go on to the rules; ``now`` is the verifier's clock (for
     TIME-ORDER and for deadlines still running at the end of the log). Every
     complete line is a leaf of the Merkle tree, checked against ``anchors``.
+    At most ``cap`` findings are kept per rule and per integrity code; the
+    rest are counted in ``findings_dropped`` and ``integrity_dropped``.
     ``observe`` sees each sound entry with the state right after it (the report's
     timeline is drawn from it).
     """
@@ -88,11 +134,15 @@ def run(
     engine = Engine(now or datetime.now().astimezone())
     tree = TreeBuilder()
     check = AnchorCheck(anchors)
-    findings: list[Finding] = []
+    findings: Capped[Finding] = Capped(lambda f: f.rule, cap)
+    integrity: Capped[Integrity] = Capped(lambda f: f.code, cap)
     for raw, complete in lines:
         entry = verifier.feed(raw, complete)
+        if verifier.findings:
+            integrity.add(verifier.findings)
+            verifier.findings.clear()
         if entry is not None:
-            findings += engine.feed(entry)
+            findings.add(engine.feed(entry))
             if observe is not None:
                 observe(entry, engine.state)
         if complete:
@@ -100,12 +150,16 @@ def run(
             check.at_size(tree.size, tree.root, lambda: _signing_keys(verifier))
         if progress is not None:
             progress(len(raw) + 1)
-    findings += engine.finish()
+    findings.add(engine.finish())
     state = engine.state
+    failed = []
     origin = _origin(state, verifier.log)
     for anchor, code, message in check.finish(
         tree.size, origin, _signing_keys(verifier)
     ):
+        failed.append(
+            {"anchor": anchor.label, "kind": check.kind(anchor), "message": message}
+        )
         verifier.findings.append(
             Integrity(
                 line=min(anchor.size, tree.size), seq=None, code=code, message=message
@@ -120,16 +174,21 @@ def run(
                 message="the ledger is empty: no genesis",
             )
         )
+    integrity.add(verifier.findings)
+    verifier.findings.clear()
     return Report(
         entries=verifier.entries,
         log=verifier.log,
         head=verifier.head,
-        integrity=verifier.findings,
+        integrity=integrity.kept,
         state=state,
-        findings=findings,
+        findings=findings.kept,
         rules_off=engine.off,
         root=tree.root(),
         anchors_ok=check.ok,
+        anchors_failed=failed,
+        findings_dropped={str(k): n for k, n in sorted(findings.dropped.items())},
+        integrity_dropped={str(k): n for k, n in sorted(integrity.dropped.items())},
     )
 
 
