@@ -18,6 +18,7 @@ demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
 
 test: $(STAMP)
+	bash tools/install-browser.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

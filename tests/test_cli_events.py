@@ -655,6 +655,7 @@ def test_the_table_names_every_writing_subcommand() -> None:
         "prove",
         "export",
         "audit",
+        "report",
         "enrol",
     }
     typed = set()

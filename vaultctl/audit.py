@@ -106,7 +106,7 @@ def audit_one(
         b = bundle.read(path)
         ledger = b.members["ledger.jsonl"]
         site, genesis = genesis_of(ledger)
-        own, broken = _own_notes(b)
+        own, broken = own_notes(b)
         held = _held(records, site)
         rep = verify.run(b.lines(), now=now, anchors=[*own, *held])
     except MemoryError:
@@ -143,7 +143,7 @@ def audit_one(
     return row
 
 
-def _own_notes(b: bundle.Bundle) -> tuple[list[anchors.Anchor], list[str]]:
+def own_notes(b: bundle.Bundle) -> tuple[list[anchors.Anchor], list[str]]:
     """The bundle's own checkpoints, each judged alone: one that is not a note
     is a ``bad-checkpoint`` problem of the row, as verify reports it, and
     never makes the whole bundle unreadable."""

@@ -21,6 +21,8 @@ from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
 from vaultctl.errors import ArgumentError, CheckpointError
 from vaultctl.ledger import Vault, read_lines
+from vaultctl.model import Entry
+from vaultctl.state import State
 
 MAX_NOTE_BYTES = 64 * 1024
 
@@ -88,15 +90,19 @@ def verify_vault(
     data: bytes | None = None,
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
+    observe: Callable[[Entry, State], None] | None = None,
 ) -> verify.Report:
     """Verify the vault's ledger (or ``data``, bytes read from it) against its
     stored checkpoints, ``notes``, ``codes`` and, with ``footage_dir``, the
-    video files bound by ``cctv segment``."""
+    video files bound by ``cctv segment``; ``observe`` as for
+    :func:`vaultctl.verify.run`."""
     vault.require()
     wanted = given_anchors(notes, codes)
     stored, broken = stored_anchors(vault)
     lines = vault.lines() if data is None else read_lines(io.BytesIO(data))
-    rep = verify.run(lines, now=now, progress=progress, anchors=[*stored, *wanted])
+    rep = verify.run(
+        lines, now=now, progress=progress, anchors=[*stored, *wanted], observe=observe
+    )
     rep.integrity += broken
     if footage_dir is not None:
         level = rules.levels_in_force(rep.state.policy)["FOOTAGE"]

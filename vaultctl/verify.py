@@ -18,6 +18,7 @@ from vaultctl.anchors import Anchor, AnchorCheck
 from vaultctl.chain import ChainVerifier, Integrity
 from vaultctl.errors import CheckpointError
 from vaultctl.merkle import TreeBuilder
+from vaultctl.model import Entry
 from vaultctl.rules import Engine, Finding, Owed
 from vaultctl.state import State
 
@@ -119,6 +120,7 @@ def run(
     progress: Callable[[int], None] | None = None,
     anchors: Iterable[Anchor] = (),
     cap: int = CAP,
+    observe: Callable[[Entry, State], None] | None = None,
 ) -> Report:
     """Verify a whole ledger given as a stream of lines.
 
@@ -127,6 +129,8 @@ def run(
     complete line is a leaf of the Merkle tree, checked against ``anchors``.
     At most ``cap`` findings are kept per rule and per integrity code; the
     rest are counted in ``findings_dropped`` and ``integrity_dropped``.
+    ``observe`` sees each sound entry with the state right after it (the report's
+    timeline is drawn from it).
     """
     verifier = ChainVerifier()
     engine = Engine(now or datetime.now().astimezone())
@@ -141,6 +145,8 @@ def run(
             verifier.findings.clear()
         if entry is not None:
             findings.add(engine.feed(entry))
+            if observe is not None:
+                observe(entry, engine.state)
         if complete:
             tree.append(raw)
             check.at_size(tree.size, tree.root, lambda: _signing_keys(verifier))

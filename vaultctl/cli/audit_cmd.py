@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from vaultctl import audit, bundle, centre, check, i18n, render, verify
+from vaultctl.cli import report_cmd
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import RefusedError, UsageError
 from vaultctl.i18n import _
@@ -118,6 +119,12 @@ def _path_option(name: str, dir_okay: bool, help_text: str) -> Callable[[F], F]:
 )
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
+@click.option(
+    "--html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write an HTML page: a row and a timeline per site.",
+)
 @pass_context
 def audit_cmd(
     ctx: Context,
@@ -131,6 +138,7 @@ def audit_cmd(
     timeout: float,
     as_json: bool,
     as_csv: bool,
+    html: Path | None,
 ) -> None:
     """Verify every *.vaultctl.tar.gz bundle in FOLDER against what the centre
     holds (pins, phoned-in codes, kept checkpoints, last audit's bundles), each
@@ -145,6 +153,7 @@ def audit_cmd(
       vaultctl audit /srv/bundles/2026-06 --pins pins.csv --codes codes.csv \\
           --checkpoints /srv/centre/notes --previous /srv/bundles/2026-05
       vaultctl audit /srv/bundles/2026-06 --csv > audit.csv
+      vaultctl audit /srv/bundles/2026-06 --html audit.html
     """
     paths = audit.bundles_in(folder)
     records = centre.load(pins, codes, checkpoints, previous)
@@ -168,6 +177,8 @@ def audit_cmd(
         writer.writerows([_csv_cell(r[c]) for c in audit.COLUMNS] for r in rows)
     else:
         _table(rows)
+    if html is not None:
+        report_cmd.write_audit(html, paths, rows, workers)
     worst = max((r["exit"] for r in rows), default=0)
     click.get_current_context().exit(verify.EXIT_INTEGRITY if worst >= 3 else worst)
 

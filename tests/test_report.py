@@ -1,0 +1,202 @@
+"""The report's data and HTML without a browser: timeline, escaping, caps, the CLI."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vaultctl import report, verify
+from vaultctl.cli import cli
+from vaultctl.timeline import Step, Timeline
+
+from .story import Story, compliant_story, setup, t
+from .test_report_browser import IMG, SCRIPT, hostile_story, write_vault
+
+
+def build(story: Story) -> tuple[verify.Report, Timeline]:
+    timeline = Timeline()
+    rep = verify.run(((line, True) for line in story.lines), observe=timeline)
+    return rep, timeline
+
+
+def page_of(story: Story, lang: str = "en") -> str:
+    rep, timeline = build(story)
+    return report.site_page(report.Site(rep, timeline, []), lang)
+
+
+def test_stock_steps_follow_the_packet(tmp_path: Path) -> None:
+    _, timeline = build(compliant_story(tmp_path))
+    steps = timeline.lanes["stock"]["语文 S-0607-AM"]
+    assert all(isinstance(s, Step) for s in steps)
+    # receipt: 1 paper; issue: none; return: 1 answer sheet; dispatch: none
+    assert [(s.value, s.extra) for s in steps] == [(1, 0), (0, 0), (0, 1), (0, 0)]
+
+
+def test_lanes_of_the_compliant_day(tmp_path: Path) -> None:
+    _, timeline = build(compliant_story(tmp_path))
+    shifts = timeline.lanes["duty"]["shifts"]
+    assert [s.label for s in shifts] == ["O-003", "O-005", "O-003"]
+    assert shifts[-1].end is not None  # the shift ended
+    holders = [s.label for s in timeline.lanes["keys"]["K-D2"]]
+    assert holders == ["O-003", "O-005", "O-003"]
+    opened = timeline.lanes["open"]
+    assert set(opened) == {"door:D1", "cabinet:C1"}
+    assert opened["cabinet:C1"][0].title == "cabinet:C1 · O-001 O-002"
+
+
+def test_every_ledger_text_is_escaped(tmp_path: Path) -> None:
+    html = page_of(hostile_story(tmp_path))
+    assert "<script" not in html and "<img" not in html
+    assert "onerror=" not in html.replace("onerror=&quot;", "")
+    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in html
+    assert "&quot;&gt;&lt;img src=x onerror=&quot;" in html
+    assert SCRIPT not in html and IMG not in html
+
+
+def test_findings_are_capped_and_every_mark_has_a_target(tmp_path: Path) -> None:
+    story = Story(tmp_path)
+    setup(story)
+    for i in range(report.MAX_FINDINGS + 20):  # entries without an approver
+        at = t(f"{9 + i // 60:02d}:{i % 60:02d}")
+        story.add("access", {"action": "enter", "person": f"p{i}", "room": "R1"},
+                  at, ("O-002", "O-003"))  # fmt: skip
+    timeline = Timeline()
+    lines = [(line, True) for line in story.lines]
+    rep = verify.run(lines, observe=timeline, cap=10**6)  # NOTE: verify keeps all
+    html = report.site_page(report.Site(rep, timeline, []), "en")
+    rows = re.findall(r'<tr id="(f-\d+)"', html)
+    assert len(rows) == report.MAX_FINDINGS < len(rep.findings)
+    assert 'id="f-more"' in html
+    assert f"and {len(rep.findings) - report.MAX_FINDINGS} more" in html
+    targets = set(re.findall(r'<a href="#([^"]+)"', html))
+    ids = set(re.findall(r' id="([^"]+)"', html))
+    assert targets and targets <= ids
+    assert html.count("<circle") < 400  # NOTE: dense findings are binned
+    capped, timeline = build(story)  # verify keeps 100 per rule, counts the rest
+    html = report.site_page(report.Site(capped, timeline, []), "en")
+    assert len(capped.findings) < len(rep.findings)
+    assert f"and {len(rep.findings) - len(capped.findings)} more" in html
+    total = len(rep.findings)
+    assert f"{total} error(s)" in html
+
+
+def test_the_page_is_self_contained() -> None:
+    html = report.page("t", "<main></main>", "en", "console.log(1)")
+    csp = re.search(r'Content-Security-Policy" content="([^"]+)"', html)
+    assert csp is not None
+    digest = base64.b64encode(hashlib.sha256(b"console.log(1)").digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp.group(1)
+    assert "default-src 'none'" in csp.group(1) and "img-src data:" in csp.group(1)
+    assert "script-src 'none'" in report.page("t", "", "en")
+    assert "@page{size:A4" in html.replace(" ", "")
+
+
+def test_report_command_uses_verify_anchors_and_exit(tmp_path: Path) -> None:
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    runner = CliRunner()
+    base = ["--vault", str(vault)]
+    checked = runner.invoke(cli, [*base, "verify", "--json"])
+    code = json.loads(checked.stdout)["code"].replace(" · ", ":")
+    out = tmp_path / "r.html"
+    result = runner.invoke(cli, [*base, "report", "--html", str(out), "--code", code])
+    assert result.exit_code == checked.exit_code == 0, result.output
+    html = out.read_text("utf-8")
+    assert re.search(r"<td>code [^<]+</td><td>\d+</td><td>[^<]+</td><td>yes</td>", html)
+    (tmp_path / "o").mkdir()
+    other = write_vault(compliant_story(tmp_path / "o"), tmp_path / "o" / "v")
+    theirs = json.loads(
+        runner.invoke(cli, ["--vault", str(other), "verify", "--json"]).stdout
+    )
+    wrong = theirs["code"].replace(" · ", ":")  # same size, another log
+    assert wrong != code
+    bad = runner.invoke(cli, [*base, "report", "--html", str(out), "--code", wrong])
+    assert bad.exit_code == verify.EXIT_INTEGRITY
+    assert "<td>NO</td>" in out.read_text("utf-8")
+
+
+def test_chinese_from_the_locale(tmp_path: Path) -> None:
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(
+        cli,
+        ["--vault", str(vault), "report", "--html", str(out)],
+        env={"LANG": "zh_CN.UTF-8"},
+    )
+    assert result.exit_code == 0
+    html = out.read_text("utf-8")
+    assert '<html lang="zh-CN">' in html and "值班班次" in html
+    assert '"Noto Sans CJK SC"' in html
+
+
+@pytest.mark.parametrize("fmt", ["--json", "--csv"])
+def test_audit_html_leaves_stdout_alone(tmp_path: Path, fmt: str) -> None:
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    bundles = tmp_path / "b"
+    bundles.mkdir()
+    runner = CliRunner()
+    runner.invoke(cli, ["--vault", str(vault), "export", str(bundles / "S")])
+    plain = runner.invoke(cli, ["audit", str(bundles), "--jobs", "1", fmt])
+    out = tmp_path / "a.html"
+    both = runner.invoke(
+        cli, ["audit", str(bundles), "--jobs", "1", fmt, "--html", str(out)]
+    )
+    assert both.exit_code == plain.exit_code == 0
+    assert both.stdout == plain.stdout
+    html = out.read_text("utf-8")
+    assert 'id="site-0"' in html and '<svg class="spark"' in html
+
+
+def test_a_dense_lane_is_binned(tmp_path: Path) -> None:
+    story = Story(tmp_path)
+    setup(story)
+    for i in range(900):  # the camera flips every minute: 900 spans in one row
+        at = t(f"{9 + i // 60:02d}:{i % 60:02d}")
+        action = "off" if i % 2 else "on"
+        story.add("cctv", {"action": action, "camera": "CAM-1"}, at, ("O-002", "O-003"))
+    html = page_of(story)
+    lane = re.search(r'<g class="lane-cctv">.*?</g>', html)
+    assert lane is not None
+    assert lane.group().count("<rect") < 300  # NOTE: one per 4-pixel bin at most
+    assert re.search(
+        r"<title>06-06 \d\d:\d\d (on|off) \d+% · (on|off) \d+%", lane.group()
+    )
+
+
+def test_an_unwritable_report_is_one_clear_error(tmp_path: Path) -> None:
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    out = tmp_path / "missing" / "r.html"
+    result = CliRunner().invoke(
+        cli, ["--vault", str(vault), "report", "--html", str(out)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"vaultctl: error: {out}: cannot write the report (No such file or directory)\n"
+    )
+
+
+def test_the_sparkline_counts_lines_by_their_own_time(tmp_path: Path) -> None:
+    from vaultctl.cli.report_cmd import _counted
+
+    story = compliant_story(tmp_path)
+    story.add("note", {"text": ',"ts":"1999-01-01'}, t("14:00", "2026-06-07"),
+              ("O-002", "O-003"))  # fmt: skip
+    days: Counter[str] = Counter()
+    lines = [(line, True) for line in story.lines] + [(b"garbage", True)]
+    assert list(_counted(lines, days)) == lines
+    expected = Counter(json.loads(line)["ts"][:10] for line in story.lines)
+    assert days == expected and "1999-01-01" not in days
+
+
+def test_long_row_labels_are_cut_by_display_width() -> None:
+    from vaultctl.timeline_svg import clip
+
+    assert clip("K-D1", 26) == "K-D1"
+    assert clip("x" * 30, 26) == "x" * 25 + "…"
+    assert clip("语文" * 10, 26) == "语文" * 6 + "…"  # two columns each
