@@ -7,8 +7,9 @@ later with its own packet ids, signed by the week's officers (keys from the
 demo's fixed seeds). They are built with the library's own ``writer.build``
 in one pass, so 1M entries do not replay the log on every append.
 
-``findings=True`` plants a rule violation every few entries (a note signed by
-an untrained officer, besides the week's entries), for the memory figures of a log with findings.
+``findings=True`` plants a rule violation every few entries (a note signed
+by an untrained officer, besides the week's entries), for the memory figures
+of a log with findings.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from vaultctl.state import State
 WEEK = json.loads((Path(__file__).parent / "week.json").read_text("utf-8"))
 PERIOD = timedelta(days=7)
 FINDING_EVERY = 5
-LAST_HOLDER = ("O-005", "O-003")  # of K-D2 and CODE-C2: the week's last and first leader
+LAST_HOLDER = (
+    "O-005",
+    "O-003",
+)  # of K-D2 and CODE-C2: the week's last and first leader
 
 
 def _rename(value: Any, rep: int) -> Any:
@@ -67,14 +71,20 @@ def _week(rep: int) -> Iterator[dict[str, Any]]:
             if body["to"] != LAST_HOLDER[1]:
                 continue
             # NOTE: what the last leader of the week carries goes back to the first
-            body = {"action": "handover", "item": body["item"], "from": LAST_HOLDER[0],
-                    "to": LAST_HOLDER[1]}
+            body = {
+                "action": "handover",
+                "item": body["item"],
+                "from": LAST_HOLDER[0],
+                "to": LAST_HOLDER[1],
+            }
             yield {**e, "body": body, "signers": list(LAST_HOLDER)}
             continue
         yield e
 
 
-def steps(n: int, findings: bool) -> Iterator[tuple[str, str, dict[str, Any], list[str]]]:
+def steps(
+    n: int, findings: bool
+) -> Iterator[tuple[str, str, dict[str, Any], list[str]]]:
     first = WEEK["entries"][0]
     yield first["ts"], "genesis", genesis(findings), first["signers"]
     untrained, other = WEEK["officers"][-1], WEEK["officers"][0]

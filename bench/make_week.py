@@ -27,22 +27,33 @@ keyfile.SCRYPT_N, keyfile.SCRYPT_R, keyfile.SCRYPT_P = 2**10, 8, 1
 
 def main() -> None:
     spec = importlib.util.spec_from_file_location("week", EXAMPLES / "exam_week.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     week = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(week)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copy(EXAMPLES / "site.toml", root / "site.toml")
         text = (EXAMPLES / "site.toml").read_text("utf-8")
-        ids = [ln.split('"')[1] for ln in text.splitlines() if ln.startswith('id = "O-')]
+        ids = [
+            ln.split('"')[1] for ln in text.splitlines() if ln.startswith('id = "O-')
+        ]
         env = {}
         for n, officer in enumerate(ids, start=1):
             private = Ed25519PrivateKey.from_private_bytes(bytes([n]) * 32)
-            keys.generate(root / "keys", officer, f"口令口令-{officer}", private=private)
+            keys.generate(
+                root / "keys", officer, f"口令口令-{officer}", private=private
+            )
             env[keys.passphrase_variable(officer)] = f"口令口令-{officer}"
         base = ["--vault", str(root / "v"), "--key-dir", str(root / "keys")]
-        init = ["init", "--config", str(root / "site.toml"),
-                *week.signed(week.SITE_HEAD, week.ROOM_HEAD), "--at", "2026-06-05 08:00"]
+        init = [
+            "init",
+            "--config",
+            str(root / "site.toml"),
+            *week.signed(week.SITE_HEAD, week.ROOM_HEAD),
+            "--at",
+            "2026-06-05 08:00",
+        ]
         runner = CliRunner()
         for args in [init, *week.commands(False)]:
             result = runner.invoke(cli, [*base, *args], env=env)
@@ -52,8 +63,12 @@ def main() -> None:
     out = {
         "officers": ids,
         "entries": [
-            {"type": e["type"], "ts": e["ts"], "body": e["body"],
-             "signers": [s["by"] for s in e["sigs"]]}
+            {
+                "type": e["type"],
+                "ts": e["ts"],
+                "body": e["body"],
+                "signers": [s["by"] for s in e["sigs"]],
+            }
             for e in entries
         ],
     }

@@ -43,7 +43,9 @@ def _wycheproof() -> list[Any]:
 def test_wycheproof(pk: str, case: dict[str, Any]) -> None:
     # NOTE: the file has only "valid" and "invalid" results (no "acceptable")
     assert case["result"] in ("valid", "invalid")
-    got = verdict(bytes.fromhex(pk), bytes.fromhex(case["sig"]), bytes.fromhex(case["msg"]))
+    got = verdict(
+        bytes.fromhex(pk), bytes.fromhex(case["sig"]), bytes.fromhex(case["msg"])
+    )
     assert got == (case["result"] == "valid"), case["comment"]
 
 
@@ -62,8 +64,7 @@ REJECTED_FLAGS = {
 
 def _cctv() -> list[Any]:
     return [
-        pytest.param(v, id=f"n{v['number']}")
-        for v in _load("cctv_ed25519vectors.json")
+        pytest.param(v, id=f"n{v['number']}") for v in _load("cctv_ed25519vectors.json")
     ]
 
 
@@ -123,5 +124,7 @@ def test_speccheck_case_3_is_the_subgroup_check() -> None:
     """Case 3 passes libsodium's verify alone: the roster's key check refuses it."""
     case = _load("speccheck_cases.json")[3]
     key = bytes.fromhex(case["pub_key"])
-    assert keys.verify(key, bytes.fromhex(case["signature"]), bytes.fromhex(case["message"]))
+    assert keys.verify(
+        key, bytes.fromhex(case["signature"]), bytes.fromhex(case["message"])
+    )
     assert keys.is_weak(key)

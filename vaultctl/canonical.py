@@ -319,7 +319,12 @@ class FastLine:
         """As :attr:`EntryBytes.signed`: domain tag, signed fields, signers."""
         h, s, t = self._cut()
         line = self.line
-        signers = _c_encode(signers_of(self.obj["sigs"]))
+        # NOTE: officer ids and key ids (schema: [A-Za-z0-9._-], hex) need no
+        # escaping, so the list is written directly
+        signers = b"[" + b",".join(
+            b'{"by":"%s","key":"%s"}' % (s["by"].encode(), s["key"].encode())
+            for s in self.obj["sigs"]
+        ) + b"]"
         return b"".join(
             (ENTRY_DOMAIN, line[:h], line[h + 74 : s], b',"signers":', signers,
              line[t + 1 :])

@@ -10,7 +10,8 @@ line only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,17 +67,32 @@ def short(digest: str | None) -> str:
     return f"{digest[:8]}…" if digest else "none"
 
 
+# NOTE: per signature, the raw key a worker process verified it with and its
+# verdict (vaultctl.parallel); a verdict counts only for the very key the
+# roster in force assigns, otherwise the signature is verified here
+Known = Sequence[tuple[bytes | None, bool]]
+
+
 def check_signatures(
-    entry: Entry, roster: Roster, data: bytes | None = None
+    entry: Entry,
+    roster: Roster,
+    data: bytes | None = None,
+    known: Known | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(code, message)`` for every signature problem of ``entry``."""
-    if data is None:
-        data = canonical.signing_input(
-            entry.unsigned(), [{"by": s.by, "key": s.key} for s in entry.sigs]
-        )
+    signed = data
+
+    def signing_input() -> bytes:
+        nonlocal signed
+        if signed is None:
+            signed = canonical.signing_input(
+                entry.unsigned(), [{"by": s.by, "key": s.key} for s in entry.sigs]
+            )
+        return signed
+
     officers: set[str] = set()
     points: set[bytes] = set()  # NOTE: A and -A are one key (keys.point_id)
-    for sig in entry.sigs:
+    for i, sig in enumerate(entry.sigs):
         officer = roster.get(sig.by)
         record = officer.keys.get(sig.key) if officer else None
         if officer is None:
@@ -85,7 +101,7 @@ def check_signatures(
             yield "unknown-key", f"key {sig.key} is not a key of {sig.by}"
         elif record.revoked or keys.is_weak(record.raw):
             yield "revoked-key", f"key {sig.key} of {sig.by} was revoked"
-        elif not keys.verify(record.raw, sig.sig, data):
+        elif not _valid(record.raw, sig.sig, signing_input, known, i):
             yield "bad-signature", f"signature by {sig.by} (key {sig.key}) fails"
         elif sig.by in officers or keys.point_id(record.raw) in points:
             yield "duplicate-signer", f"{sig.by} or key {sig.key} signs twice"
@@ -98,6 +114,27 @@ def check_signatures(
             f"{len(officers)} valid signature(s) by distinct officers and keys, "
             f"expected at least {MIN_SIGNERS}",
         )
+
+
+def _valid(
+    raw: bytes,
+    sig: bytes,
+    data: Callable[[], bytes],
+    known: Known | None,
+    i: int,
+) -> bool:
+    if known is not None and i < len(known) and known[i][0] == raw:
+        return known[i][1]
+    return keys.verify(raw, sig, data())
+
+
+class _Proven:
+    """A line a worker proved canonical and hashed (see vaultctl.parallel)."""
+
+    __slots__ = ("hash",)
+
+    def __init__(self, digest: str) -> None:
+        self.hash = digest
 
 
 class ChainVerifier:
@@ -114,7 +151,10 @@ class ChainVerifier:
         self._seq: int | None = None
         self._no_roster_reported = False
         # of the line being checked
-        self._bytes: canonical.EntryBytes | canonical.FastLine = canonical.EntryBytes({})
+        self._bytes: canonical.EntryBytes | canonical.FastLine | _Proven = (
+            canonical.EntryBytes({})
+        )
+        self._known: Known | None = None
 
     @property
     def ok(self) -> bool:
@@ -125,10 +165,19 @@ class ChainVerifier:
             Integrity(line=self._line, seq=self._seq, code=code, message=message)
         )
 
-    def feed(self, raw: bytes, complete: bool = True) -> Entry | None:
-        """Check one line (without its ``\\n``); return the entry if it is sound."""
+    def feed(
+        self,
+        raw: bytes,
+        complete: bool = True,
+        proven: tuple[str, Known] | None = None,
+    ) -> Entry | None:
+        """Check one line (without its ``\\n``); return the entry if it is sound.
+
+        ``proven`` is what a worker process established about the line (its
+        hash and signature verdicts, vaultctl.parallel), or None."""
         self._line += 1
         self._seq = None
+        self._known = None
         if not complete:
             self._report(
                 "torn-line",
@@ -141,7 +190,7 @@ class ChainVerifier:
         expected_prev = GENESIS_PREV if self.entries == 0 else self.head
         self.entries += 1
         before = len(self.findings)
-        entry = self._parse(raw)
+        entry = self._parse(raw) if proven is None else self._parse_proven(raw, proven)
         if entry is not None:
             self._check_chain(entry, expected_prev)
             self._check_body_and_sigs(entry)
@@ -171,8 +220,16 @@ class ChainVerifier:
         if entry is not None:
             # NOTE: one encoding of what was read serves the canonical check,
             # the hash and the signed bytes
-            self._bytes = canonical.EntryBytes(obj)
-            self._check_canonical(obj, raw)
+            self._bytes = encoded = canonical.EntryBytes(obj)
+            self._check_canonical(obj, raw, encoded)
+        return entry
+
+    def _parse_proven(self, raw: bytes, proven: tuple[str, Known]) -> Entry | None:
+        # NOTE: the worker proved the line canonical, so plain json reads it
+        self.head = None
+        entry = self._model(json.loads(raw))
+        if entry is not None:
+            self._bytes, self._known = _Proven(proven[0]), proven[1]
         return entry
 
     def _model(self, obj: Any) -> Entry | None:
@@ -187,11 +244,13 @@ class ChainVerifier:
             self._advance_seq(self._seq)
             return None
 
-    def _check_canonical(self, obj: dict[str, Any], raw: bytes) -> None:
+    def _check_canonical(
+        self, obj: dict[str, Any], raw: bytes, encoded: canonical.EntryBytes
+    ) -> None:
         odd = canonical.first_non_nfc(obj)
         if odd is not None:
             self._report("non-canonical", f"string not NFC-normalised: {odd[:20]!r}")
-        elif self._bytes.line != raw:
+        elif encoded.line != raw:
             self._report(
                 "non-canonical", "line is not the RFC 8785 encoding of its entry"
             )
@@ -243,7 +302,11 @@ class ChainVerifier:
                     "no roster to check any signature against",
                 )
             return
-        problems = list(entry_problems(entry, self.roster, self._bytes.signed))
+        if self._known is not None:
+            problems = list(entry_problems(entry, self.roster, None, self._known))
+        else:
+            assert not isinstance(self._bytes, _Proven)  # noqa: S101
+            problems = list(entry_problems(entry, self.roster, self._bytes.signed))
         for code, message in problems:
             self._report(code, message)
         if entry.type == "genesis" and all(c != "bad-schema" for c, _ in problems):
@@ -251,7 +314,10 @@ class ChainVerifier:
 
 
 def entry_problems(
-    entry: Entry, roster: Roster | None, data: bytes | None = None
+    entry: Entry,
+    roster: Roster | None,
+    data: bytes | None = None,
+    known: Known | None = None,
 ) -> Iterator[tuple[str, str]]:
     """``(code, message)`` for every integrity problem of one entry's body and
     signatures, given the roster in force before it (a genesis brings its own).
@@ -267,7 +333,7 @@ def entry_problems(
     if entry.type == "genesis":
         roster = Roster(entry.body["officers"])
     assert roster is not None  # noqa: S101 - callers pass one for non-genesis
-    yield from check_signatures(entry, roster, data)
+    yield from check_signatures(entry, roster, data, known)
     problem = roster.problem(entry.body) if entry.type == "roster" else None
     if problem:
         yield "bad-schema", f"roster: {problem}"

@@ -7,12 +7,12 @@ Pure: it takes an iterable of ``(line, complete)`` pairs and returns a
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vaultctl import checkpoint, shortcode
+from vaultctl import checkpoint, parallel, shortcode
 from vaultctl.anchors import Anchor, AnchorCheck
 from vaultctl.chain import ChainVerifier, Integrity
 from vaultctl.errors import CheckpointError
@@ -73,20 +73,23 @@ def run(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     anchors: Iterable[Anchor] = (),
+    jobs: int = 1,
 ) -> Report:
     """Verify a whole ledger given as a stream of lines.
 
     Sound entries go on to the rules; ``now`` is the verifier's clock (for
     TIME-ORDER and for deadlines still running at the end of the log). Every
     complete line is a leaf of the Merkle tree, checked against ``anchors``.
+    With ``jobs`` > 1, signatures are checked by that many worker processes
+    (vaultctl.parallel); the report is the same.
     """
     verifier = ChainVerifier()
     engine = Engine(now or datetime.now().astimezone())
     tree = TreeBuilder()
     check = AnchorCheck(anchors)
     findings: list[Finding] = []
-    for raw, complete in lines:
-        entry = verifier.feed(raw, complete)
+    for raw, complete, proven in _stream(lines, jobs):
+        entry = verifier.feed(raw, complete, proven)
         if entry is not None:
             findings += engine.feed(entry)
         if complete:
@@ -125,6 +128,16 @@ def run(
         root=tree.root(),
         anchors_ok=check.ok,
     )
+
+
+def _stream(
+    lines: Iterable[tuple[bytes, bool]], jobs: int
+) -> Iterator[tuple[bytes, bool, parallel.Verdict]]:
+    if jobs > 1:
+        yield from parallel.verdicts(lines, jobs)
+    else:
+        for raw, complete in lines:
+            yield raw, complete, None
 
 
 def _signing_keys(verifier: ChainVerifier) -> dict[str, list[bytes]]:
