@@ -245,3 +245,18 @@ def test_fast_line_agrees_with_the_exact_path(body: dict[str, Any]) -> None:
     # a re-ordered or re-spaced line is never taken as canonical
     spaced = line.replace(b":", b": ", 1)
     assert canonical.FastLine.check(spaced) is None
+
+
+def test_findings_beyond_the_cap_are_counted_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify, "CAP", 2)
+    log = Log(tmp_path)
+    log.notes(9)
+    for at in (2, 4, 6, 8):
+        log.lines[at] = flip(log.lines[at])
+    report = same_report(feed(log.lines), monkeypatch)
+    assert codes(report) == [(3, "hash-mismatch"), (5, "hash-mismatch")]
+    assert report["integrity_omitted"] == {"hash-mismatch": 2}
+    # a line past the cap is still not sound: nothing after it is trusted more
+    assert report["exit"] == verify.EXIT_INTEGRITY

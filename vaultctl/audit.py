@@ -8,7 +8,6 @@ never a crash.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -56,10 +55,8 @@ def audit_one(path: Path, now: datetime | None = None) -> dict[str, Any]:
             verify.EXIT_FINDINGS: "findings",
             verify.EXIT_INTEGRITY: "INTEGRITY",
         }[rep.exit_code],
-        "integrity": dict(Counter(f.code for f in rep.integrity)),
-        "findings": dict(
-            sorted(Counter(f.rule for f in rep.findings if f.level == "error").items())
-        ),
+        "integrity": rep.integrity_counts(),
+        "findings": rep.counts("error"),
         "last_checkpoint": last.size if last else "",
         "code": rep.code,
     }

@@ -140,8 +140,14 @@ class _Proven:
 class ChainVerifier:
     """Feed lines in order with :meth:`feed`; read findings and the head after."""
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int | None = None) -> None:
         self.findings: list[Integrity] = []
+        # NOTE: with a cap, findings of a code beyond it are counted, not kept;
+        # ``_total`` counts them all, so a line is sound only if it has none
+        self.cap = cap
+        self.omitted: dict[str, int] = {}
+        self._per_code: dict[str, int] = {}
+        self._total = 0
         self.entries = 0
         self.log: str | None = None
         self.head: str | None = None  # the stored hash of the last line read
@@ -158,9 +164,14 @@ class ChainVerifier:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not self.findings and not self.omitted
 
     def _report(self, code: str, message: str) -> None:
+        self._total += 1
+        n = self._per_code[code] = self._per_code.get(code, 0) + 1
+        if self.cap is not None and n > self.cap:
+            self.omitted[code] = n - self.cap
+            return
         self.findings.append(
             Integrity(line=self._line, seq=self._seq, code=code, message=message)
         )
@@ -189,13 +200,13 @@ class ChainVerifier:
         # so one edited line does not also condemn the line after it.
         expected_prev = GENESIS_PREV if self.entries == 0 else self.head
         self.entries += 1
-        before = len(self.findings)
+        before = self._total
         entry = self._parse(raw) if proven is None else self._parse_proven(raw, proven)
         if entry is not None:
             self._check_chain(entry, expected_prev)
             self._check_body_and_sigs(entry)
         # NOTE: with no trusted roster nothing is sound, whatever else was found
-        clean = len(self.findings) == before and self.roster is not None
+        clean = self._total == before and self.roster is not None
         if entry is not None and clean and entry.type == "roster" and self.roster:
             self.roster.apply(entry.body)
         return entry if clean else None

@@ -222,6 +222,11 @@ def report(rep: Report, lang: str = "en") -> str:
         (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
         ("exit", rep.exit_code),
     ]
+    omitted = {**rep.integrity_omitted, **rep.findings_omitted}
+    if omitted:
+        summary.append(
+            ("omitted", ", ".join(f"{k} +{n}" for k, n in sorted(omitted.items())))
+        )
     out = [word("summary", lang), pairs(summary, lang), "", word("integrity", lang)]
     if rep.integrity:
         rows = [

@@ -21,6 +21,28 @@ from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_UNREADABLE = 0, 1, 2, 3, 4
+# NOTE: a report keeps the first CAP findings of each rule (and of each
+# integrity code) and counts the rest, so memory stays flat on a long log
+# full of findings; nothing is dropped silently (see ``omitted``)
+CAP = 1000
+
+
+class Capped:
+    """Findings kept up to :data:`CAP` per rule; the rest counted in ``omitted``."""
+
+    def __init__(self, cap: int = CAP) -> None:
+        self.cap = cap
+        self.kept: list[Finding] = []
+        self.omitted: dict[str, int] = {}
+        self._seen: dict[str, int] = {}
+
+    def add(self, found: Iterable[Finding]) -> None:
+        for f in found:
+            n = self._seen[f.rule] = self._seen.get(f.rule, 0) + 1
+            if n <= self.cap:
+                self.kept.append(f)
+            else:
+                self.omitted[f.rule] = n - self.cap
 
 
 @dataclass(slots=True)
@@ -36,11 +58,34 @@ class Report:
     rules_off: list[str] = field(default_factory=list)
     root: bytes = b""
     anchors_ok: list[str] = field(default_factory=list)
+    # findings beyond the cap per rule / per integrity code, counted
+    findings_omitted: dict[str, int] = field(default_factory=dict)
+    integrity_omitted: dict[str, int] = field(default_factory=dict)
 
     @property
     def code(self) -> str:
         """The short code of the head, to read out on the phone."""
         return shortcode.short_code(self.entries, self.root) if self.root else ""
+
+    def counts(self, level: str | None = None) -> dict[str, int]:
+        """Findings per rule, those beyond the cap included (of one level)."""
+        out: dict[str, int] = {}
+        for f in self.findings:
+            if level is None or f.level == level:
+                out[f.rule] = out.get(f.rule, 0) + 1
+        for rule, n in self.findings_omitted.items():
+            if rule in out:  # NOTE: a rule's level is one; its kept ones show it
+                out[rule] += n
+        return dict(sorted(out.items()))
+
+    def integrity_counts(self) -> dict[str, int]:
+        """Integrity findings per code, those beyond the cap included."""
+        out: dict[str, int] = {}
+        for f in self.integrity:
+            out[f.code] = out.get(f.code, 0) + 1
+        for code, n in self.integrity_omitted.items():
+            out[code] = out.get(code, 0) + n
+        return out
 
     @property
     def exit_code(self) -> int:
@@ -64,6 +109,8 @@ class Report:
             "root": base64.b64encode(self.root).decode("ascii"),
             "code": self.code,
             "anchors_ok": self.anchors_ok,
+            "findings_omitted": self.findings_omitted,
+            "integrity_omitted": self.integrity_omitted,
             "state": self.state.summary(),
         }
 
@@ -83,21 +130,21 @@ def run(
     With ``jobs`` > 1, signatures are checked by that many worker processes
     (vaultctl.parallel); the report is the same.
     """
-    verifier = ChainVerifier()
+    verifier = ChainVerifier(cap=CAP)
     engine = Engine(now or datetime.now().astimezone())
     tree = TreeBuilder()
     check = AnchorCheck(anchors)
-    findings: list[Finding] = []
+    findings = Capped(CAP)
     for raw, complete, proven in _stream(lines, jobs):
         entry = verifier.feed(raw, complete, proven)
         if entry is not None:
-            findings += engine.feed(entry)
+            findings.add(engine.feed(entry))
         if complete:
             tree.append(raw)
             check.at_size(tree.size, tree.root, lambda: _signing_keys(verifier))
         if progress is not None:
             progress(len(raw) + 1)
-    findings += engine.finish()
+    findings.add(engine.finish())
     state = engine.state
     for anchor, message in check.finish(tree.size, _origin(state, verifier.log)):
         verifier.findings.append(
@@ -123,7 +170,9 @@ def run(
         head=verifier.head,
         integrity=verifier.findings,
         state=state,
-        findings=findings,
+        findings=findings.kept,
+        findings_omitted=findings.omitted,
+        integrity_omitted=verifier.omitted,
         rules_off=engine.off,
         root=tree.root(),
         anchors_ok=check.ok,

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from vaultctl import anchors, footage, genesis, render, rules, writer
+from vaultctl import anchors, footage, genesis, parallel, render, rules, writer
 from vaultctl import verify as verifying
 from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
@@ -92,6 +92,14 @@ def log_cmd(
     default=None,
     help="Check the video files bound by 'cctv segment'.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Worker processes checking signatures (0: one per core).",
+)
 @json_option
 @pass_context
 def verify_cmd(
@@ -99,6 +107,7 @@ def verify_cmd(
     notes: tuple[Path, ...],
     codes: tuple[str, ...],
     footage_dir: Path | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Prove the log intact and check the rules; the exit code says the result.
@@ -113,17 +122,21 @@ def verify_cmd(
       vaultctl --vault /srv/vault verify
       vaultctl verify --code "412:K7QM-2XPA-3RTB-5JCD" --checkpoint centre/412.note
       vaultctl verify --json --footage /srv/footage > report.json; echo $?
+      vaultctl verify --jobs 0          # signatures checked on every core
     """
     vault = ctx.vault
     vault.require()
     stored, unreadable = _stored_anchors(vault)
     wanted = [*stored, *_given_anchors(notes, codes)]
     size = vault.size()
+    jobs = jobs or parallel.default_jobs()
     if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
         with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
-            rep = verifying.run(vault.lines(), progress=bar.update, anchors=wanted)
+            rep = verifying.run(
+                vault.lines(), progress=bar.update, anchors=wanted, jobs=jobs
+            )
     else:
-        rep = verifying.run(vault.lines(), anchors=wanted)
+        rep = verifying.run(vault.lines(), anchors=wanted, jobs=jobs)
     rep.integrity += unreadable
     if footage_dir is not None:
         level = rules.levels_in_force(rep.state.policy)["FOOTAGE"]
@@ -133,10 +146,16 @@ def verify_cmd(
             )
         )
     if as_json:
-        click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
+        # NOTE: written as it is encoded, never held as one string
+        for piece in JSON_OUT.iterencode(rep.to_dict()):
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
     else:
         click.echo(render.report(rep, ctx.lang))
     ctx_exit(rep.exit_code)
+
+
+JSON_OUT = json.JSONEncoder(ensure_ascii=False, indent=1)
 
 
 def _read_note(path: Path) -> str:
