@@ -256,7 +256,8 @@ def test_findings_beyond_the_cap_are_counted_not_kept(
     for at in (2, 4, 6, 8):
         log.lines[at] = flip(log.lines[at])
     report = same_report(feed(log.lines), monkeypatch)
-    assert codes(report) == [(3, "hash-mismatch"), (5, "hash-mismatch")]
-    assert report["integrity_omitted"] == {"hash-mismatch": 2}
+    hashes = [c for c in codes(report) if c[1] == "hash-mismatch"]
+    assert hashes == [(3, "hash-mismatch"), (5, "hash-mismatch")]
+    assert report["integrity_omitted"]["hash-mismatch"] == 2
     # a line past the cap is still not sound: nothing after it is trusted more
     assert report["exit"] == verify.EXIT_INTEGRITY
