@@ -14,6 +14,7 @@ of a log with findings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Iterator
@@ -121,5 +122,19 @@ def generate(path: Path, n: int, findings: bool = False) -> Path:
     return path
 
 
+def cached(n: int, findings: bool = False) -> Path:
+    """A generated vault in ``bench/.cache``, made once per version of the
+    generator and of week.json (1M entries take minutes to sign)."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256(
+        (here / "gen.py").read_bytes() + (here / "week.json").read_bytes()
+    ).hexdigest()[:8]
+    path = here / ".cache" / f"{n}-{'findings' if findings else 'clean'}-{digest}"
+    if not (path / "done").exists():
+        generate(path, n, findings)
+        (path / "done").write_text("")
+    return path
+
+
 if __name__ == "__main__":
-    generate(Path(sys.argv[1]), int(sys.argv[2]), len(sys.argv) > 3)
+    print(cached(int(sys.argv[1]), len(sys.argv) > 2))

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import canonical, chain, genesis, keys, schema
+from vaultctl import canonical, chain, genesis, head, keys, schema
 from vaultctl.errors import CanonicalError, LedgerError, RefusedError, SchemaError
 from vaultctl.ledger import Vault
 from vaultctl.model import GENESIS_PREV, VERSION, Entry, Signature
@@ -62,28 +62,14 @@ def read_entries(vault: Vault) -> Iterator[Entry]:
 
 
 def load_engine(vault: Vault, now: datetime) -> Engine:
-    """Replay the ledger into state and rules.
+    """Replay the ledger into state and rules, every line verified in full.
 
-    Entries are shape-checked, not re-verified, except those that decide who may
-    sign (the genesis and roster changes): a forged roster line must not become
-    the roster the next entry is checked against.
+    Hash, chain, signatures and roster are checked as ``verify`` checks them
+    (:class:`chain.ChainVerifier`); the first line that fails stops the writer,
+    naming it. The verified head is cached (vaultctl.head, vaultctl.snapshot),
+    so the next writer verifies and replays only the lines added since.
     """
-    engine = Engine(now)
-    if vault.ledger.exists():
-        for number, entry in enumerate(read_entries(vault), start=1):
-            if entry.type in ("genesis", "roster"):
-                _check_roster_line(engine.state, entry, number, vault)
-            engine.feed(entry)
-    return engine
-
-
-def _check_roster_line(state: State, entry: Entry, number: int, vault: Vault) -> None:
-    bad = [msg for _, msg in chain.entry_problems(entry, state.roster)]
-    if bad:
-        raise LedgerError(
-            f"{vault.ledger}: line {number} changes the roster without "
-            f"valid signatures ({bad[0]}); run 'vaultctl verify'"
-        )
+    return head.load(vault, now).engine
 
 
 def load_state(vault: Vault, now: datetime | None = None) -> State:
@@ -217,7 +203,9 @@ def append(
         check_integrity(state, entry)
         if state.genesis is not None and not prechecked:
             precheck(engine, entry, force, lang)
-        vault.append_line(canonical.encode(entry.to_dict()))
+        line = canonical.encode(entry.to_dict())
+        vault.append_line(line)
+        head.advance(vault, engine, line)
     return entry
 
 
