@@ -21,13 +21,20 @@ from vaultctl import (
     writer,
 )
 from vaultctl.cli import cli
-from vaultctl.cli.tlog import write_checkpoint
 from vaultctl.errors import ProofError, RefusedError
 from vaultctl.ledger import Vault
 from vaultctl.model import format_ts, parse_ts
 
 from .conftest import Site, private_key
 from .story import NOW, Story, t
+
+
+def write_checkpoint(vault, state, signers, head=None):
+    """Sign the head of the ledger (or ``head``: size, root) as a checkpoint."""
+    if head is None:
+        leaves = [raw for raw, complete in vault.lines() if complete]
+        head = len(leaves), merkle.root_of(leaves)
+    return writer.sign_checkpoint(vault, state, signers, *head)
 
 
 def signers(*ids: str) -> list[writer.Signer]:
@@ -495,6 +502,6 @@ def test_checkpoint_of_a_broken_log_is_refused_before_any_passphrase(
     lines = vault.lines()
     vault.write_lines([*lines[:2], lines[3]])  # an entry deleted
     result = vault.run("checkpoint", "--signer", "O-001", "--signer", "O-002", env={})
-    assert result.exit_code == 1 and "fails integrity" in result.stderr
+    assert result.exit_code == 1 and "fails verification" in result.stderr
     assert "passphrase" not in result.stderr
     assert not (vault.vault_dir / "checkpoints").exists()

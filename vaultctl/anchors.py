@@ -27,6 +27,7 @@ class Anchor:
     code: str | None = None  # a short code: 16 base32 characters
     note: str | None = None  # the signed note, for the signature check
     origin: str | None = None
+    stored: bool = False  # from the vault's own checkpoints/ folder
 
     def matches(self, root: bytes) -> bool:
         if self.root is not None:
@@ -34,11 +35,18 @@ class Anchor:
         return self.code is not None and shortcode.code_matches(self.code, root)
 
 
-def from_note(note: str, label: str) -> Anchor:
+def from_note(note: str, label: str, stored: bool = False) -> Anchor:
     """An anchor from a checkpoint note (signatures are checked later)."""
     text = note.rsplit("\n\n", 1)[0] + "\n"
     cp = checkpoint.Checkpoint.parse_body(text)
-    return Anchor(label=label, size=cp.size, root=cp.root, note=note, origin=cp.origin)
+    return Anchor(
+        label=label,
+        size=cp.size,
+        root=cp.root,
+        note=note,
+        origin=cp.origin,
+        stored=stored,
+    )
 
 
 def from_code(text: str) -> Anchor:
@@ -47,60 +55,85 @@ def from_code(text: str) -> Anchor:
 
 
 Keys = Mapping[str, Sequence[bytes]]
+MISMATCH, BAD_CHECKPOINT = "checkpoint-mismatch", "bad-checkpoint"
 
 
 class AnchorCheck:
     """Compare anchors with the tree as it grows; collect what does not match.
 
-    A note's signatures are checked with the keys in force when the log had
-    the note's size: a key revoked later still vouches for what it signed
-    before, and a key revoked earlier vouches for nothing.
+    A note's signatures are checked first, with the keys in force when the log
+    had the note's size (a key revoked later still vouches for what it signed
+    before; one revoked earlier vouches for nothing). Only a note signed by
+    two officers in force anchors anything; its root is compared only then.
+    A stored note that fails is its own finding (``bad-checkpoint``), never
+    called a fork, so a junk file planted in ``checkpoints/`` cannot make an
+    honest log look rewritten; a note the verifier was given
+    (``--checkpoint``, the centre's) that is not of this log is a mismatch.
     """
 
     def __init__(self, anchors: Iterable[Anchor]) -> None:
         self.waiting: dict[int, list[Anchor]] = {}
         for a in anchors:
             self.waiting.setdefault(a.size, []).append(a)
-        self.problems: list[tuple[Anchor, str]] = []
-        self.confirmed: list[tuple[Anchor, Keys]] = []
+        self.problems: list[tuple[Anchor, str, str]] = []
+        self.reached: list[tuple[Anchor, bool, Keys]] = []
+        self.ok: list[str] = []
 
     def at_size(
         self, size: int, root: Callable[[], bytes], keys: Callable[[], Keys]
     ) -> None:
         """Call after each leaf; ``root`` and ``keys`` only when an anchor waits."""
         for a in self.waiting.pop(size, ()):
-            if a.matches(root()):
-                self.confirmed.append((a, keys()))
+            self.reached.append((a, a.matches(root()), keys()))
+
+    def finish(
+        self, size: int, origin: str, end_keys: Keys
+    ) -> list[tuple[Anchor, str, str]]:
+        """``(anchor, code, message)`` of forks, anchors past the end
+        (truncated log) and notes that anchor nothing. ``end_keys``: the keys
+        in force at the end, for notes beyond it."""
+        for a, matched, keys in self.reached:
+            if not self._signed(a, origin, keys):
+                continue
+            if matched:
+                self.ok.append(a.label)
             else:
                 self.problems.append(
                     (
                         a,
-                        f"{a.label}: the first {size} entries do not "
+                        MISMATCH,
+                        f"{a.label}: the first {a.size} entries do not "
                         "have the anchored root (rewritten or forked)",
                     )
                 )
-
-    def finish(self, size: int, origin: str) -> list[tuple[Anchor, str]]:
-        """Anchors past the end (truncated log) and notes that fail their checks."""
         for anchored, group in sorted(self.waiting.items()):
             for a in group:
-                self.problems.append(
-                    (
-                        a,
-                        f"{a.label}: anchors {anchored} entries but "
-                        f"the log has only {size} (truncated)",
+                if self._signed(a, origin, end_keys):
+                    self.problems.append(
+                        (
+                            a,
+                            MISMATCH,
+                            f"{a.label}: anchors {anchored} entries but "
+                            f"the log has only {size} (truncated)",
+                        )
                     )
-                )
-        for a, keys in self.confirmed:
-            problem = _note_problem(a, origin, keys) if a.note is not None else None
-            if problem:
-                self.problems.append((a, f"{a.label}: {problem}"))
         return self.problems
 
-    @property
-    def ok(self) -> list[str]:
-        bad = {id(a) for a, _ in self.problems}
-        return [a.label for a, _ in self.confirmed if id(a) not in bad]
+    def _signed(self, a: Anchor, origin: str, keys: Keys) -> bool:
+        """True for a code, or a note signed by two officers in force."""
+        if a.note is None:
+            return True
+        problem = _note_problem(a, origin, keys)
+        if problem:
+            self.problems.append(
+                (
+                    a,
+                    BAD_CHECKPOINT if a.stored else MISMATCH,
+                    f"{a.label}: not a checkpoint of this log signed by two "
+                    f"officers in force ({problem}); it anchors nothing",
+                )
+            )
+        return problem is None
 
 
 def _note_problem(a: Anchor, origin: str, known_keys: Keys) -> str | None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
+import secrets
 import tarfile
 import zlib
 from collections.abc import Iterator
@@ -65,17 +67,32 @@ def write(
             for n, d in sorted(files.items())
         },
     }
-    tmp = out.with_name(out.name + ".tmp")
-    with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as tar:
-        _add(
-            tar,
-            "manifest.json",
-            json.dumps(manifest, ensure_ascii=False, indent=1).encode(),
-            mtime,
-        )
-        for name, data in sorted(files.items()):
-            _add(tar, name, data, mtime)
-    tmp.replace(out)
+    # NOTE: a fresh temporary name, created exclusively (a planted file or
+    # symlink is never followed), then linked to ``out`` without clobbering
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with (
+            os.fdopen(fd, "wb") as f,
+            tarfile.open(fileobj=f, mode="w:gz", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            _add(
+                tar,
+                "manifest.json",
+                json.dumps(manifest, ensure_ascii=False, indent=1).encode(),
+                mtime,
+            )
+            for name, data in sorted(files.items()):
+                _add(tar, name, data, mtime)
+            tar.close()
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, out, follow_symlinks=False)
+        except FileExistsError as e:
+            raise LedgerError(f"{out}: already exists, not overwritten") from e
+    finally:
+        tmp.unlink(missing_ok=True)
     return manifest
 
 

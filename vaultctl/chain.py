@@ -37,6 +37,7 @@ CODES = (
     "duplicate-signer",
     "too-few-signatures",
     "checkpoint-mismatch",
+    "bad-checkpoint",
 )
 MIN_SIGNERS = 2
 

@@ -16,6 +16,13 @@ class UsageError(VaultError):
     """The input given on the command line or in a file is not acceptable."""
 
 
+class ArgumentError(UsageError):
+    """A bad value given on the command line (a malformed --checkpoint or
+    --code): a usage error, exit 2 like click's own."""
+
+    exit_code = 2
+
+
 class ConfigError(UsageError):
     """``site.toml`` is invalid; the message names the field."""
 
@@ -48,6 +55,12 @@ class VaultMissingError(LedgerError):
     """The vault or its ledger does not exist or cannot be read (exit 4)."""
 
     exit_code = 4
+
+
+class IntegrityError(LedgerError):
+    """The log fails verification and nothing of it can be shown as true."""
+
+    exit_code = 3
 
 
 class LockTimeoutError(LedgerError):

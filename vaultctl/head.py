@@ -15,11 +15,13 @@ import contextlib
 import hashlib
 import json
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from vaultctl import snapshot
+from vaultctl.anchors import Anchor, AnchorCheck
 from vaultctl.chain import ChainVerifier
 from vaultctl.errors import LedgerError
 from vaultctl.ledger import Vault, read_lines
@@ -35,6 +37,8 @@ class Head:
     engine: Engine
     verifier: ChainVerifier
     tree: TreeBuilder
+    anchored: AnchorCheck  # the stored checkpoints, compared as the tree grew
+    marks: str  # SHA-256 of the stored checkpoint files it was given
     size: int  # bytes of the ledger covered
     hasher: Any  # SHA-256 of those bytes, running
 
@@ -48,12 +52,22 @@ def of(engine: Engine) -> Head | None:
     return _HEADS.get(engine)
 
 
-def load(vault: Vault, now: datetime) -> Head:
-    """The verified head of the ledger (from the snapshot when it still fits)."""
-    head = _resume(vault, now)
+def load(vault: Vault, now: datetime, stored: Sequence[Anchor] = ()) -> Head:
+    """The verified head of the ledger (from the snapshot when it still fits),
+    the ``stored`` checkpoints compared with the tree as it grew."""
+    marks = checkpoint_marks(vault)
+    head = _resume(vault, now, marks)
     fresh = head is None
     if head is None:
-        head = Head(Engine(now), ChainVerifier(), TreeBuilder(), 0, hashlib.sha256())
+        head = Head(
+            Engine(now),
+            ChainVerifier(),
+            TreeBuilder(),
+            AnchorCheck(stored),
+            marks,
+            0,
+            hashlib.sha256(),
+        )
     added = _feed_from(vault, head)
     if fresh or added:
         _save(vault, head)
@@ -62,6 +76,20 @@ def load(vault: Vault, now: datetime) -> Head:
 
 
 CHUNK = 1 << 20
+
+
+def checkpoint_marks(vault: Vault) -> str:
+    """SHA-256 over the names and bytes of the stored checkpoint files: a
+    snapshot is used only with the very checkpoints it was compared with."""
+    digest = hashlib.sha256()
+    for path in vault.checkpoint_files():
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"\xff unreadable"
+        digest.update(b"%d:%s\n" % (len(path.name), path.name.encode()))
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
 
 
 def _feed_from(vault: Vault, head: Head) -> int:
@@ -89,27 +117,26 @@ def feed(head: Head, raw: bytes, vault: Vault) -> Entry:
     if entry is None or len(head.verifier.findings) != before:
         found = head.verifier.findings[before:]
         line = head.verifier.entries
-        raise LedgerError(_refusal(vault, line, raw, found[0] if found else None))
+        raise LedgerError(_refusal(vault, line, found[0] if found else None))
     head.engine.feed(entry)
     head.tree.append(raw)
+    head.anchored.at_size(head.tree.size, head.tree.root, lambda: _keys(head))
     head.size += len(raw) + 1
     head.hasher.update(raw + b"\n")
     return entry
 
 
-def _refusal(vault: Vault, line: int, raw: bytes, finding: Any) -> str:
+def _refusal(vault: Vault, line: int, finding: Any) -> str:
     why = f"{finding.code}: {finding.message}" if finding else "no trusted roster"
-    try:
-        kind = json.loads(raw).get("type")
-    except (ValueError, AttributeError):
-        kind = None
-    if finding is not None and finding.code == "wrong-log":
-        what = "belongs to another log"
-    elif kind in ("genesis", "roster"):
-        what = "changes the roster without valid signatures"
-    else:
-        what = "is damaged or not validly signed"
-    return f"{vault.ledger}: line {line} {what} ({why}); run 'vaultctl verify'"
+    return (
+        f"{vault.ledger}: line {line} fails verification ({why}); nothing can be "
+        "added after it (run 'vaultctl verify')"
+    )
+
+
+def _keys(head: Head) -> dict[str, list[bytes]]:
+    roster = head.verifier.roster
+    return roster.signing_keys() if roster else {}
 
 
 def advance(vault: Vault, engine: Engine, line: bytes) -> None:
@@ -132,6 +159,7 @@ def _save(vault: Vault, head: Head) -> None:
         "sha256": head.hasher.hexdigest(),
         "entries": head.verifier.entries,
         "head": head.verifier.head,
+        "checkpoints": head.marks,
     }
     # NOTE: a cache that cannot be written only costs the next writer a replay
     with contextlib.suppress(OSError, snapshot.SnapshotError):
@@ -139,31 +167,40 @@ def _save(vault: Vault, head: Head) -> None:
 
 
 def _parts(head: Head) -> dict[str, Any]:
-    return {"engine": head.engine, "verifier": head.verifier, "tree": head.tree}
+    return {
+        "engine": head.engine,
+        "verifier": head.verifier,
+        "tree": head.tree,
+        "anchored": head.anchored,
+    }
 
 
-def _resume(vault: Vault, now: datetime) -> Head | None:
+def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
     log = _log_of(vault)
     if log is None:
         return None
     try:
         meta, parts = snapshot.load(vault.ledger, log)
+        if meta["checkpoints"] != marks:
+            return None
         size, want = int(meta["size"]), str(meta["sha256"])
         hasher = _prefix_hash(vault, size)
         if hasher is None or hasher.hexdigest() != want:
             return None
         engine, verifier, tree = parts["engine"], parts["verifier"], parts["tree"]
+        anchored = parts["anchored"]
         if not (
             isinstance(engine, Engine)
             and isinstance(verifier, ChainVerifier)
             and isinstance(tree, TreeBuilder)
+            and isinstance(anchored, AnchorCheck)
             and verifier.entries == meta["entries"] == tree.size
         ):
             return None
     except (OSError, KeyError, TypeError, ValueError, snapshot.SnapshotError):
         return None
     _set_clock(engine, now)
-    return Head(engine, verifier, tree, size, hasher)
+    return Head(engine, verifier, tree, anchored, marks, size, hasher)
 
 
 def _prefix_hash(vault: Vault, size: int) -> Any:

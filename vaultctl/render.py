@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tabulate import tabulate
@@ -81,11 +83,50 @@ def label(text: str, lang: str) -> str:
     return LABELS_ZH.get(text, text) if lang == "zh" else text
 
 
+# NOTE: C0/C1 controls, DEL, and the bidi and invisible format characters that
+# could redraw a terminal or reorder what it shows ("Trojan Source")
+_UNSAFE_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+
+_JSON_UNSAFE_RE = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def safe(value: Any) -> str:
+    """``value`` as text for a terminal: every control or bidi character that
+    came from a ledger line shown as ``\\uXXXX``, never obeyed."""
+    return _UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))
+
+
+def json_text(value: Any, indent: int | None = 1) -> str:
+    """JSON for stdout: UTF-8 text, with bidi and format characters escaped
+    (``\\uXXXX`` is valid JSON, so nothing changes for a parser)."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    # NOTE: json escapes C0 controls itself; newlines here are its indentation
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_chunks(value: Any, indent: int | None = 1) -> Iterator[str]:
+    """:func:`json_text` piece by piece, as encoded (a long report is never
+    one string in memory); pieces end at token boundaries, so the escaping
+    is the same."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=indent)
+    for piece in encoder.iterencode(value):
+        yield _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", piece)
+
+
+def json_line(value: Any) -> str:
+    """One JSON Lines record (see :func:`json_text`)."""
+    return json_text(value, indent=None)
+
+
 def table(
     rows: Sequence[Sequence[Any]], headers: Sequence[str], lang: str = "en"
 ) -> str:
     return tabulate(
-        rows,
+        [[safe(c) for c in row] for row in rows],
         headers=[label(h, lang) for h in headers],
         tablefmt="simple",
         disable_numparse=True,
@@ -93,8 +134,8 @@ def table(
 
 
 def pairs(rows: Sequence[tuple[str, Any]], lang: str = "en") -> str:
-    rows = [(label(k, lang), v) for k, v in rows]
-    return tabulate(rows, tablefmt="plain", disable_numparse=True)
+    cells = [(label(k, lang), safe(v)) for k, v in rows]
+    return tabulate(cells, tablefmt="plain", disable_numparse=True)
 
 
 def clip(text: str, width: int = SUMMARY_WIDTH) -> str:
@@ -129,8 +170,12 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def entries_table(entries: Sequence[Entry], lang: str = "en") -> str:
-    rows = [(e.seq, e.ts, e.type, " ".join(e.signers), summarize(e)) for e in entries]
+def entries_table(entries: Sequence[tuple[bool, Entry]], lang: str = "en") -> str:
+    """Entries as a table; those marked True fail verification (``✗``)."""
+    rows = [
+        (f"✗{e.seq}" if bad else e.seq, e.ts, e.type, " ".join(e.signers), summarize(e))
+        for bad, e in entries
+    ]
     return table(rows, ["seq", "ts", "type", "signed by", "what"], lang)
 
 

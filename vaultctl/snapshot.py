@@ -43,6 +43,8 @@ FORMAT = "vaultctl-writer-snapshot/v1"
 ALLOWED_MODULES = frozenset(
     {
         "vaultctl.state",
+        "vaultctl.anchors",
+        "vaultctl.checkpoint",
         "vaultctl.roster",
         "vaultctl.model",
         "vaultctl.chain",

@@ -146,13 +146,13 @@ def run(
             progress(len(raw) + 1)
     findings.add(engine.finish())
     state = engine.state
-    for anchor, message in check.finish(tree.size, _origin(state, verifier.log)):
+    origin = _origin(state, verifier.log)
+    for anchor, code, message in check.finish(
+        tree.size, origin, _signing_keys(verifier)
+    ):
         verifier.findings.append(
             Integrity(
-                line=min(anchor.size, tree.size),
-                seq=None,
-                code="checkpoint-mismatch",
-                message=message,
+                line=min(anchor.size, tree.size), seq=None, code=code, message=message
             )
         )
     if verifier.entries == 0:

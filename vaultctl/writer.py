@@ -1,26 +1,31 @@
 """The one path by which every command appends an entry.
 
 Before anyone types a passphrase, :func:`precheck` runs the rules on a draft
-of the entry. Then :func:`append`, under the writer lock: re-reads the
-ledger if another writer got there first, refuses a torn tail, builds and
-signs the entry, checks it exactly as ``verify`` would (schema, roster,
-signatures, then the rules), and writes it. Keys are decrypted by the caller
-*before* the lock is taken.
+of the entry. Then :func:`append`, under the writer lock: replays and verifies
+the ledger (refusing a torn tail or any line that fails verification), builds
+and signs the entry, checks it exactly as ``verify`` would (schema, roster,
+signatures, then the rules), and writes it; a shift handover's checkpoint is
+signed under the same lock, over the bytes just verified. Keys are decrypted
+by the caller *before* the lock is taken.
 """
 
 from __future__ import annotations
 
+import copy
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import canonical, chain, genesis, head, keys, schema
-from vaultctl.errors import CanonicalError, LedgerError, RefusedError, SchemaError
+from vaultctl import canonical, chain, check, checkpoint, head, keys, schema, shortcode
+from vaultctl.anchors import BAD_CHECKPOINT
+from vaultctl.errors import LedgerError, RefusedError, SchemaError
 from vaultctl.ledger import Vault
+from vaultctl.merkle import TreeBuilder
 from vaultctl.model import GENESIS_PREV, VERSION, Entry, Signature
 from vaultctl.rules import Engine, Finding
 from vaultctl.state import Draft, Event, State
@@ -38,38 +43,52 @@ class Signer:
         return keys.key_id(keys.raw_public(self.private))
 
 
-def read_entries(vault: Vault) -> Iterator[Entry]:
-    """Parse the ledger for replay, with the shape checks of verify (not the
-    signatures); a damaged line stops the reader with one clear error."""
-    for number, (raw, complete) in enumerate(vault.lines(), start=1):
-        if not complete:
+@dataclass(slots=True)
+class Replay:
+    """The ledger replayed and verified: state and rules, and the Merkle tree
+    of exactly the lines verified (a handover's checkpoint signs its head)."""
+
+    engine: Engine
+    tree: TreeBuilder
+
+
+def replay(vault: Vault, now: datetime) -> Replay:
+    """Replay the ledger, verifying every line as ``verify`` does (hash, chain,
+    canonical form, signatures, roster); refuse at the first line that fails.
+
+    Nothing is ever appended after an entry that does not verify, and nothing
+    that does not verify reaches the state a writer's checks use. The verified
+    head is cached (vaultctl.head, vaultctl.snapshot): the next writer resumes
+    from it and verifies only the lines added since.
+    """
+    # NOTE: the stored checkpoints too, so nothing is added to (or co-signed
+    # on) a log that was cut short or rewritten; a junk file there anchors
+    # nothing and blocks nobody (verify reports it)
+    stored, _ = check.stored_anchors(vault)
+    verified = head.load(vault, now, stored)
+    engine, tree = verified.engine, verified.tree
+    if not stored:
+        return Replay(engine, tree)
+    state = engine.state
+    origin = checkpoint.make_origin(state.site.get("id", "?"), state.log or "?")
+    keys_now = (
+        verified.verifier.roster.signing_keys() if verified.verifier.roster else {}
+    )
+    # NOTE: finish() on a copy: the head goes on growing from this state
+    for _, code, message in copy.deepcopy(verified.anchored).finish(
+        tree.size, origin, keys_now
+    ):
+        if code != BAD_CHECKPOINT:
             raise LedgerError(
-                f"{vault.ledger}: torn last line ({len(raw)} bytes); "
-                "run 'vaultctl repair' first"
+                f"{vault.ledger}: the log fails verification ({code}: {message}); "
+                "nothing can be added to it (run 'vaultctl verify')"
             )
-        try:
-            entry = Entry.from_dict(canonical.parse(raw))
-            schema.check_body(entry.type, entry.body)
-            if (number == 1) != (entry.type == "genesis"):
-                raise SchemaError("the genesis entry must be the first, and only it")
-            if number == 1:
-                genesis.check(entry.body)
-        except (CanonicalError, SchemaError) as e:
-            raise LedgerError(
-                f"{vault.ledger}: line {number} is damaged ({e}); run 'vaultctl verify'"
-            ) from e
-        yield entry
+    return Replay(engine, tree)
 
 
 def load_engine(vault: Vault, now: datetime) -> Engine:
-    """Replay the ledger into state and rules, every line verified in full.
-
-    Hash, chain, signatures and roster are checked as ``verify`` checks them
-    (:class:`chain.ChainVerifier`); the first line that fails stops the writer,
-    naming it. The verified head is cached (vaultctl.head, vaultctl.snapshot),
-    so the next writer verifies and replays only the lines added since.
-    """
-    return head.load(vault, now).engine
+    """Replay and verify the ledger into state and rules (see :func:`replay`)."""
+    return replay(vault, now).engine
 
 
 def load_state(vault: Vault, now: datetime | None = None) -> State:
@@ -166,34 +185,64 @@ def append(
     signers: Sequence[Signer],
     *,
     engine: Engine | None = None,
-    force: bool = True,
+    force: bool = False,
     prechecked: bool = False,
     lang: str = "en",
     now: datetime | None = None,
 ) -> Entry:
     """Append one entry signed by ``signers``; nothing is written on error.
 
-    ``engine`` is the replay made before the passphrases were asked; it is
-    reused when no other writer appended since, and then the rules are not run
-    again if the caller already ran ``precheck`` on it (``prechecked``).
+    ``engine`` is the replay made before the passphrases were asked; if the
+    caller ran ``precheck`` on it (``prechecked``) and the ledger verified
+    under the lock ends at the same head, the rules are not run again.
     ``force=False`` refuses an entry that breaks a rule at level error.
     """
+    return _append(
+        vault, entry_type, body, ts, signers, engine, force, prechecked, lang, now
+    )[0]
+
+
+def append_with_checkpoint(
+    vault: Vault,
+    entry_type: str,
+    body: dict[str, Any],
+    ts: str,
+    signers: Sequence[Signer],
+    *,
+    engine: Engine | None = None,
+    force: bool = False,
+    prechecked: bool = False,
+    lang: str = "en",
+    now: datetime | None = None,
+) -> tuple[Entry, Path, str]:
+    """:func:`append`, then a checkpoint of the new head co-signed by the same
+    signers, under the same lock and from the bytes verified under it."""
+    entry, written = _append(
+        vault, entry_type, body, ts, signers, engine, force, prechecked, lang, now, True
+    )
+    assert written is not None  # noqa: S101 - asked for
+    return entry, *written
+
+
+def _append(
+    vault: Vault,
+    entry_type: str,
+    body: dict[str, Any],
+    ts: str,
+    signers: Sequence[Signer],
+    engine: Engine | None,
+    force: bool,
+    prechecked: bool,
+    lang: str,
+    now: datetime | None,
+    with_checkpoint: bool = False,
+) -> tuple[Entry, tuple[Path, str] | None]:
     now = now or datetime.now().astimezone()
     with vault.locked():
-        exists = vault.ledger.exists()
-        tail = vault.tail() if exists else None
-        if tail is not None and tail.torn:
-            raise LedgerError(
-                f"{vault.ledger}: torn last line; run 'vaultctl repair' first"
-            )
-        if engine is None or _moved(engine, tail):
-            engine, prechecked = load_engine(vault, now), False
-        state = engine.state
-        if state.last is not None and getattr(state.last, "log", None) != state.log:
-            raise LedgerError(
-                f"{vault.ledger}: the last line belongs to another log; "
-                "run 'vaultctl verify'"
-            )
+        fresh = replay(vault, now)
+        if engine is None or engine.state.head != fresh.engine.state.head:
+            prechecked = False
+        engine, state = fresh.engine, fresh.engine.state
         if (entry_type == "genesis") != (state.entries == 0):
             raise RefusedError(
                 "refused: the genesis entry must be the first, and only "
@@ -205,16 +254,31 @@ def append(
             precheck(engine, entry, force, lang)
         line = canonical.encode(entry.to_dict())
         vault.append_line(line)
+        # NOTE: verifies and replays the line, stores the new head
         head.advance(vault, engine, line)
-    return entry
+        if not with_checkpoint:
+            return entry, None
+        written = sign_checkpoint(
+            vault, engine.state, signers, fresh.tree.size, fresh.tree.root()
+        )
+    return entry, written
 
 
-def _moved(engine: Engine, tail: Any) -> bool:
-    """True when the ledger's last line is not the head the engine replayed to."""
-    if tail is None or tail.last_line is None:
-        return engine.state.entries != 0
-    try:
-        stored = canonical.parse(tail.last_line).get("hash")
-    except CanonicalError:
-        return True
-    return bool(stored != engine.state.head)
+def sign_checkpoint(
+    vault: Vault, state: State, signers: Sequence[Signer], size: int, root: bytes
+) -> tuple[Path, str]:
+    """Co-sign a tree head (size, root) as a C2SP checkpoint note and store it.
+
+    Only active officers with unrevoked keys may co-sign a checkpoint.
+    """
+    may_sign = state.roster.signing_keys()
+    for s in signers:
+        if keys.raw_public(s.private) not in may_sign.get(s.officer_id, []):
+            raise RefusedError(
+                f"refused: {s.officer_id} may not co-sign a checkpoint "
+                "(suspended, or that key is revoked or not theirs)"
+            )
+    origin = checkpoint.make_origin(state.site["id"], state.log or "")
+    text = checkpoint.Checkpoint(origin=origin, size=size, root=root).note_text()
+    note = checkpoint.sign_note(text, [(s.officer_id, s.private) for s in signers])
+    return vault.write_checkpoint(size, note), shortcode.short_code(size, root)

@@ -28,7 +28,9 @@ class Failure(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: object = None) -> None:
-        click.echo(f"vaultctl: error: {self.message}", err=True)
+        from vaultctl.render import safe  # NOTE: a message may quote a ledger line
+
+        click.echo(f"vaultctl: error: {safe(self.message)}", err=True)
 
 
 class VaultGroup(click.Group):
@@ -44,6 +46,11 @@ class VaultGroup(click.Group):
             raise Failure("interrupted; nothing was written", 130) from e
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except OSError as e:
+            # NOTE: a read-only vault, a full disk, a folder we may not read
+            _trace(ctx)
+            where = f"{e.filename}: " if e.filename else ""
+            raise Failure(f"{where}{e.strerror or e}", 4) from e
         except Exception as e:  # noqa: BLE001 - the last line of defence for users
             _trace(ctx)
             raise Failure(

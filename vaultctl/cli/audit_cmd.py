@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import sys
@@ -12,10 +11,9 @@ from typing import Any
 
 import click
 
-from vaultctl import audit, bundle, render, verify
+from vaultctl import audit, bundle, check, render, verify
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import UsageError
-from vaultctl.ledger import read_lines
 
 
 @click.command("export")
@@ -43,7 +41,7 @@ def export(ctx: Context, out: Path) -> None:
     # NOTE: one read: the manifest describes exactly the bytes bundled, even if
     # a writer appends meanwhile
     data = vault.ledger.read_bytes()
-    rep = verify.run(read_lines(io.BytesIO(data)))
+    rep = check.verify_vault(vault, data=data)
     state = rep.state
     last = state.latest.timestamp() if state.latest else 0
     summary = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +20,11 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dateutil import parser as dateparser
 
-from vaultctl import keys, writer
+from vaultctl import check, keys, render, writer
+from vaultctl.anchors import BAD_CHECKPOINT
+from vaultctl.chain import Integrity
 from vaultctl.errors import (
+    IntegrityError,
     KeyFileError,
     UsageError,
     VaultMissingError,
@@ -30,6 +34,7 @@ from vaultctl.ledger import Vault
 from vaultctl.model import format_ts
 from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
+from vaultctl.verify import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -206,6 +211,48 @@ def _decrypt(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+PROGRESS_MIN_BYTES = 1 << 20
+
+
+def verified(ctx: Context, label: str = "verifying", **kwargs: Any) -> Report:
+    """:func:`vaultctl.check.verify_vault` on the vault, with a progress bar on
+    a terminal for long logs."""
+    vault = ctx.vault
+    vault.require()
+    if sys.stderr.isatty() and vault.size() >= PROGRESS_MIN_BYTES:
+        with click.progressbar(
+            length=vault.size(), label=label, file=sys.stderr
+        ) as bar:
+            return check.verify_vault(vault, progress=bar.update, **kwargs)
+    return check.verify_vault(vault, **kwargs)
+
+
+def blocking(rep: Report) -> list[Integrity]:
+    """The findings that forbid co-signing the log: all but a junk file in
+    ``checkpoints/`` (which anchors nothing; verify still reports it)."""
+    return [f for f in rep.integrity if f.code != BAD_CHECKPOINT]
+
+
+def failed_banner(rep: Report) -> str | None:
+    """The line shown first when the log fails verification (status, log)."""
+    if not rep.integrity:
+        return None
+    first = rep.integrity[0]
+    return (
+        f"WARNING: this log FAILS verification ({len(rep.integrity)} integrity "
+        f"finding(s); first: line {first.line} {first.code}). What follows may "
+        "be forged: run 'vaultctl verify'."
+    )
+
+
+def require_genesis(ctx: Context, rep: Report) -> None:
+    """Refuse to show a log with no trustworthy genesis (status, log)."""
+    if rep.state.genesis is None:
+        if rep.integrity:
+            raise IntegrityError(failed_banner(rep) or "")
+        raise VaultMissingError(f"{ctx.vault.ledger}: no genesis entry")
+
+
 def load(ctx: Context) -> Engine:
     """Replay the vault into state and rules; refuse a vault with no genesis."""
     ctx.vault.require()
@@ -229,10 +276,13 @@ def record(
     body: dict[str, Any],
     sign: Signing,
     engine: Engine | None = None,
-) -> list[writer.Signer]:
+    with_checkpoint: bool = False,
+) -> None:
     """The writing commands' common tail: check, unlock, append, confirm.
 
     Everything that can be checked is checked before the first passphrase.
+    ``with_checkpoint``: also co-sign the new head (a shift handover), under
+    the same lock.
     """
     engine = engine or load(ctx)
     state = engine.state
@@ -246,27 +296,33 @@ def record(
         draft = writer.draft(engine, ts, entry_type, body, sign.signers)
         found = writer.precheck(engine, draft, sign.force, ctx.lang)
     unlocked = unlock(ctx.key_dir, state, sign.signers)
-    entry = writer.append(
-        ctx.vault,
-        entry_type,
-        body,
-        ts,
-        unlocked,
-        engine=engine,
-        force=sign.force,
-        prechecked=state.genesis is not None,
-        lang=ctx.lang,
-    )
+    args = (ctx.vault, entry_type, body, ts, unlocked)
+    options: dict[str, Any] = {
+        "engine": engine,
+        "force": sign.force,
+        "prechecked": state.genesis is not None,
+        "lang": ctx.lang,
+    }
+    written: tuple[Path, str] | None = None
+    if with_checkpoint:
+        entry, path, code = writer.append_with_checkpoint(*args, **options)
+        written = (path, code)
+    else:
+        entry = writer.append(*args, **options)
     click.echo(
         f"#{entry.seq} {entry.type} {entry.ts} signed by "
         f"{', '.join(entry.signers)} · {entry.hash[:16]}"
     )
+    if written:
+        click.echo(f"checkpoint {written[0].name} · {written[1]}")
     for f in found:
         label = "recorded with --force" if f.level == "error" else "warning"
         if f.seq != entry.seq:
             label = f"reminder about #{f.seq}"
-        click.echo(f"{label}: {f.rule} ({f.clause}): {f.text(ctx.lang)}", err=True)
-    return unlocked
+        click.echo(
+            f"{label}: {f.rule} ({f.clause}): {render.safe(f.text(ctx.lang))}",
+            err=True,
+        )
 
 
 def need_known(state: State, kind: str, value: str, option: str) -> None:

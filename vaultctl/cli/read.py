@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from vaultctl import anchors, footage, genesis, parallel, render, rules, writer
-from vaultctl import verify as verifying
-from vaultctl.anchors import Anchor
-from vaultctl.chain import Integrity
-from vaultctl.cli.common import Context, json_option, load, parse_time, pass_context
-from vaultctl.errors import CheckpointError, UsageError, VaultMissingError
+from vaultctl import canonical, parallel, render, rules
+from vaultctl.cli.common import (
+    Context,
+    failed_banner,
+    json_option,
+    load,
+    parse_time,
+    pass_context,
+    require_genesis,
+    verified,
+)
+from vaultctl.errors import CanonicalError, SchemaError
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
-
-PROGRESS_MIN_BYTES = 1 << 20
 
 
 @click.command("log")
@@ -45,14 +48,16 @@ def log_cmd(
       vaultctl log --type issue --since "6/7 07:00" --until "6/7 12:00"
       vaultctl log --officer O-003 --json | jq .body
     """
-    ctx.vault.require()
-    entries = writer.read_entries(ctx.vault)  # NOTE: one pass; line 1 is the genesis
-    first = next(entries, None)
-    if first is None:
-        raise VaultMissingError(f"{ctx.vault.ledger}: empty (run 'vaultctl init')")
-    tz = genesis.zone(first.body["site"]["timezone"])
+    rep = verified(ctx)
+    require_genesis(ctx, rep)
+    banner = failed_banner(rep)
+    if banner:
+        click.echo(banner, err=as_json)
+    tz = rep.state.tz
+    assert tz is not None  # noqa: S101 - a genesis sets it
     lo = parse_ts(parse_time(since, tz, option="--since")) if since else None
     hi = parse_ts(parse_time(until, tz, option="--until")) if until else None
+    bad = {f.line for f in rep.integrity}
 
     def wanted(e: Entry) -> bool:
         return (
@@ -62,12 +67,25 @@ def log_cmd(
             and (hi is None or e.moment <= hi)
         )
 
-    selected: Iterator[Entry] = filter(wanted, itertools.chain([first], entries))
+    selected = [(number, e) for number, e in _entries(ctx.vault) if wanted(e)]
     if as_json:
-        for entry in selected:
-            click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))
+        for _, entry in selected:
+            click.echo(render.json_line(entry.to_dict()))
     else:
-        click.echo(render.entries_table(list(selected), ctx.lang))
+        marked = [(number in bad, e) for number, e in selected]
+        click.echo(render.entries_table(marked, ctx.lang))
+
+
+def _entries(vault: Vault) -> Iterator[tuple[int, Entry]]:
+    """Every line that parses as an entry, with its line number (for display;
+    whether it verifies is the report's business)."""
+    for number, (raw, complete) in enumerate(vault.lines(), start=1):
+        if not complete:
+            continue
+        try:
+            yield number, Entry.from_dict(canonical.parse(raw))
+        except (CanonicalError, SchemaError):
+            continue
 
 
 @click.command("verify")
@@ -124,74 +142,21 @@ def verify_cmd(
       vaultctl verify --json --footage /srv/footage > report.json; echo $?
       vaultctl verify --jobs 0          # signatures checked on every core
     """
-    vault = ctx.vault
-    vault.require()
-    stored, unreadable = _stored_anchors(vault)
-    wanted = [*stored, *_given_anchors(notes, codes)]
-    size = vault.size()
-    jobs = jobs or parallel.default_jobs()
-    if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
-        with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
-            rep = verifying.run(
-                vault.lines(), progress=bar.update, anchors=wanted, jobs=jobs
-            )
-    else:
-        rep = verifying.run(vault.lines(), anchors=wanted, jobs=jobs)
-    rep.integrity += unreadable
-    if footage_dir is not None:
-        level = rules.levels_in_force(rep.state.policy)["FOOTAGE"]
-        rep.findings += list(
-            footage.check(
-                rep.state.segments, footage_dir, "error" if level == "off" else level
-            )
-        )
+    rep = verified(
+        ctx,
+        notes=notes,
+        codes=codes,
+        footage_dir=footage_dir,
+        jobs=jobs or parallel.default_jobs(),
+    )
     if as_json:
         # NOTE: written as it is encoded, never held as one string
-        for piece in JSON_OUT.iterencode(rep.to_dict()):
+        for piece in render.json_chunks(rep.to_dict()):
             sys.stdout.write(piece)
         sys.stdout.write("\n")
     else:
         click.echo(render.report(rep, ctx.lang))
     ctx_exit(rep.exit_code)
-
-
-JSON_OUT = json.JSONEncoder(ensure_ascii=False, indent=1)
-
-
-def _read_note(path: Path) -> str:
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot read the checkpoint ({e})") from e
-
-
-def _stored_anchors(vault: Vault) -> tuple[list[Anchor], list[Integrity]]:
-    """The vault's own checkpoints; one that cannot be read is itself a finding."""
-    found, broken = [], []
-    for path in vault.checkpoint_files():
-        try:
-            found.append(
-                anchors.from_note(_read_note(path), f"checkpoints/{path.name}")
-            )
-        except (CheckpointError, UsageError) as e:
-            broken.append(
-                Integrity(
-                    line=0,
-                    seq=None,
-                    code="checkpoint-mismatch",
-                    message=f"checkpoints/{path.name}: {e}",
-                )
-            )
-    return found, broken
-
-
-def _given_anchors(notes: Sequence[Path], codes: Sequence[str]) -> list[Anchor]:
-    try:
-        return [anchors.from_note(_read_note(p), str(p)) for p in notes] + [
-            anchors.from_code(c) for c in codes
-        ]
-    except CheckpointError as e:
-        raise UsageError(str(e)) from e
 
 
 def ctx_exit(code: int) -> None:
@@ -212,11 +177,18 @@ def status(ctx: Context, as_json: bool) -> None:
       vaultctl status
       vaultctl status --json | jq .stock
     """
-    state = load(ctx).state
+    rep = verified(ctx)
+    require_genesis(ctx, rep)
+    state = rep.state
     summary = state.summary()
+    banner = failed_banner(rep)
     if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+        summary["verified"] = not rep.integrity
+        summary["integrity"] = [f.to_dict() for f in rep.integrity]
+        click.echo(render.json_text(summary))
         return
+    if banner:
+        click.echo(banner + "\n")
     head = [
         ("site", f"{state.site['id']} {state.site['name']}"),
         ("last entry", f"#{state.seq} {summary['last_ts']}"),

@@ -18,7 +18,6 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
-from vaultctl.cli.tlog import write_checkpoint
 
 
 @click.group("shift")
@@ -130,9 +129,7 @@ def shift_handover(
           --signer O-003 --signer O-005 --at "6/6 16:00"
     """
     engine, body, sign = _shift_body(ctx, "handover", leader, members, shift_id, sign)
-    unlocked = record(ctx, "shift", body, sign, engine)
-    path, code = write_checkpoint(ctx.vault, engine.state, unlocked)
-    click.echo(f"checkpoint {path.name} · {code}")
+    record(ctx, "shift", body, sign, engine, with_checkpoint=True)
 
 
 @shift.command("end")

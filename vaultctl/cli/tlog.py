@@ -3,56 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from vaultctl import checkpoint, keys, merkle, proofs, shortcode, verify, writer
+from vaultctl import checkpoint, keys, proofs, writer
 from vaultctl.cli.common import (
     Context,
+    blocking,
     check_signer_ids,
     load,
     need,
     pass_context,
     unlock,
+    verified,
 )
 from vaultctl.errors import ProofError, RefusedError, UsageError
 from vaultctl.ledger import Vault
 from vaultctl.state import State
-
-
-def write_checkpoint(
-    vault: Vault,
-    state: State,
-    signers: Sequence[writer.Signer],
-    head: tuple[int, bytes] | None = None,
-) -> tuple[Path, str]:
-    """Sign a tree head (``head``: size and root; default: the ledger's now) as
-    a C2SP checkpoint note and store it.
-
-    Only active officers with unrevoked keys may co-sign a checkpoint.
-    """
-    may_sign = state.roster.signing_keys()
-    for s in signers:
-        raw = keys.raw_public(s.private)
-        if raw not in may_sign.get(s.officer_id, []):
-            raise RefusedError(
-                f"refused: {s.officer_id} may not co-sign a checkpoint "
-                "(suspended, or that key is revoked or not theirs)"
-            )
-    if head is None:
-        tree = merkle.TreeBuilder()
-        for raw, complete in vault.lines():
-            if complete:
-                tree.append(raw)
-        head = tree.size, tree.root()
-    size, root = head
-    origin = checkpoint.make_origin(state.site["id"], state.log or "")
-    text = checkpoint.Checkpoint(origin=origin, size=size, root=root).note_text()
-    note = checkpoint.sign_note(text, [(s.officer_id, s.private) for s in signers])
-    return vault.write_checkpoint(size, note), shortcode.short_code(size, root)
 
 
 @click.command("checkpoint")
@@ -74,18 +43,22 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     Example:
       vaultctl checkpoint --signer O-003 --signer O-005
     """
-    ctx.vault.require()
-    report = verify.run(ctx.vault.lines())  # NOTE: before anyone types a passphrase
-    if report.integrity:
+    # NOTE: verified with every anchor the vault holds, before any passphrase;
+    # the note signs exactly the head verified
+    report = verified(ctx)
+    failing = blocking(report)
+    if failing:
+        first = failing[0]
         raise RefusedError(
-            f"refused: the log fails integrity ({len(report.integrity)} finding(s)); "
+            f"refused: the log fails verification ({len(failing)} "
+            f"finding(s); first: line {first.line} {first.code}); "
             "run 'vaultctl verify'"
         )
     state = report.state
     check_signer_ids(state, signers)
-    head = (report.entries, report.root)
-    path, code = write_checkpoint(
-        ctx.vault, state, unlock(ctx.key_dir, state, signers), head
+    unlocked = unlock(ctx.key_dir, state, signers)
+    path, code = writer.sign_checkpoint(
+        ctx.vault, state, unlocked, report.entries, report.root
     )
     click.echo(f"{path}\n{code}")
 
