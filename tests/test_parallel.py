@@ -261,3 +261,36 @@ def test_findings_beyond_the_cap_are_counted_not_kept(
     assert report["integrity_omitted"]["hash-mismatch"] == 2
     # a line past the cap is still not sound: nothing after it is trusted more
     assert report["exit"] == verify.EXIT_INTEGRITY
+
+
+# --- start-up: commands are imported when used -------------------------------
+
+
+def test_the_lazy_command_table_lists_every_command() -> None:
+    import importlib
+
+    from vaultctl import cli as cli_pkg
+
+    found = {}
+    for module in cli_pkg.MODULES:
+        mod = importlib.import_module(f"vaultctl.cli.{module}")
+        for command in mod.COMMANDS:
+            attr = next(a for a, v in vars(mod).items() if v is command)
+            found[command.name] = (module, attr)
+    assert found == cli_pkg.LAZY
+
+
+def test_version_imports_no_command_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom vaultctl.cli import cli\n"
+        "try:\n    cli.main(['--version'], prog_name='vaultctl')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('vaultctl.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[-1]
+    assert out == "['vaultctl.cli', 'vaultctl.errors']"
