@@ -113,3 +113,15 @@ def test_round_trip_keeps_shared_objects_shared(tmp_path: Path) -> None:
     value = snapshot.loads(snapshot.dumps([shared, shared, (b"x", {3})]))
     assert value[0] is value[1] and value[0] == shared
     assert value[2] == (b"x", {3})
+
+
+def test_a_new_checkpoint_file_discards_the_snapshot(
+    vault: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot is used only with the checkpoint files it was compared with."""
+    writer.load_engine(vault.vault, NOW)
+    vault.vault.checkpoints.mkdir(exist_ok=True)
+    (vault.vault.checkpoints / "9-junk.note").write_text("not a note\n")
+    seen = fed(monkeypatch)
+    writer.load_engine(vault.vault, NOW)
+    assert len(seen) == 4  # replayed in full
