@@ -126,7 +126,7 @@ def speed(path: Path, jobs: int) -> dict[str, Any]:
 def audit_speed(tmp: Path) -> dict[str, Any]:
     path = cached(AUDIT_ENTRIES)
     rep = verify.run(Vault(path).lines(), now=FAR)
-    summary = {"site": "S-BENCH", "entries": rep.entries, "code": rep.code}
+    summary = bundle.summary_of(rep)
     folder = tmp / "bundles"
     folder.mkdir()
     first = folder / f"s000{bundle.SUFFIX}"

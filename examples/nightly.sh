@@ -6,8 +6,9 @@
 # Verifies the log non-interactively against every code phoned in before
 # (kept in $REPORT_DIR/codes.txt), keeps the JSON report with the date in its
 # name, and prints tonight's short code for the duty officers to phone in to
-# the exam centre. The code needs no signature: the centre's record of when it
-# heard it is the anchor. Exits with verify's code; non-zero prints a summary.
+# the exam centre - only when the log is intact (verify exit 0 or 1). The code
+# needs no signature: the centre's record of when it heard it is the anchor.
+# Exits with verify's code; non-zero prints a summary.
 set -uo pipefail
 : "${VAULTCTL_VAULT:?set VAULTCTL_VAULT to the vault directory}"
 report_dir="${REPORT_DIR:-$VAULTCTL_VAULT/../vault-reports}"
@@ -43,10 +44,15 @@ print(" ".join(parts))
 PY
 )
 code="$(echo "$summary" | head -1)"
-if [ $status -ne 3 ] && ! grep -qF " ${code/ · /:}" "$report_dir/codes.txt" 2>/dev/null; then
-  echo "$today ${code/ · /:}" >> "$report_dir/codes.txt"  # only codes of an intact log
+if [ $status -eq 0 ] || [ $status -eq 1 ]; then
+  # only the code of an intact log is phoned in and kept as an anchor
+  if ! grep -qF " ${code/ · /:}" "$report_dir/codes.txt" 2>/dev/null; then
+    echo "$today ${code/ · /:}" >> "$report_dir/codes.txt"
+  fi
+  echo "tonight's code to phone in: $code"
+else
+  echo "no code to phone in tonight: the log fails verification; call the centre"
 fi
-echo "tonight's code to phone in: $code"
 echo "report: $report"
 if [ $status -ne 0 ]; then
   echo "vaultctl nightly $today (exit $status): $(echo "$summary" | tail -1)" >&2

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultctl import checkpoint
+from vaultctl import checkpoint, shortcode
 from vaultctl.checkpoint import (
     Checkpoint,
     SignedNote,
@@ -345,11 +345,13 @@ def test_any_single_mutation_is_detected(data: st.DataObject) -> None:
 
 
 def test_short_code_format() -> None:
-    assert short_code(412, ROOT) == "412 · IFBV-KA3U-ISM7-6TTB"
-    assert short_code(7, bytes(range(32))) == "7 · AAAQ-EAYE-AUDA-OCAJ"
+    assert short_code(412, ROOT) == "412 · IFBV-KA3U-ISM7-6TTB-Y"
+    assert short_code(7, bytes(range(32))) == "7 · AAAQ-EAYE-AUDA-OCAJ-E"
     expected = base64.b32encode(ROOT[:10]).decode()
-    assert short_code(412, ROOT).split(" · ")[1].replace("-", "") == expected
-    assert re.fullmatch(r"412 · [A-Z2-7]{4}(-[A-Z2-7]{4}){3}", short_code(412, ROOT))
+    assert short_code(412, ROOT).split(" · ")[1].replace("-", "")[:16] == expected
+    assert re.fullmatch(
+        r"412 · [A-Z2-7]{4}(-[A-Z2-7]{4}){3}-[A-Z2-7]", short_code(412, ROOT)
+    )
     with pytest.raises(CheckpointError, match="negative tree size"):
         short_code(-1, ROOT)
     with pytest.raises(CheckpointError, match="got 10 bytes, expected 32"):
@@ -359,37 +361,74 @@ def test_short_code_format() -> None:
 @pytest.mark.parametrize(
     "typed",
     [
-        "412 · IFBV-KA3U-ISM7-6TTB",
-        "412:IFBV-KA3U-ISM7-6TTB",
-        "412: ifbv ka3u ism7 6ttb",
-        "412 · ifbvka3uism76ttb",
-        "  412  IFBV KA3U ISM7 6TTB  ",
-        "412：IFBV–KA3U–ISM7–6TTB",
-        "412.1FBV-KA3U-1SM7-6TT8",
-        "412:ifbv-ka3u-1sm7-6tt8",
+        "412 · IFBV-KA3U-ISM7-6TTB-Y",
+        "412:IFBV-KA3U-ISM7-6TTB-Y",
+        "412: ifbv ka3u ism7 6ttb y",
+        "412 · ifbvka3uism76ttby",
+        "  412  IFBV KA3U ISM7 6TTB Y ",
+        "412：IFBV–KA3U–ISM7–6TTB–Y",
+        "412.1FBV-KA3U-1SM7-6TT8-Y",
+        "412:ifbv-ka3u-1sm7-6tt8-y",
     ],
 )
 def test_parse_short_code_is_lenient(typed: str) -> None:
     size, chars = parse_short_code(typed)
     assert (size, chars) == (412, "IFBVKA3UISM76TTB")
+    assert shortcode.parse(typed).checked
     assert code_matches(chars, ROOT)
+
+
+def test_a_code_without_check_symbol_is_accepted_as_unchecked() -> None:
+    parsed = shortcode.parse("412:IFBV-KA3U-ISM7-6TTB")
+    assert (parsed.size, parsed.chars, parsed.checked) == (
+        412,
+        "IFBVKA3UISM76TTB",
+        False,
+    )
 
 
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("IFBV-KA3U-ISM7-6TTB", "expected SIZE:CODE"),
+        ("IFBV-KA3U-ISM7-6TTB-Y", "expected SIZE:CODE"),
         ("412", "expected SIZE:CODE"),
-        ("412IFBV-KA3U-ISM7-6TTB", "expected SIZE:CODE"),
-        ("412:IFBV-KA3U-ISM7-6TT", "got 15 characters, expected 16"),
-        ("412:IFBV-KA3U-ISM7-6TTBA", "got 17 characters, expected 16"),
-        ("412:IFBV-KA3U-ISM7-6TT9", "'9' is not a base32 character"),
-        ("-3:IFBV-KA3U-ISM7-6TTB", "expected SIZE:CODE"),
+        ("412IFBV-KA3U-ISM7-6TTB-Y", "expected SIZE:CODE"),
+        ("412:IFBV-KA3U-ISM7-6TT", "got 15 characters, expected 17"),
+        ("412:IFBV-KA3U-ISM7-6TTB-YA", "got 18 characters, expected 17"),
+        ("412:IFBV-KA3U-ISM7-6TT9-Y", "'9' is not a base32 character"),
+        ("-3:IFBV-KA3U-ISM7-6TTB-Y", "expected SIZE:CODE"),
+        ("412:IFBV-KA3U-ISM7-6TTB-A", "check symbol does not match"),
+        ("412:IFBV-KA3U-ISN7-6TTB-Y", "check symbol does not match"),
+        ("412:IFBV-KA3U-IS7M-6TTB-Y", "check symbol does not match"),
+        ("421:IFBV-KA3U-ISM7-6TTB-Y", "check symbol does not match"),
     ],
 )
-def test_parse_short_code_rejects(typed: str, message: str) -> None:
-    with pytest.raises(CheckpointError, match=message):
+def test_parse_short_code_rejects_as_mistyped(typed: str, message: str) -> None:
+    with pytest.raises(shortcode.MistypedCodeError, match=message) as e:
         parse_short_code(typed)
+    assert e.value.exit_code == 2
+
+
+@given(
+    st.integers(min_value=1, max_value=10**6),
+    st.binary(min_size=32, max_size=32),
+    st.data(),
+)
+def test_one_substitution_or_swap_is_always_caught(
+    size: int, root: bytes, data: st.DataObject
+) -> None:
+    """The check symbol catches every single substitution and adjacent swap."""
+    chars = short_code(size, root).split(" · ")[1].replace("-", "")
+    i = data.draw(st.integers(min_value=0, max_value=16))
+    if data.draw(st.booleans()) and i < 16 and chars[i] != chars[i + 1]:
+        typed = chars[:i] + chars[i + 1] + chars[i] + chars[i + 2 :]
+    else:
+        c = data.draw(
+            st.sampled_from(shortcode.ALPHABET).filter(lambda c: c != chars[i])
+        )
+        typed = chars[:i] + c + chars[i + 1 :]
+    with pytest.raises(shortcode.MistypedCodeError):
+        shortcode.parse(f"{size}:{typed}")
 
 
 def test_code_mismatch_detected() -> None:
@@ -398,6 +437,7 @@ def test_code_mismatch_detected() -> None:
     assert not code_matches(chars, other)
     assert not code_matches("JFBVKA3UISM76TTB", ROOT)
     assert code_matches("ifbv-ka3u-ism7-6ttb", ROOT)
+    assert code_matches("ifbv-ka3u-ism7-6ttb-y", ROOT)
 
 
 @given(

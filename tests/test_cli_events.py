@@ -649,6 +649,7 @@ def test_the_table_names_every_writing_subcommand() -> None:
         "prove",
         "export",
         "audit",
+        "enrol",
     }
     typed = set()
     for name, command in cli.commands.items():

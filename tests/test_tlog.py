@@ -140,7 +140,7 @@ def test_checkpoint_note_format_and_signatures(tmp_path: Path) -> None:
     log_id = json.loads(vault.ledger.read_bytes().splitlines()[0])["log"]
     assert (origin, size) == (f"vaultctl/S-TEST-01/{log_id}", "5")
     assert len(__import__("base64").b64decode(root)) == 32 and note.endswith("\n")
-    assert code.startswith("5 · ") and len(code.split(" · ")[1]) == 19
+    assert code.startswith("5 · ") and len(code.split(" · ")[1]) == 21
     assert [line.split(" ")[1] for line in sigs.splitlines()] == ["O-001", "O-002"]
     assert all(line.startswith("— ") for line in sigs.splitlines())
 
@@ -273,17 +273,8 @@ def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
     tampered = {7, 23, 41}
     for n in range(50):
         vault = to_vault(base, tmp_path / f"site{n}")
-        bundle.write(
-            vault,
-            folder / f"site{n:02d}{bundle.SUFFIX}",
-            [],
-            {
-                "site": "S-TEST-01",
-                "entries": 12,
-                "code": shortcode.short_code(12, merkle.root_of(base.lines)),
-            },
-            0,
-        )
+        summary = bundle.summary_of(verify.run(vault.lines(), now=NOW))
+        bundle.write(vault, folder / f"site{n:02d}{bundle.SUFFIX}", [], summary, 0)
     for n in tampered:  # an edited ledger, a cut-off file, a rewritten member
         path = folder / f"site{n:02d}{bundle.SUFFIX}"
         if n == 7:
@@ -296,11 +287,6 @@ def test_audit_of_fifty_bundles_finds_exactly_the_three_tampered(
                 "记录 5".encode(), "记录 9".encode()
             )
             vault.ledger.write_bytes(data)
-            summary = {
-                "site": "S-TEST-01",
-                "entries": 12,
-                "code": shortcode.short_code(12, merkle.root_of(base.lines)),
-            }
             path.unlink()
             bundle.write(vault, path, [], summary, 0)
     rows = list(audit.run(audit.bundles_in(folder), jobs=2))
@@ -402,6 +388,8 @@ def test_nightly_script(vault: Site, tmp_path: Path) -> None:
     second = nightly()
     assert second.returncode == 3
     assert "INTEGRITY FAILURE: checkpoint-mismatch" in second.stderr
+    assert "code to phone in:" not in second.stdout
+    assert "no code to phone in tonight" in second.stdout
     codes = (tmp_path / "reports" / "codes.txt").read_text().splitlines()
     assert len(codes) == 1  # a failing night's code is not kept as an anchor
 
@@ -479,14 +467,18 @@ def test_a_malformed_bundle_is_one_unreadable_row(tmp_path: Path, members) -> No
     assert row["status"] == "unreadable" and row["exit"] == verify.EXIT_UNREADABLE
 
 
-def test_a_manifest_with_a_bad_code_is_one_unreadable_row(tmp_path: Path) -> None:
+def test_a_manifest_that_disagrees_with_the_content_fails_its_row(
+    tmp_path: Path,
+) -> None:
     story = notes_story(tmp_path, 3)
     vault = to_vault(story, tmp_path / "v")
     bundle.write(
         vault, tmp_path / f"b{bundle.SUFFIX}", [], {"entries": 3, "code": 5}, 0
     )
     row = audit.audit_one(tmp_path / f"b{bundle.SUFFIX}")
-    assert row["status"] == "unreadable"
+    assert (row["status"], row["exit"]) == ("INTEGRITY", 3)
+    assert row["integrity"] == {"manifest-mismatch": 4}  # site, log, head, code
+    assert "manifest code 5 is not" in " ".join(row["problems"])
 
 
 def test_export_into_a_missing_folder_is_one_clear_line(

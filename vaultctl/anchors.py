@@ -49,13 +49,22 @@ def from_note(note: str, label: str, stored: bool = False) -> Anchor:
     )
 
 
-def from_code(text: str) -> Anchor:
-    size, code = shortcode.parse_short_code(text)
-    return Anchor(label=f"code {text}", size=size, code=code)
+def from_code(text: str, label: str | None = None) -> Anchor:
+    """An anchor from a phoned-in code; a mistyped one raises MistypedCodeError.
+
+    A code without the check symbol (written before it existed) is accepted and
+    says so in its label: a typo in it would read as a mismatch.
+    """
+    parsed = shortcode.parse(text)
+    name = label or f"code {text.strip()}"
+    if not parsed.checked:
+        name += " (no check symbol)"
+    return Anchor(label=name, size=parsed.size, code=parsed.chars)
 
 
 Keys = Mapping[str, Sequence[bytes]]
 MISMATCH, BAD_CHECKPOINT = "checkpoint-mismatch", "bad-checkpoint"
+ROLLBACK, FORK, BAD_NOTE = "rollback", "fork", "bad-note"  # how an anchor failed
 
 
 class AnchorCheck:
@@ -78,6 +87,7 @@ class AnchorCheck:
         self.problems: list[tuple[Anchor, str, str]] = []
         self.reached: list[tuple[Anchor, bool, Keys]] = []
         self.ok: list[str] = []
+        self.kinds: dict[int, str] = {}  # id(anchor) -> ROLLBACK, FORK, BAD_NOTE
 
     def at_size(
         self, size: int, root: Callable[[], bytes], keys: Callable[[], Keys]
@@ -98,6 +108,7 @@ class AnchorCheck:
             if matched:
                 self.ok.append(a.label)
             else:
+                self.kinds[id(a)] = FORK
                 self.problems.append(
                     (
                         a,
@@ -109,15 +120,20 @@ class AnchorCheck:
         for anchored, group in sorted(self.waiting.items()):
             for a in group:
                 if self._signed(a, origin, end_keys):
+                    self.kinds[id(a)] = ROLLBACK
                     self.problems.append(
                         (
                             a,
                             MISMATCH,
                             f"{a.label}: anchors {anchored} entries but "
-                            f"the log has only {size} (truncated)",
+                            f"the log has only {size} (rolled back or truncated)",
                         )
                     )
         return self.problems
+
+    def kind(self, a: Anchor) -> str:
+        """How anchor ``a`` failed: ROLLBACK, FORK or BAD_NOTE ("" if it did not)."""
+        return self.kinds.get(id(a), "")
 
     def _signed(self, a: Anchor, origin: str, keys: Keys) -> bool:
         """True for a code, or a note signed by two officers in force."""
@@ -125,6 +141,7 @@ class AnchorCheck:
             return True
         problem = _note_problem(a, origin, keys)
         if problem:
+            self.kinds[id(a)] = BAD_NOTE
             self.problems.append(
                 (
                     a,

@@ -1,13 +1,15 @@
 """Audit bundles: one tar.gz file per site with ledger, checkpoints, public
 roster and a manifest of hashes; written by ``export``, read by ``audit``.
 
-Reading never extracts to disk: members are read into memory by name, and a
-bundle with a member outside the expected names, a link, or an oversized
-member is refused (a corrupt bundle is a finding, never a crash).
+Reading never extracts to disk: the archive is streamed member by member into
+memory, and a bundle with a member outside the expected names, a link, an
+oversized member, too many members or too many decompressed bytes is refused
+as soon as it shows (a corrupt bundle is a finding, never a crash).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -23,18 +25,34 @@ from typing import Any
 
 from vaultctl.errors import LedgerError
 from vaultctl.ledger import Vault, read_lines
+from vaultctl.verify import Report
 
 FORMAT = "vaultctl-bundle/v1"
 SUFFIX = ".vaultctl.tar.gz"
 NAME_RE = re.compile(
     r"ledger\.jsonl|roster\.json|manifest\.json|checkpoints/[\w.-]+\.note"
 )
-# NOTE: limits on what the tar headers declare, checked before anything is read,
-# so a small bundle cannot inflate into gigabytes (a decompression bomb)
+# NOTE: limits on what the tar headers declare, checked member by member as the
+# stream is read and before a member's bytes are, so a small bundle cannot
+# inflate into gigabytes (a decompression bomb); MAX_STREAM bounds everything
+# decompressed, headers and padding included
 MAX_TOTAL = 512 * 1024**2
 MAX_MEMBERS = 10_000
+MAX_STREAM = MAX_TOTAL + 64 * 1024**2
 MAX_SMALL = {"manifest.json": 1024**2, "roster.json": 16 * 1024**2}
 MAX_NOTE = 64 * 1024
+
+
+def summary_of(rep: Report) -> dict[str, Any]:
+    """The manifest's description of a verified ledger (for transport checks)."""
+    return {
+        "site": rep.state.site.get("id"),
+        "log": rep.log,
+        "entries": rep.entries,
+        "head": rep.head,
+        "code": rep.code,
+        "verify_exit": rep.exit_code,
+    }
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: int) -> None:
@@ -118,16 +136,39 @@ class Bundle:
             raise LedgerError(f"{self.path.name}: a checkpoint is not UTF-8") from e
 
 
+class _Budget(io.RawIOBase):
+    """A reader that refuses to hand out more than ``limit`` decompressed bytes."""
+
+    def __init__(self, inner: Any, limit: int) -> None:
+        self.inner, self.left = inner, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        data = self.inner.read(min(len(buf), self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise LedgerError(f"more than {MAX_STREAM >> 20} MiB when decompressed")
+        buf[: len(data)] = data
+        return len(data)
+
+
 def read(path: Path) -> Bundle:
-    """Open a bundle and check every member against the manifest's hashes."""
+    """Open a bundle and check every member against the manifest's hashes.
+
+    The archive is read as a stream, member by member: the member count, each
+    member's size and the decompressed bytes are checked as they come, so a
+    bundle of a million members or a gzip bomb is refused early and cheaply.
+    """
     try:
-        with tarfile.open(path, "r:gz") as tar:
-            infos = tar.getmembers()
-            _check_members(infos)
-            members = {}
-            for info in infos:
-                f = tar.extractfile(info)
-                members[info.name] = f.read() if f else b""
+        with (
+            gzip.open(path, "rb") as raw,
+            tarfile.open(
+                fileobj=io.BufferedReader(_Budget(raw, MAX_STREAM)), mode="r|"
+            ) as tar,
+        ):
+            members = _read_members(tar)
         manifest = json.loads(members.pop("manifest.json"))
     except (
         OSError,
@@ -150,22 +191,35 @@ def read(path: Path) -> Bundle:
     return Bundle(path, manifest, members)
 
 
-def _check_members(infos: list[tarfile.TarInfo]) -> None:
-    names = [i.name for i in infos]
-    if len(infos) > MAX_MEMBERS or len(set(names)) != len(names):
-        raise LedgerError("too many or repeated members")
-    if sum(i.size for i in infos) > MAX_TOTAL:
-        raise LedgerError(f"members declare more than {MAX_TOTAL >> 20} MiB")
-    for info in infos:
-        if not info.isfile() or not NAME_RE.fullmatch(info.name):
-            raise LedgerError(f"unexpected member {info.name!r}")
-        limit = (
-            MAX_NOTE
-            if info.name.startswith("checkpoints/")
-            else MAX_SMALL.get(info.name, MAX_TOTAL)
-        )
-        if info.size > limit:
-            raise LedgerError(f"member {info.name!r} is too large")
+def _read_members(tar: tarfile.TarFile) -> dict[str, bytes]:
+    members: dict[str, bytes] = {}
+    total = 0
+    for count, info in enumerate(tar, start=1):
+        if count > MAX_MEMBERS:
+            raise LedgerError(f"more than {MAX_MEMBERS} members")
+        _check_member(info)
+        if info.name in members:
+            raise LedgerError(f"repeated member {info.name!r}")
+        total += info.size
+        if total > MAX_TOTAL:
+            raise LedgerError(f"members declare more than {MAX_TOTAL >> 20} MiB")
+        f = tar.extractfile(info)
+        members[info.name] = f.read() if f else b""
+        # NOTE: a stream keeps every TarInfo it has seen; drop them as we go
+        tar.members = []  # type: ignore[attr-defined]
+    return members
+
+
+def _check_member(info: tarfile.TarInfo) -> None:
+    if not info.isfile() or not NAME_RE.fullmatch(info.name):
+        raise LedgerError(f"unexpected member {info.name!r}")
+    limit = (
+        MAX_NOTE
+        if info.name.startswith("checkpoints/")
+        else MAX_SMALL.get(info.name, MAX_TOTAL)
+    )
+    if info.size > limit:
+        raise LedgerError(f"member {info.name!r} is too large")
 
 
 def _listed(manifest: Any) -> dict[str, str] | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from vaultctl import anchors, canonical, checkpoint, merkle, shortcode
+from vaultctl.chain import ChainVerifier
 from vaultctl.errors import CanonicalError, CheckpointError, ProofError
 
 FORMAT = "vaultctl-inclusion-proof/v1"
@@ -55,6 +56,11 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
         raise ProofError(f"not a {FORMAT} document")
     try:
         anchor = anchors.from_note(str(doc["checkpoint"]), "checkpoint")
+        if doc.get("origin") != anchor.origin:
+            raise ValueError(
+                f"origin {doc.get('origin')!r} is not the signed note's "
+                f"{anchor.origin!r}"
+            )
         path = [base64.b64decode(h, validate=True) for h in doc["path"]]
         leaf = str(doc["leaf"]).encode("utf-8")
         index = doc["index"]
@@ -90,3 +96,54 @@ def check(doc: Any, known_keys: Mapping[str, Sequence[bytes]] | None = None) -> 
         f"entry {index} ({kind}, {ts}) is in "
         f"{anchor.origin} at size {anchor.size} · code {code.split(' · ')[1]}{signed}"
     )
+
+
+def check_with_log(
+    doc: Any, lines: Iterable[tuple[bytes, bool]], genesis: str | None = None
+) -> str:
+    """Check a proof against the log it claims, given that log's lines.
+
+    The note's root must be the root of the log's first ``size`` entries, the
+    note must be signed by two officers with keys in force at that size
+    (replayed, so a key revoked or an officer suspended earlier does not
+    count), and, given ``genesis``, the log's first entry must have that hash.
+    """
+    if not isinstance(doc, dict):
+        raise ProofError(f"not a {FORMAT} document")
+    try:
+        anchor = anchors.from_note(str(doc.get("checkpoint")), "checkpoint")
+    except CheckpointError as e:
+        raise ProofError(f"malformed proof: {e}") from e
+    verifier, tree = ChainVerifier(), merkle.TreeBuilder()
+    first, keys = None, None
+    for raw, complete in lines:
+        verifier.feed(raw, complete)
+        if not complete:
+            break
+        tree.append(raw)
+        first = first or verifier.head
+        if tree.size == anchor.size:
+            keys = verifier.roster.signing_keys() if verifier.roster else {}
+            break
+    if verifier.findings:
+        raise ProofError(f"the log fails integrity: {verifier.findings[0].message}")
+    if keys is None or tree.root() != anchor.root:
+        raise ProofError(
+            f"the checkpoint is not of this log: its first {anchor.size} entries "
+            "do not have the signed root"
+        )
+    if genesis is not None and first != genesis.lower():
+        raise ProofError(
+            f"the log's genesis {str(first)[:16]}… is not the pinned {genesis[:16]}…"
+        )
+    if not str(anchor.origin).endswith(f"/{verifier.log}"):
+        raise ProofError(f"the note's origin {anchor.origin} is not this log")
+    try:
+        names = checkpoint.require_cosigners(
+            checkpoint.open_note(str(doc["checkpoint"]), keys), 2
+        )
+    except CheckpointError as e:
+        raise ProofError(
+            f"checkpoint signatures, with the keys in force at size {anchor.size}: {e}"
+        ) from e
+    return f"{check(doc)}, signed by {' and '.join(names)}"

@@ -267,7 +267,7 @@ def report(rep: Report, lang: str = "en") -> str:
         (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
         ("exit", rep.exit_code),
     ]
-    omitted = {**rep.integrity_omitted, **rep.findings_omitted}
+    omitted = {**rep.integrity_dropped, **rep.findings_dropped}
     if omitted:
         summary.append(
             ("omitted", ", ".join(f"{k} +{n}" for k, n in sorted(omitted.items())))

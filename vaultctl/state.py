@@ -118,6 +118,7 @@ class State:
         self.roster = Roster([])
         self.log: str | None = None
         self.head: str | None = None
+        self.genesis_hash: str | None = None  # what the exam centre pins
         self.seq = -1
         self.entries = 0
         self.last: Event | None = None
@@ -213,6 +214,7 @@ class State:
         self.roster = Roster(body["officers"])
         self.tz = ZoneInfo(body["site"]["timezone"])
         self.log = getattr(entry, "log", None)
+        self.genesis_hash = getattr(entry, "hash", None)
         for room in body["rooms"]:
             for door in room["doors"]:
                 self.doors[door["id"]] = room["id"]
@@ -327,6 +329,7 @@ class State:
             "site": self.site.get("id"),
             "seq": self.seq,
             "head": self.head,
+            "genesis": self.genesis_hash,
             "last_ts": self.last.ts if self.last else None,
             "stock": [
                 {"subject": s, "session": ss, "kind": k, "packets": n}

@@ -7,10 +7,11 @@ Pure: it takes an iterable of ``(line, complete)`` pairs and returns a
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from vaultctl import checkpoint, parallel, shortcode
 from vaultctl.anchors import Anchor, AnchorCheck
@@ -21,28 +22,29 @@ from vaultctl.rules import Engine, Finding
 from vaultctl.state import State
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_UNREADABLE = 0, 1, 2, 3, 4
-# NOTE: a report keeps the first CAP findings of each rule (and of each
-# integrity code) and counts the rest, so memory stays flat on a long log
-# full of findings; nothing is dropped silently (see ``omitted``)
-CAP = 1000
+# NOTE: findings kept per rule and integrity findings per code; the rest are
+# counted, so memory stays flat however many lines a hostile log repeats
+CAP = 100
+T = TypeVar("T")
 
 
-class Capped:
-    """Findings kept up to :data:`CAP` per rule; the rest counted in ``omitted``."""
+class Capped(Generic[T]):
+    """Keep the first ``cap`` items per key; count the ones dropped."""
 
-    def __init__(self, cap: int = CAP) -> None:
-        self.cap = cap
-        self.kept: list[Finding] = []
-        self.omitted: dict[str, int] = {}
-        self._seen: dict[str, int] = {}
+    def __init__(self, key: Callable[[T], Hashable], cap: int) -> None:
+        self.key, self.cap = key, cap
+        self.kept: list[T] = []
+        self.seen: Counter[Hashable] = Counter()
+        self.dropped: Counter[Hashable] = Counter()
 
-    def add(self, found: Iterable[Finding]) -> None:
-        for f in found:
-            n = self._seen[f.rule] = self._seen.get(f.rule, 0) + 1
-            if n <= self.cap:
-                self.kept.append(f)
+    def add(self, items: Iterable[T]) -> None:
+        for item in items:
+            k = self.key(item)
+            self.seen[k] += 1
+            if self.seen[k] <= self.cap:
+                self.kept.append(item)
             else:
-                self.omitted[f.rule] = n - self.cap
+                self.dropped[k] += 1
 
 
 @dataclass(slots=True)
@@ -58,34 +60,27 @@ class Report:
     rules_off: list[str] = field(default_factory=list)
     root: bytes = b""
     anchors_ok: list[str] = field(default_factory=list)
-    # findings beyond the cap per rule / per integrity code, counted
-    findings_omitted: dict[str, int] = field(default_factory=dict)
-    integrity_omitted: dict[str, int] = field(default_factory=dict)
+    anchors_failed: list[dict[str, str]] = field(default_factory=list)
+    findings_dropped: dict[str, int] = field(default_factory=dict)
+    integrity_dropped: dict[str, int] = field(default_factory=dict)
+
+    def counts(self, level: str) -> dict[str, int]:
+        """Findings per rule at ``level``, the dropped ones included."""
+        n = Counter(f.rule for f in self.findings if f.level == level)
+        rules = {f.rule for f in self.findings if f.level == level}
+        n.update({r: c for r, c in self.findings_dropped.items() if r in rules})
+        return dict(sorted(n.items()))
+
+    def integrity_counts(self) -> dict[str, int]:
+        """Integrity findings per code, the dropped ones included."""
+        n = Counter(f.code for f in self.integrity)
+        n.update(self.integrity_dropped)
+        return dict(sorted(n.items()))
 
     @property
     def code(self) -> str:
         """The short code of the head, to read out on the phone."""
         return shortcode.short_code(self.entries, self.root) if self.root else ""
-
-    def counts(self, level: str | None = None) -> dict[str, int]:
-        """Findings per rule, those beyond the cap included (of one level)."""
-        out: dict[str, int] = {}
-        for f in self.findings:
-            if level is None or f.level == level:
-                out[f.rule] = out.get(f.rule, 0) + 1
-        for rule, n in self.findings_omitted.items():
-            if rule in out:  # NOTE: a rule's level is one; its kept ones show it
-                out[rule] += n
-        return dict(sorted(out.items()))
-
-    def integrity_counts(self) -> dict[str, int]:
-        """Integrity findings per code, those beyond the cap included."""
-        out: dict[str, int] = {}
-        for f in self.integrity:
-            out[f.code] = out.get(f.code, 0) + 1
-        for code, n in self.integrity_omitted.items():
-            out[code] = out.get(code, 0) + n
-        return out
 
     @property
     def exit_code(self) -> int:
@@ -109,8 +104,9 @@ class Report:
             "root": base64.b64encode(self.root).decode("ascii"),
             "code": self.code,
             "anchors_ok": self.anchors_ok,
-            "findings_omitted": self.findings_omitted,
-            "integrity_omitted": self.integrity_omitted,
+            "anchors_failed": self.anchors_failed,
+            "findings_dropped": self.findings_dropped,
+            "integrity_dropped": self.integrity_dropped,
             "state": self.state.summary(),
         }
 
@@ -120,6 +116,7 @@ def run(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     anchors: Iterable[Anchor] = (),
+    cap: int = CAP,
     jobs: int = 1,
 ) -> Report:
     """Verify a whole ledger given as a stream of lines.
@@ -127,16 +124,22 @@ def run(
     Sound entries go on to the rules; ``now`` is the verifier's clock (for
     TIME-ORDER and for deadlines still running at the end of the log). Every
     complete line is a leaf of the Merkle tree, checked against ``anchors``.
+    At most ``cap`` findings are kept per rule and per integrity code; the
+    rest are counted in ``findings_dropped`` and ``integrity_dropped``.
     With ``jobs`` > 1, signatures are checked by that many worker processes
     (vaultctl.parallel); the report is the same.
     """
-    verifier = ChainVerifier(cap=CAP)
+    verifier = ChainVerifier()
     engine = Engine(now or datetime.now().astimezone())
     tree = TreeBuilder()
     check = AnchorCheck(anchors)
-    findings = Capped(CAP)
+    findings: Capped[Finding] = Capped(lambda f: f.rule, cap)
+    integrity: Capped[Integrity] = Capped(lambda f: f.code, cap)
     for raw, complete, proven in _stream(lines, jobs):
         entry = verifier.feed(raw, complete, proven)
+        if verifier.findings:
+            integrity.add(verifier.findings)
+            verifier.findings.clear()
         if entry is not None:
             findings.add(engine.feed(entry))
         if complete:
@@ -146,10 +149,14 @@ def run(
             progress(len(raw) + 1)
     findings.add(engine.finish())
     state = engine.state
+    failed = []
     origin = _origin(state, verifier.log)
     for anchor, code, message in check.finish(
         tree.size, origin, _signing_keys(verifier)
     ):
+        failed.append(
+            {"anchor": anchor.label, "kind": check.kind(anchor), "message": message}
+        )
         verifier.findings.append(
             Integrity(
                 line=min(anchor.size, tree.size), seq=None, code=code, message=message
@@ -164,18 +171,21 @@ def run(
                 message="the ledger is empty: no genesis",
             )
         )
+    integrity.add(verifier.findings)
+    verifier.findings.clear()
     return Report(
         entries=verifier.entries,
         log=verifier.log,
         head=verifier.head,
-        integrity=verifier.findings,
+        integrity=integrity.kept,
         state=state,
         findings=findings.kept,
-        findings_omitted=findings.omitted,
-        integrity_omitted=verifier.omitted,
         rules_off=engine.off,
         root=tree.root(),
         anchors_ok=check.ok,
+        anchors_failed=failed,
+        findings_dropped={str(k): n for k, n in sorted(findings.dropped.items())},
+        integrity_dropped={str(k): n for k, n in sorted(integrity.dropped.items())},
     )
 
 

@@ -31,6 +31,7 @@ LAZY = {
     "close": ("duty", "close_cmd"),
     "custody": ("duty", "custody"),
     "dispatch": ("papers", "dispatch"),
+    "enrol": ("audit_cmd", "enrol"),
     "export": ("audit_cmd", "export"),
     "incident": ("watch", "incident"),
     "init": ("events", "init"),

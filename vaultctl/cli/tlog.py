@@ -8,12 +8,11 @@ from typing import Any
 
 import click
 
-from vaultctl import checkpoint, keys, proofs, writer
+from vaultctl import anchors, bundle, centre, check, keys, proofs, writer
 from vaultctl.cli.common import (
     Context,
     blocking,
     check_signer_ids,
-    load,
     need,
     pass_context,
     unlock,
@@ -21,7 +20,6 @@ from vaultctl.cli.common import (
 )
 from vaultctl.errors import ProofError, RefusedError, UsageError
 from vaultctl.ledger import Vault
-from vaultctl.state import State
 
 
 @click.command("checkpoint")
@@ -63,12 +61,6 @@ def checkpoint_cmd(ctx: Context, signers: tuple[str, ...]) -> None:
     click.echo(f"{path}\n{code}")
 
 
-def known_keys(state: State) -> dict[str, list[bytes]]:
-    return {
-        o.id: [k.raw for k in o.keys.values()] for o in state.roster.officers.values()
-    }
-
-
 @click.command("prove")
 @click.argument("seq", type=int, required=False)
 @click.option(
@@ -79,25 +71,48 @@ def known_keys(state: State) -> dict[str, list[bytes]]:
     help="Check a proof file offline instead.",
 )
 @click.option(
+    "--bundle",
+    "bundle_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="With --check: the site's audit bundle (replayed to the note's size).",
+)
+@click.option(
     "--roster",
     "roster_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="With --check: the public roster (roster.json of a bundle).",
+    help="With --check: only a roster.json (signers must be in force at its end).",
+)
+@click.option("--genesis", default=None, help="With --check: the pinned genesis hash.")
+@click.option(
+    "--pins",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="With --check: the centre's pins file (site,genesis).",
 )
 @pass_context
 def prove(
-    ctx: Context, seq: int | None, proof_file: Path | None, roster_file: Path | None
+    ctx: Context,
+    seq: int | None,
+    proof_file: Path | None,
+    bundle_file: Path | None,
+    roster_file: Path | None,
+    genesis: str | None,
+    pins: Path | None,
 ) -> None:
     """Print an inclusion proof of entry SEQ against the latest checkpoint, or
     check one offline with --check: the line, the audit path, the checkpoint's
-    root, and its signatures by the public keys of the vault here or of
-    --roster (the roster.json of an audit bundle).
+    root, and its signatures by two officers whose keys were in force at the
+    checkpoint's size, replaying the vault here or --bundle. With --genesis or
+    --pins the log must also be the pinned one. --roster alone (a bundle's
+    roster.json) accepts only signers still active, keys unrevoked, at its end.
 
     \b
     Example:
       vaultctl prove 41 > proof-41.json
-      vaultctl prove --check proof-41.json --roster bundle/roster.json
+      vaultctl prove --check proof-41.json --bundle S-330106-07.vaultctl.tar.gz \\
+          --pins pins.csv
     """
     if proof_file is None:
         need(seq is not None, "give SEQ, or --check FILE")
@@ -107,22 +122,32 @@ def prove(
     doc = _read_json(proof_file, "a proof")
     if not isinstance(doc, dict):
         raise ProofError(f"{proof_file}: not a proof document")
-    if roster_file is not None:
-        public, origin = _roster_keys(_read_json(roster_file, "a roster")), None
+    pinned = genesis or (_pin_of(doc, pins) if pins else None)
+    if bundle_file is not None:
+        lines = bundle.read(bundle_file).lines()
+    elif roster_file is not None:
+        if pinned is not None:
+            raise UsageError("a pinned genesis needs --bundle (or the vault)")
+        public = _roster_keys(_read_json(roster_file, "a roster"))
+        click.echo(f"{proofs.check(doc, public)} (keys in force at the roster's end)")
+        return
     elif ctx.vault.ledger.is_file() and not ctx.vault.is_empty():
-        state = load(ctx).state
-        public = known_keys(state)
-        origin = checkpoint.make_origin(state.site["id"], state.log or "")
+        lines = ctx.vault.lines()
     else:
         raise ProofError(
             "cannot check the checkpoint's signatures without public "
-            "keys: run it in the site's vault or give --roster FILE"
+            "keys: run it in the site's vault or give --bundle FILE"
         )
-    if origin is not None and doc.get("origin") != origin:
-        raise ProofError(
-            f"the proof is for {doc.get('origin')}, not this vault ({origin})"
-        )
-    click.echo(proofs.check(doc, public))
+    click.echo(proofs.check_with_log(doc, lines, pinned))
+
+
+def _pin_of(doc: dict[str, Any], pins: Path) -> str:
+    origin = str(anchors.from_note(str(doc.get("checkpoint")), "proof").origin)
+    site = origin.split("/")[1] if origin.count("/") == 2 else ""
+    pinned = centre.load_pins(pins).get(site)
+    if pinned is None:
+        raise ProofError(f"site {site!r} is not in {pins}")
+    return pinned
 
 
 def _make(vault: Vault, seq: int) -> dict[str, Any]:
@@ -131,22 +156,29 @@ def _make(vault: Vault, seq: int) -> dict[str, Any]:
     if not notes:
         raise ProofError("no checkpoint yet: run 'vaultctl checkpoint' first")
     leaves = (raw for raw, complete in vault.lines() if complete)
-    return proofs.make(leaves, seq, notes[-1].read_text("utf-8"))
+    return proofs.make(leaves, seq, check.read_note(notes[-1]))
 
 
 def _read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(path.read_text("utf-8"))
+        # NOTE: bytes, decoded strictly (no newline translation)
+        return json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError, RecursionError) as e:
         raise ProofError(f"{path}: cannot read {what} ({type(e).__name__})") from e
 
 
 def _roster_keys(roster: Any) -> dict[str, list[bytes]]:
-    """Public keys from a bundle's roster.json: ``[{id, keys: [{public_key}]}]``."""
+    """Keys in force at the end of a bundle's roster.json: active officers'
+    unrevoked keys (``[{id, active, keys: [{public_key, revoked}]}]``)."""
     try:
         return {
-            o["id"]: [keys.parse_public_key(k["public_key"]) for k in o["keys"]]
+            o["id"]: [
+                keys.parse_public_key(k["public_key"])
+                for k in o["keys"]
+                if k["revoked"] is False
+            ]
             for o in roster
+            if o["active"] is True
         }
     except (KeyError, TypeError, UsageError) as e:
         raise ProofError(f"not a roster with public keys ({e})") from e
