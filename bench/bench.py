@@ -171,7 +171,7 @@ hwm = next(int(ln.split()[1]) for ln in open("/proc/self/status")
            if ln.startswith("VmHWM:"))
 print(json.dumps({"rss_kib": hwm,
   "entries": rep.entries, "findings": len(rep.findings),
-  "omitted": sum(rep.findings_omitted.values()), "exit": rep.exit_code}))
+  "omitted": sum(rep.findings_dropped.values()), "exit": rep.exit_code}))
 """
 
 

@@ -269,10 +269,9 @@ def test_findings_beyond_the_cap_are_counted_not_kept(
 
 def test_the_lazy_command_table_lists_every_command() -> None:
     import importlib
+    from pathlib import Path as P
 
     from vaultctl import cli as cli_pkg
-
-    from pathlib import Path as P
 
     here = P(cli_pkg.__file__).parent
     modules = {p.stem for p in here.glob("*.py")} - {"__init__", "common"}
