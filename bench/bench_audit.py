@@ -22,8 +22,10 @@ from vaultctl.ledger import Vault  # noqa: E402
 
 def main(count: int, entries: int) -> None:
     cores = os.cpu_count() or 1
-    print(f"# vaultctl audit benchmark · python {platform.python_version()} · "
-          f"{platform.machine()} · {cores} cores")
+    print(
+        f"# vaultctl audit benchmark · python {platform.python_version()} · "
+        f"{platform.machine()} · {cores} cores"
+    )
     print(f"# reproduce: python bench/bench_audit.py {count} {entries}")
     with tempfile.TemporaryDirectory() as tmp:
         vault = Vault(generate(Path(tmp) / "site", entries))
@@ -36,16 +38,20 @@ def main(count: int, entries: int) -> None:
         for i in range(1, count):
             (folder / f"s{i:03d}{bundle.SUFFIX}").write_bytes(data)
         paths = audit.bundles_in(folder)
-        print(f"{'jobs':>5} {'bundles':>8} {'entries':>9} {'seconds':>8} "
-              f"{'bundles/s':>10} {'entries/s':>10}")
+        print(
+            f"{'jobs':>5} {'bundles':>8} {'entries':>9} {'seconds':>8} "
+            f"{'bundles/s':>10} {'entries/s':>10}"
+        )
         for jobs in sorted({1, cores}):
             t = time.perf_counter()
             rows = list(audit.run(paths, jobs))
             dt = time.perf_counter() - t
             assert all(r["exit"] == 0 for r in rows), rows[0]
             total = count * entries
-            print(f"{jobs:>5} {count:>8} {total:>9} {dt:>8.2f} {count / dt:>10.1f} "
-                  f"{total / dt:>10.0f}")
+            print(
+                f"{jobs:>5} {count:>8} {total:>9} {dt:>8.2f} {count / dt:>10.1f} "
+                f"{total / dt:>10.0f}"
+            )
 
 
 if __name__ == "__main__":

@@ -240,3 +240,9 @@ def english_after_each_test() -> Iterator[None]:
     """A Chinese run leaves the process in Chinese; the next test starts in English."""
     yield
     i18n.use("en")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """The writers' snapshot cache (vaultctl.snapshot) of each test, not ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

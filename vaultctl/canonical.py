@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from json.encoder import encode_basestring
@@ -226,3 +227,115 @@ def signing_input(entry: dict[str, Any], signers: list[dict[str, Any]]) -> bytes
 def entry_hash(entry: dict[str, Any]) -> str:
     """Lowercase hex SHA-256 of the canonical entry without ``hash``."""
     return EntryBytes(entry).hash
+
+
+# NOTE: the fast path. json's C encoder with sorted keys writes exactly what
+# :func:`encode` writes (same string escaper, same integers) except that it
+# sorts keys by code point, not by UTF-16 code unit; the two orders differ
+# only between a character in U+E000-U+FFFF and one above U+FFFF. So a line
+# with no byte 0xF0-0xFF (no character above U+FFFF) and no \u escape, whose
+# C re-encoding equals
+# it byte for byte, is canonical: no duplicate key (one would have vanished),
+# no lone surrogate, every string exactly as on the line.
+_ASTRAL_BYTES = re.compile(rb"[\xf0-\xff]")
+_C_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _c_encode(value: Any) -> bytes:
+    return _C_ENCODER.encode(value).encode("utf-8")
+
+
+class FastLine:
+    """A ledger line proven canonical and NFC by the C encoder, with its hash
+    and signing input; :meth:`check` returns ``None`` when the slow, exact path
+    (:func:`parse`, :class:`EntryBytes`, :func:`first_non_nfc`) must decide."""
+
+    __slots__ = ("obj", "line", "_cuts")
+
+    def __init__(self, obj: dict[str, Any], line: bytes) -> None:
+        self.obj = obj
+        self.line = line
+        self._cuts: tuple[int, int, int] | None = None
+
+    @classmethod
+    def check(cls, raw: bytes) -> FastLine | None:
+        if b"\\u" in raw or _ASTRAL_BYTES.search(raw):
+            return None
+        try:
+            text = raw.decode("utf-8")
+            obj = json.loads(
+                text,
+                parse_float=_no_float,
+                parse_int=_safe_int,
+                parse_constant=_no_float,
+            )
+        except (CanonicalError, ValueError, RecursionError):  # JSON, UTF-8 errors
+            return None
+        if not isinstance(obj, dict) or not unicodedata.is_normalized("NFC", text):
+            return None
+        # NOTE: quotes delimit every string and compose with nothing, so with no
+        # \u escape the whole text is NFC exactly when every string in it is
+        try:
+            if _c_encode(obj) != raw:
+                return None
+        except (ValueError, TypeError):
+            return None
+        return cls(obj, raw)
+
+    # NOTE: the hash input and the signing input are cut from the line itself.
+    # The caller guarantees the entry passed the schema (model.Entry): then the
+    # top-level members are, in order, body, hash, log, prev, seq, sigs, ts, type,
+    # v; nothing after "hash" can spell ',"hash":"' and nothing after "sigs"
+    # can spell ',"sigs":[' (ids, hex, base64, times, a type name, an integer),
+    # so the last occurrence of each is the top-level member.
+    def _cut(self) -> tuple[int, int, int]:
+        if self._cuts is not None:
+            return self._cuts
+        line = self.line
+        h = line.rfind(b',"hash":"')
+        s = line.rfind(b',"sigs":[')
+        t = line.find(b'],"ts":"', s)
+        if not (0 < h < s < t) or line[h + 73 : h + 74] != b'"':
+            raise CanonicalError("entry members are not where the schema puts them")
+        self._cuts = (h, s, t)
+        return self._cuts
+
+    def fits(self) -> bool:
+        """True when the hash and signing input can be cut from the line."""
+        try:
+            self._cut()
+        except CanonicalError:
+            return False
+        return True
+
+    @property
+    def hash(self) -> str:
+        """Lowercase hex SHA-256 of the entry without ``hash``."""
+        h, _, _ = self._cut()
+        return hashlib.sha256(self.line[:h] + self.line[h + 74 :]).hexdigest()
+
+    @property
+    def signed(self) -> bytes:
+        """As :attr:`EntryBytes.signed`: domain tag, signed fields, signers."""
+        h, s, t = self._cut()
+        line = self.line
+        # NOTE: officer ids and key ids (schema: [A-Za-z0-9._-], hex) need no
+        # escaping, so the list is written directly
+        signers = (
+            b"["
+            + b",".join(
+                b'{"by":"%s","key":"%s"}' % (s["by"].encode(), s["key"].encode())
+                for s in self.obj["sigs"]
+            )
+            + b"]"
+        )
+        return b"".join(
+            (
+                ENTRY_DOMAIN,
+                line[:h],
+                line[h + 74 : s],
+                b',"signers":',
+                signers,
+                line[t + 1 :],
+            )
+        )

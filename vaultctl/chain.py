@@ -10,7 +10,8 @@ line only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,17 +68,32 @@ def short(digest: str | None) -> str:
     return f"{digest[:8]}…" if digest else "none"
 
 
+# NOTE: per signature, the raw key a worker process verified it with and its
+# verdict (vaultctl.parallel); a verdict counts only for the very key the
+# roster in force assigns, otherwise the signature is verified here
+Known = Sequence[tuple[bytes | None, bool]]
+
+
 def check_signatures(
-    entry: Entry, roster: Roster, data: bytes | None = None
+    entry: Entry,
+    roster: Roster,
+    data: bytes | None = None,
+    known: Known | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(code, message)`` for every signature problem of ``entry``."""
-    if data is None:
-        data = canonical.signing_input(
-            entry.unsigned(), [{"by": s.by, "key": s.key} for s in entry.sigs]
-        )
+    signed = data
+
+    def signing_input() -> bytes:
+        nonlocal signed
+        if signed is None:
+            signed = canonical.signing_input(
+                entry.unsigned(), [{"by": s.by, "key": s.key} for s in entry.sigs]
+            )
+        return signed
+
     officers: set[str] = set()
     points: set[bytes] = set()  # NOTE: A and -A are one key (keys.point_id)
-    for sig in entry.sigs:
+    for i, sig in enumerate(entry.sigs):
         officer = roster.get(sig.by)
         record = officer.keys.get(sig.key) if officer else None
         if officer is None:
@@ -86,7 +102,7 @@ def check_signatures(
             yield "unknown-key", f"key {sig.key} is not a key of {sig.by}"
         elif record.revoked or keys.is_weak(record.raw):
             yield "revoked-key", f"key {sig.key} of {sig.by} was revoked"
-        elif not keys.verify(record.raw, sig.sig, data):
+        elif not _valid(record.raw, sig.sig, signing_input, known, i):
             yield "bad-signature", f"signature by {sig.by} (key {sig.key}) fails"
         elif sig.by in officers or keys.point_id(record.raw) in points:
             yield "duplicate-signer", f"{sig.by} or key {sig.key} signs twice"
@@ -101,11 +117,38 @@ def check_signatures(
         )
 
 
+def _valid(
+    raw: bytes,
+    sig: bytes,
+    data: Callable[[], bytes],
+    known: Known | None,
+    i: int,
+) -> bool:
+    if known is not None and i < len(known) and known[i][0] == raw:
+        return known[i][1]
+    return keys.verify(raw, sig, data())
+
+
+class _Proven:
+    """A line a worker proved canonical and hashed (see vaultctl.parallel)."""
+
+    __slots__ = ("hash",)
+
+    def __init__(self, digest: str) -> None:
+        self.hash = digest
+
+
 class ChainVerifier:
     """Feed lines in order with :meth:`feed`; read findings and the head after."""
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int | None = None) -> None:
         self.findings: list[Integrity] = []
+        # NOTE: with a cap, findings of a code beyond it are counted, not kept;
+        # ``_total`` counts them all, so a line is sound only if it has none
+        self.cap = cap
+        self.omitted: dict[str, int] = {}
+        self._per_code: dict[str, int] = {}
+        self._total = 0
         self.entries = 0
         self.log: str | None = None
         self.head: str | None = None  # the stored hash of the last line read
@@ -114,21 +157,39 @@ class ChainVerifier:
         self._line = 0
         self._seq: int | None = None
         self._no_roster_reported = False
-        self._bytes = canonical.EntryBytes({})  # of the line being checked
+        # of the line being checked
+        self._bytes: canonical.EntryBytes | canonical.FastLine | _Proven = (
+            canonical.EntryBytes({})
+        )
+        self._known: Known | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not self.findings and not self.omitted
 
     def _report(self, code: str, message: str) -> None:
+        self._total += 1
+        n = self._per_code[code] = self._per_code.get(code, 0) + 1
+        if self.cap is not None and n > self.cap:
+            self.omitted[code] = n - self.cap
+            return
         self.findings.append(
             Integrity(line=self._line, seq=self._seq, code=code, message=message)
         )
 
-    def feed(self, raw: bytes, complete: bool = True) -> Entry | None:
-        """Check one line (without its ``\\n``); return the entry if it is sound."""
+    def feed(
+        self,
+        raw: bytes,
+        complete: bool = True,
+        proven: tuple[str, Known] | None = None,
+    ) -> Entry | None:
+        """Check one line (without its ``\\n``); return the entry if it is sound.
+
+        ``proven`` is what a worker process established about the line (its
+        hash and signature verdicts, vaultctl.parallel), or None."""
         self._line += 1
         self._seq = None
+        self._known = None
         if not complete:
             self._report(
                 "torn-line",
@@ -140,46 +201,68 @@ class ChainVerifier:
         # so one edited line does not also condemn the line after it.
         expected_prev = GENESIS_PREV if self.entries == 0 else self.head
         self.entries += 1
-        before = len(self.findings)
-        entry = self._parse(raw)
+        before = self._total
+        entry = self._parse(raw) if proven is None else self._parse_proven(raw, proven)
         if entry is not None:
             self._check_chain(entry, expected_prev)
             self._check_body_and_sigs(entry)
         # NOTE: with no trusted roster nothing is sound, whatever else was found
-        clean = len(self.findings) == before and self.roster is not None
+        clean = self._total == before and self.roster is not None
         if entry is not None and clean and entry.type == "roster" and self.roster:
             self.roster.apply(entry.body)
         return entry if clean else None
 
     def _parse(self, raw: bytes) -> Entry | None:
         self.head = None
+        # NOTE: most lines are proven canonical and NFC by the C encoder; the
+        # rest take the exact path, which gives every finding its message
+        fast = canonical.FastLine.check(raw)
+        if fast is not None:
+            entry = self._model(fast.obj)
+            if entry is not None:
+                self._bytes = fast if fast.fits() else canonical.EntryBytes(fast.obj)
+            return entry
         try:
             obj = canonical.parse(raw)
         except CanonicalError as e:
             self._report("bad-json", str(e))
             self._expected_seq += 1
             return None
+        entry = self._model(obj)
+        if entry is not None:
+            # NOTE: one encoding of what was read serves the canonical check,
+            # the hash and the signed bytes
+            self._bytes = encoded = canonical.EntryBytes(obj)
+            self._check_canonical(obj, raw, encoded)
+        return entry
+
+    def _parse_proven(self, raw: bytes, proven: tuple[str, Known]) -> Entry | None:
+        # NOTE: the worker proved the line canonical, so plain json reads it
+        self.head = None
+        entry = self._model(json.loads(raw))
+        if entry is not None:
+            self._bytes, self._known = _Proven(proven[0]), proven[1]
+        return entry
+
+    def _model(self, obj: Any) -> Entry | None:
         if isinstance(obj, dict):
             stored, seq = obj.get("hash"), obj.get("seq")
             self.head = stored if isinstance(stored, str) else None
             self._seq = seq if type(seq) is int else None
         try:
-            entry = Entry.from_dict(obj)
+            return Entry.from_dict(obj)
         except SchemaError as e:
             self._report("bad-schema", str(e))
             self._advance_seq(self._seq)
             return None
-        # NOTE: one encoding of what was read serves the canonical check, the
-        # hash and the signed bytes
-        self._bytes = canonical.EntryBytes(obj)
-        self._check_canonical(obj, raw)
-        return entry
 
-    def _check_canonical(self, obj: dict[str, Any], raw: bytes) -> None:
+    def _check_canonical(
+        self, obj: dict[str, Any], raw: bytes, encoded: canonical.EntryBytes
+    ) -> None:
         odd = canonical.first_non_nfc(obj)
         if odd is not None:
             self._report("non-canonical", f"string not NFC-normalised: {odd[:20]!r}")
-        elif self._bytes.line != raw:
+        elif encoded.line != raw:
             self._report(
                 "non-canonical", "line is not the RFC 8785 encoding of its entry"
             )
@@ -231,7 +314,11 @@ class ChainVerifier:
                     "no roster to check any signature against",
                 )
             return
-        problems = list(entry_problems(entry, self.roster, self._bytes.signed))
+        if self._known is not None:
+            problems = list(entry_problems(entry, self.roster, None, self._known))
+        else:
+            assert not isinstance(self._bytes, _Proven)  # noqa: S101
+            problems = list(entry_problems(entry, self.roster, self._bytes.signed))
         for code, message in problems:
             self._report(code, message)
         if entry.type == "genesis" and all(c != "bad-schema" for c, _ in problems):
@@ -239,7 +326,10 @@ class ChainVerifier:
 
 
 def entry_problems(
-    entry: Entry, roster: Roster | None, data: bytes | None = None
+    entry: Entry,
+    roster: Roster | None,
+    data: bytes | None = None,
+    known: Known | None = None,
 ) -> Iterator[tuple[str, str]]:
     """``(code, message)`` for every integrity problem of one entry's body and
     signatures, given the roster in force before it (a genesis brings its own).
@@ -255,7 +345,7 @@ def entry_problems(
     if entry.type == "genesis":
         roster = Roster(entry.body["officers"])
     assert roster is not None  # noqa: S101 - callers pass one for non-genesis
-    yield from check_signatures(entry, roster, data)
+    yield from check_signatures(entry, roster, data, known)
     problem = roster.problem(entry.body) if entry.type == "roster" else None
     if problem:
         yield "bad-schema", f"roster: {problem}"

@@ -91,6 +91,7 @@ def verify_vault(
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
     observe: Callable[[Entry, State], None] | None = None,
+    jobs: int = 1,
 ) -> verify.Report:
     """Verify the vault's ledger (or ``data``, bytes read from it) against its
     stored checkpoints, ``notes``, ``codes`` and, with ``footage_dir``, the
@@ -101,7 +102,12 @@ def verify_vault(
     stored, broken = stored_anchors(vault)
     lines = vault.lines() if data is None else read_lines(io.BytesIO(data))
     rep = verify.run(
-        lines, now=now, progress=progress, anchors=[*stored, *wanted], observe=observe
+        lines,
+        now=now,
+        progress=progress,
+        anchors=[*stored, *wanted],
+        observe=observe,
+        jobs=jobs,
     )
     rep.integrity += broken
     if footage_dir is not None:

@@ -23,14 +23,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vaultctl.errors import CheckpointError
-from vaultctl.keys import point_id
+from vaultctl.keys import point_id, verify
 
 ED25519_TYPE = b"\x01"
 MAX_SIGNATURES = 100
@@ -236,11 +232,8 @@ def _parse_line(number: int, line: str) -> _SignatureLine:
 def _verify_line(line: _SignatureLine, keys: Sequence[bytes], data: bytes) -> bytes:
     """Return the key among ``keys`` that made this signature, or raise."""
     for raw in keys:
-        try:
-            Ed25519PublicKey.from_public_bytes(raw).verify(line.signature, data)
-        except (InvalidSignature, ValueError):
-            continue
-        return raw
+        if verify(raw, line.signature, data):
+            return raw
     raise CheckpointError(
         f"signature line {line.number}: bad signature by known key "
         f"{line.name} {line.key_hash.hex()}"

@@ -13,15 +13,14 @@ import os
 import re
 import stat
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.bindings import crypto_core_ed25519_is_valid_point as _is_valid_point
+from nacl.bindings import crypto_sign_open as _sign_open
+from nacl.exceptions import BadSignatureError
 
 from vaultctl import keyfile
 from vaultctl.errors import KeyFileError, UsageError, WrongPassphraseError
@@ -59,6 +58,9 @@ def is_small_order(raw: bytes) -> bool:
     return cleared in _SMALL_ORDER_CLEARED
 
 
+# NOTE: the subgroup check costs about as much as a signature check; a roster
+# holds a few dozen keys, so each is judged once per process, not per signature
+@lru_cache(maxsize=4096)
 def is_weak(raw: bytes) -> bool:
     """A key no roster may hold: wrong length, small order, y not reduced mod p
     (a second spelling of a point), not on the curve, or not in the prime-order
@@ -292,9 +294,19 @@ def sign(private: Ed25519PrivateKey, data: bytes) -> bytes:
 
 
 def verify(raw: bytes, signature: bytes, data: bytes) -> bool:
-    """True when ``signature`` is a valid Ed25519 signature of ``data`` by ``raw``."""
+    """True when ``signature`` is a valid Ed25519 signature of ``data`` by ``raw``.
+
+    Every verify path (chain, checkpoints, proofs, audit) comes here, so they
+    cannot disagree: libsodium (through PyNaCl), which refuses S >= L, small-order
+    and non-canonical A and R, and checks the cofactorless equation. Keys outside
+    the prime-order subgroup are refused earlier, by :func:`is_weak`.
+    """
+    # NOTE: libsodium reads exactly 32 key bytes; a shorter buffer would be read
+    # past its end
+    if len(raw) != 32 or len(signature) != 64:
+        return False
     try:
-        Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
-    except (InvalidSignature, ValueError):
+        _sign_open(signature + data, raw)
+    except BadSignatureError:
         return False
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tabulate import tabulate
@@ -128,6 +128,15 @@ def json_text(value: Any, indent: int | None = 1) -> str:
     text = json.dumps(value, ensure_ascii=False, indent=indent)
     # NOTE: json escapes C0 controls itself; newlines here are its indentation
     return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_chunks(value: Any, indent: int | None = 1) -> Iterator[str]:
+    """:func:`json_text` piece by piece, as encoded (a long report is never
+    one string in memory); pieces end at token boundaries, so the escaping
+    is the same."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=indent)
+    for piece in encoder.iterencode(value):
+        yield _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", piece)
 
 
 def json_line(value: Any) -> str:
@@ -301,6 +310,11 @@ def report(rep: Report, lang: str = "en") -> str:
         (word("off", lang), " ".join(rep.rules_off) or word("none", lang)),
         ("exit", rep.exit_code),
     ]
+    omitted = {**rep.integrity_dropped, **rep.findings_dropped}
+    if omitted:
+        summary.append(
+            ("omitted", ", ".join(f"{k} +{n}" for k, n in sorted(omitted.items())))
+        )
     out = [word("summary", lang), pairs(summary, lang), "", word("integrity", lang)]
     if rep.integrity:
         rows = [

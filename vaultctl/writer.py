@@ -11,6 +11,7 @@ by the caller *before* the lock is taken.
 
 from __future__ import annotations
 
+import copy
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,9 +21,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import canonical, chain, check, checkpoint, keys, schema, shortcode
-from vaultctl.anchors import BAD_CHECKPOINT, AnchorCheck
-from vaultctl.chain import ChainVerifier
+from vaultctl import canonical, chain, check, checkpoint, head, keys, schema, shortcode
+from vaultctl.anchors import BAD_CHECKPOINT
 from vaultctl.errors import LedgerError, RefusedError, SchemaError
 from vaultctl.ledger import Vault
 from vaultctl.merkle import TreeBuilder
@@ -57,44 +57,26 @@ def replay(vault: Vault, now: datetime) -> Replay:
     canonical form, signatures, roster); refuse at the first line that fails.
 
     Nothing is ever appended after an entry that does not verify, and nothing
-    that does not verify reaches the state a writer's checks use.
+    that does not verify reaches the state a writer's checks use. The verified
+    head is cached (vaultctl.head, vaultctl.snapshot): the next writer resumes
+    from it and verifies only the lines added since.
     """
-    engine, tree, verifier = Engine(now), TreeBuilder(), ChainVerifier()
-    if not vault.ledger.exists():
-        return Replay(engine, tree)
     # NOTE: the stored checkpoints too, so nothing is added to (or co-signed
     # on) a log that was cut short or rewritten; a junk file there anchors
     # nothing and blocks nobody (verify reports it)
     stored, _ = check.stored_anchors(vault)
-    anchored = AnchorCheck(stored)
-
-    def signing_keys() -> dict[str, list[bytes]]:
-        return verifier.roster.signing_keys() if verifier.roster else {}
-
-    for number, (raw, complete) in enumerate(vault.lines(), start=1):
-        if not complete:
-            raise LedgerError(
-                f"{vault.ledger}: torn last line ({len(raw)} bytes); "
-                "run 'vaultctl repair' first"
-            )
-        before = len(verifier.findings)
-        entry = verifier.feed(raw)
-        if entry is None or len(verifier.findings) > before:
-            found = verifier.findings[before]
-            raise LedgerError(
-                f"{vault.ledger}: line {number} fails verification "
-                f"({found.code}: {found.message}); nothing can be added after it "
-                "(run 'vaultctl verify')"
-            )
-        engine.feed(entry)
-        tree.append(raw)
-        anchored.at_size(tree.size, tree.root, signing_keys)
+    verified = head.load(vault, now, stored)
+    engine, tree = verified.engine, verified.tree
     if not stored:
         return Replay(engine, tree)
     state = engine.state
     origin = checkpoint.make_origin(state.site.get("id", "?"), state.log or "?")
-    ever = verifier.roster.ever_keys() if verifier.roster else {}
-    for _, code, message in anchored.finish(tree.size, origin, ever):
+    roster = verified.verifier.roster
+    ever = roster.ever_keys() if roster else {}
+    # NOTE: finish() on a copy: the head goes on growing from this state
+    for _, code, message in copy.deepcopy(verified.anchored).finish(
+        tree.size, origin, ever
+    ):
         if code != BAD_CHECKPOINT:
             raise LedgerError(
                 f"{vault.ledger}: the log fails verification ({code}: {message}); "
@@ -271,10 +253,10 @@ def _append(
             precheck(engine, entry, force, lang)
         line = canonical.encode(entry.to_dict())
         vault.append_line(line)
+        # NOTE: verifies and replays the line, stores the new head
+        head.advance(vault, engine, line)
         if not with_checkpoint:
             return entry, None
-        fresh.tree.append(line)
-        engine.feed(entry)
         written = sign_checkpoint(
             vault, engine.state, signers, fresh.tree.size, fresh.tree.root()
         )

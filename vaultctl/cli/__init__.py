@@ -10,21 +10,105 @@ line and exit 130.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from vaultctl import __version__, i18n
-from vaultctl.cli.common import Context
 from vaultctl.cli.localise import localise
 from vaultctl.errors import VaultError
 from vaultctl.i18n import _
-from vaultctl.ledger import Vault
+
+# NOTE: commands are imported when used, not at start-up: `vaultctl --version`
+# or `vaultctl note` need not import the verifier, tabulate, dateutil… Every
+# command is listed here (a test checks this table against the modules'
+# COMMANDS); `--help` and anything that iterates the commands load them all.
+LAZY = {
+    "access": ("duty", "access"),
+    "amend": ("events", "amend"),
+    "audit": ("audit_cmd", "audit_cmd"),
+    "cctv": ("watch", "cctv"),
+    "checkpoint": ("tlog", "checkpoint_cmd"),
+    "close": ("duty", "close_cmd"),
+    "custody": ("duty", "custody"),
+    "dispatch": ("papers", "dispatch"),
+    "enrol": ("audit_cmd", "enrol"),
+    "export": ("audit_cmd", "export"),
+    "incident": ("watch", "incident"),
+    "init": ("events", "init"),
+    "inspect": ("duty", "inspect"),
+    "issue": ("papers", "issue"),
+    "keys": ("keys_cmd", "keys_group"),
+    "log": ("read", "log_cmd"),
+    "note": ("events", "note_cmd"),
+    "open": ("duty", "open_cmd"),
+    "patrol": ("duty", "patrol"),
+    "presence": ("shifts", "presence"),
+    "prove": ("tlog", "prove"),
+    "receipt": ("papers", "receipt"),
+    "report": ("report_cmd", "report_cmd"),
+    "repair": ("admin", "repair"),
+    "return": ("papers", "return_cmd"),
+    "roster": ("roster_cmd", "roster_group"),
+    "rules": ("read", "rules_cmd"),
+    "shift": ("shifts", "shift"),
+    "status": ("read", "status"),
+    "verify": ("read", "verify_cmd"),
+}
+MODULES = sorted({module for module, _ in LAZY.values()})
+
+
+class LazyCommands(dict[str, click.Command]):
+    """The group's commands: ``get`` imports one command's module, anything
+    that walks them all (``--help``, iteration, ``len``) imports them all."""
+
+    def _one(self, name: str) -> None:
+        if name in LAZY and not dict.__contains__(self, name):
+            module, attr = LAZY[name]
+            command = getattr(importlib.import_module(f"vaultctl.cli.{module}"), attr)
+            dict.__setitem__(self, name, command)
+
+    def _all(self) -> None:
+        for name in LAZY:
+            self._one(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self._one(name)
+        return dict.get(self, name, default)
+
+    def __getitem__(self, name: str) -> click.Command:
+        self._one(name)
+        return dict.__getitem__(self, name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in LAZY or dict.__contains__(self, name)
+
+    def __iter__(self) -> Iterator[str]:
+        self._all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._all()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._all()
+        return dict.items(self)
+
 
 CANCELLED = 130
 CLOSED_PIPE = 141
@@ -119,7 +203,7 @@ def _quiet_stdout() -> None:
 
 
 def _trace(ctx: click.Context) -> None:
-    if isinstance(ctx.obj, Context) and ctx.obj.verbose:
+    if getattr(ctx.obj, "verbose", False):
         traceback.print_exc()
 
 
@@ -170,47 +254,16 @@ def cli(
       vaultctl --vault /srv/vault note --text "交班检查无异常" \\
           --signer O-003 --signer O-004
     """
+    from vaultctl.cli.common import Context
+    from vaultctl.ledger import Vault
+
     lang = i18n.current() if lang is None else lang
     ctx.obj = Context(
         vault=Vault(vault_dir), key_dir=key_dir, lang=lang, verbose=verbose
     )
 
 
-def _register() -> None:
-    from vaultctl.cli import (
-        admin,
-        audit_cmd,
-        duty,
-        events,
-        keys_cmd,
-        papers,
-        read,
-        report_cmd,
-        roster_cmd,
-        shifts,
-        tlog,
-        watch,
-    )
-
-    for module in (
-        keys_cmd,
-        events,
-        roster_cmd,
-        duty,
-        shifts,
-        papers,
-        watch,
-        read,
-        report_cmd,
-        tlog,
-        audit_cmd,
-        admin,
-    ):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
+cli.commands = LazyCommands()
 
 
 def main() -> None:

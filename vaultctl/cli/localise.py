@@ -20,6 +20,7 @@ EXAMPLE = "\b\nExample:"
 # NOTE: click translates these words of its option lines with its own msgids
 CLICK_WORDS = (N_("required"),)
 _ORIGINAL: dict[int, tuple[Any, ...]] = {}
+_PARAMS: dict[int, str | None] = {}
 
 
 def help_msgids(text: str) -> list[str]:
@@ -55,15 +56,19 @@ def walk(command: click.Command) -> list[click.Command]:
 
 def localise(root: click.Command, lang: str) -> None:
     """Put every help text of ``root``'s tree into the run's language."""
+    if lang == "en" and not _ORIGINAL:
+        return  # NOTE: nothing to translate or restore; commands stay unimported
     for command in walk(root):
         key = id(command)
         if key not in _ORIGINAL:
-            _ORIGINAL[key] = (
-                command.help,
-                command.short_help,
-                tuple(getattr(p, "help", None) for p in command.params),
-            )
-        text, short, params = _ORIGINAL[key]
+            _ORIGINAL[key] = (command.help, command.short_help)
+        # NOTE: options are kept by their own id: two commands may share one
+        # (report reuses verify's), and it must be saved before either is
+        # translated
+        for p in command.params:
+            _PARAMS.setdefault(id(p), getattr(p, "help", None))
+        text, short = _ORIGINAL[key]
+        params = [_PARAMS[id(p)] for p in command.params]
         if hasattr(command, "_help_option"):  # NOTE: click caches its --help option
             command._help_option = None
         command.help = translate_help(text)

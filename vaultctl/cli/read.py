@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from vaultctl import canonical, i18n, render, rules
+from vaultctl import canonical, i18n, parallel, render, rules
 from vaultctl.cli.common import (
     Context,
     failed_banner,
@@ -137,6 +138,14 @@ def _entries(vault: Vault) -> Iterator[tuple[int, Entry]]:
     default=None,
     help="Check the video files bound by 'cctv segment'.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Worker processes checking signatures (0: one per core).",
+)
 @json_option
 @pass_context
 def verify_cmd(
@@ -144,6 +153,7 @@ def verify_cmd(
     notes: tuple[Path, ...],
     codes: tuple[str, ...],
     footage_dir: Path | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Prove the log intact and check the rules; the exit code says the result.
@@ -158,15 +168,25 @@ def verify_cmd(
       vaultctl --vault /srv/vault verify
       vaultctl verify --code "412:K7QM-2XPA-3RTB-5JCD" --checkpoint centre/412.note
       vaultctl verify --json --footage /srv/footage > report.json; echo $?
+      vaultctl verify --jobs 0          # signatures checked on every core
     """
-    rep = verified(ctx, notes=notes, codes=codes, footage_dir=footage_dir)
+    rep = verified(
+        ctx,
+        notes=notes,
+        codes=codes,
+        footage_dir=footage_dir,
+        jobs=jobs or parallel.default_jobs(),
+    )
     if as_json:
         doc = rep.to_dict()
         for item in doc["integrity"]:  # NOTE: like findings: message stays English
             item["message_zh"] = i18n.integrity_message(
                 item["code"], item["message"], "zh"
             )
-        click.echo(render.json_text(doc))
+        # NOTE: written as it is encoded, never held as one string
+        for piece in render.json_chunks(doc):
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
     else:
         click.echo(render.report(rep, ctx.lang))
     ctx_exit(rep.exit_code)
