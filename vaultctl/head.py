@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vaultctl import check, snapshot
+from vaultctl import snapshot
 from vaultctl.anchors import Anchor, AnchorCheck
-from vaultctl.chain import ChainVerifier
-from vaultctl.errors import CheckpointError, LedgerError
+from vaultctl.chain import ChainVerifier, Integrity
+from vaultctl.errors import LedgerError
 from vaultctl.ledger import Vault, read_lines
 from vaultctl.merkle import TreeBuilder
 from vaultctl.model import Entry
@@ -52,10 +52,16 @@ def of(engine: Engine) -> Head | None:
     return _HEADS.get(engine)
 
 
-def load(vault: Vault, now: datetime, stored: Sequence[Anchor] = ()) -> Head:
+def load(
+    vault: Vault,
+    now: datetime,
+    stored: Sequence[Anchor] = (),
+    broken: Sequence[Integrity] = (),
+) -> Head:
     """The verified head of the ledger (from the snapshot when it still fits),
-    the ``stored`` checkpoints compared with the tree as it grew."""
-    marks = checkpoint_marks(vault)
+    the ``stored`` checkpoints compared with the tree as it grew; ``broken``:
+    the files of ``checkpoints/`` that are not notes (check.stored_anchors)."""
+    marks = checkpoint_marks(stored, broken)
     head = _resume(vault, now, marks)
     fresh = head is None
     if head is None:
@@ -78,17 +84,16 @@ def load(vault: Vault, now: datetime, stored: Sequence[Anchor] = ()) -> Head:
 CHUNK = 1 << 20
 
 
-def checkpoint_marks(vault: Vault) -> str:
-    """SHA-256 over the names and bytes of the stored checkpoint files: a
+def checkpoint_marks(stored: Sequence[Anchor], broken: Sequence[Integrity]) -> str:
+    """SHA-256 over the stored checkpoint files as ``check.stored_anchors``
+    read them (each note's name and text; each other file's finding): a
     snapshot is used only with the very checkpoints it was compared with."""
     digest = hashlib.sha256()
-    for path in vault.checkpoint_files():
-        # NOTE: as verify reads them: no link followed, no FIFO waited on
-        try:
-            data = check.read_note(path).encode()
-        except CheckpointError as e:
-            data = b"\xff " + str(e).encode()
-        digest.update(b"%d:%s\n" % (len(path.name), path.name.encode()))
+    for label, data in sorted(
+        [(a.label, (a.note or "").encode()) for a in stored]
+        + [("", f.message.encode()) for f in broken]
+    ):
+        digest.update(b"%d:%s\n" % (len(label), label.encode()))
         digest.update(hashlib.sha256(data).digest())
     return digest.hexdigest()
 

@@ -64,8 +64,8 @@ def replay(vault: Vault, now: datetime) -> Replay:
     # NOTE: the stored checkpoints too, so nothing is added to (or co-signed
     # on) a log that was cut short or rewritten; a junk file there anchors
     # nothing and blocks nobody (verify reports it)
-    stored, _ = check.stored_anchors(vault)
-    verified = head.load(vault, now, stored)
+    stored, broken = check.stored_anchors(vault)
+    verified = head.load(vault, now, stored, broken)
     engine, tree = verified.engine, verified.tree
     if not stored:
         return Replay(engine, tree)
