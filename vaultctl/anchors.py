@@ -71,14 +71,23 @@ ROLLBACK, FORK, BAD_NOTE = "rollback", "fork", "bad-note"  # how an anchor faile
 class AnchorCheck:
     """Compare anchors with the tree as it grows; collect what does not match.
 
-    A note's signatures are checked first, with the keys in force when the log
-    had the note's size (a key revoked later still vouches for what it signed
-    before; one revoked earlier vouches for nothing). Only a note signed by
-    two officers in force anchors anything; its root is compared only then.
-    A stored note that fails is its own finding (``bad-checkpoint``), never
-    called a fork, so a junk file planted in ``checkpoints/`` cannot make an
-    honest log look rewritten; a note the verifier was given
-    (``--checkpoint``, the centre's) that is not of this log is a mismatch.
+    A note is evidence only when two distinct officers with distinct keys
+    signed it, and only with keys the log can vouch for:
+
+    * a note whose root the log has at the note's size anchors the log when
+      its signers were in force at that size (a key revoked later still
+      vouches for what it signed before);
+    * a note that disagrees with the log (a fork) must also be signed by
+      officers still in force at the log's end: keys since revoked (stolen
+      ones, say) can sign a note for any early size, so theirs proves nothing;
+    * a note past the end (a rollback) cannot show when it was signed: its
+      signers must be in force at the log's end.
+
+    A stored note that is not evidence is its own finding
+    (``bad-checkpoint``): verify fails, but it anchors nothing, is never
+    called a fork or a rollback, and blocks no writer. A note the verifier
+    was given (``--checkpoint``, the centre's) that is not evidence of this
+    log is a mismatch.
     """
 
     def __init__(self, anchors: Iterable[Anchor]) -> None:
@@ -98,40 +107,32 @@ class AnchorCheck:
             self.reached.append((a, a.matches(root()), keys()))
 
     def finish(
-        self, size: int, origin: str, ever: Keys
+        self, size: int, origin: str, current: Keys
     ) -> list[tuple[Anchor, str, str]]:
         """``(anchor, code, message)`` of forks, anchors past the end
-        (truncated log) and notes that anchor nothing. ``ever``: every key
-        any officer ever held, for notes past the end (whose keys in force
-        are unknown) and to tell a fork from a junk note: a note that holds
-        only with keys since revoked still shows the log was rewritten if
-        its root differs."""
-        for a, matched, keys in self.reached:
-            if not matched and a.note is not None and _signed_by(a, origin, ever):
-                keys = ever  # NOTE: a fork whose rewrite revoked the signers
-            if not self._signed(a, origin, keys):
-                continue
+        (truncated log) and notes that anchor nothing. ``current``: the keys
+        in force at the log's end (see the class for who may sign what)."""
+        for a, matched, then in self.reached:
             if matched:
-                self.ok.append(a.label)
-            else:
-                self.kinds[id(a)] = FORK
-                self.problems.append(
-                    (
-                        a,
-                        MISMATCH,
-                        f"{a.label}: the first {a.size} entries do not "
-                        "have the anchored root (rewritten or forked)",
-                    )
+                if self._signed(a, origin, then):
+                    self.ok.append(a.label)
+                continue
+            if not self._signed(a, origin, then):
+                continue
+            if not self._signed(a, origin, _both(then, current), SINCE_REVOKED):
+                continue
+            self.kinds[id(a)] = FORK
+            self.problems.append(
+                (
+                    a,
+                    MISMATCH,
+                    f"{a.label}: the first {a.size} entries do not "
+                    "have the anchored root (rewritten or forked)",
                 )
+            )
         for anchored, group in sorted(self.waiting.items()):
             for a in group:
-                # NOTE: past the end the log may no longer know the officers
-                # who signed later (a cut also cuts their roster entries): one
-                # valid signature by anyone the log ever knew shows the log
-                # once ran past its end
-                if (a.note is not None and _vouched(a, origin, ever)) or self._signed(
-                    a, origin, ever
-                ):
+                if self._signed(a, origin, current, PAST_END):
                     self.kinds[id(a)] = ROLLBACK
                     self.problems.append(
                         (
@@ -147,8 +148,8 @@ class AnchorCheck:
         """How anchor ``a`` failed: ROLLBACK, FORK or BAD_NOTE ("" if it did not)."""
         return self.kinds.get(id(a), "")
 
-    def _signed(self, a: Anchor, origin: str, keys: Keys) -> bool:
-        """True for a code, or a note signed by two officers in force."""
+    def _signed(self, a: Anchor, origin: str, keys: Keys, why: str = "") -> bool:
+        """True for a code, or a note signed by two officers with ``keys``."""
         if a.note is None:
             return True
         problem = _note_problem(a, origin, keys)
@@ -159,25 +160,28 @@ class AnchorCheck:
                     a,
                     BAD_CHECKPOINT if a.stored else MISMATCH,
                     f"{a.label}: not a checkpoint of this log signed by two "
-                    f"officers in force ({problem}); it anchors nothing",
+                    f"officers in force{why} ({problem}); it anchors nothing",
                 )
             )
         return problem is None
 
 
-def _vouched(a: Anchor, origin: str, keys: Keys) -> bool:
-    """A note of this origin with at least one valid signature by ``keys``."""
-    if a.origin != origin:
-        return False
-    try:
-        checkpoint.open_note(a.note or "", keys)
-    except CheckpointError:
-        return False
-    return True
+# NOTE: why a note that the log cannot vouch for is not evidence
+SINCE_REVOKED = (
+    " then and still now: it disagrees with the log, and keys revoked or "
+    "suspended since could have signed it at any time"
+)
+PAST_END = " at the end of the log: it lies past the end, where the log cannot "
+PAST_END += "show when it was signed"
 
 
-def _signed_by(a: Anchor, origin: str, keys: Keys) -> bool:
-    return _note_problem(a, origin, keys) is None
+def _both(then: Keys, now: Keys) -> dict[str, list[bytes]]:
+    """The keys of ``then`` still in force ``now``."""
+    return {
+        name: [k for k in ks if k in now.get(name, ())]
+        for name, ks in then.items()
+        if name in now
+    }
 
 
 def _note_problem(a: Anchor, origin: str, known_keys: Keys) -> str | None:

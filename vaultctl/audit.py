@@ -278,6 +278,69 @@ def _failed(path: Path, problem: str) -> dict[str, Any]:
     return blank(path.name, "failed", verify.EXIT_UNREADABLE, problem)
 
 
+def vet_previous(
+    paths: list[Path],
+    jobs: int,
+    pins: dict[str, str] | None = None,
+    limits: Limits | None = None,
+    tick: Callable[[], None] | None = None,
+) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+    """The last audit's bundles that may anchor a site, by verified site id,
+    and a row for each that may not.
+
+    An earlier bundle is believed to be of site S only when it verifies (in a
+    bounded worker, as any bundle) and its genesis is S's pin (when pins are
+    given). One that fails, or one of several claiming one site, is a row of
+    its own naming why, and is used for no site: a hostile earlier bundle
+    neither stops the audit nor accuses another site of a rollback."""
+    rows = list(run(paths, jobs, tick, Records(), limits))
+    claims: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
+    bad: list[dict[str, Any]] = []
+    for path, row in zip(paths, rows, strict=True):
+        row["file"] = f"{path.parent.name}/{path.name}"
+        if row["exit"] >= verify.EXIT_INTEGRITY:
+            row["problems"].insert(
+                0, f"earlier bundle {path.name}: fails its own audit; used for no site"
+            )
+            bad.append(row)
+            continue
+        pinned = (pins or {}).get(row["site"])
+        if pinned is not None and pinned != row["genesis"]:
+            bad.append(
+                _claim(
+                    row,
+                    f"earlier bundle {path.name} claims site {row['site']} but its "
+                    "genesis is not the pinned one; used for no site",
+                )
+            )
+            continue
+        claims.setdefault(row["site"], []).append((path, row))
+    found: dict[str, Path] = {}
+    for site, group in claims.items():
+        if len(group) == 1:
+            found[site] = group[0][0]
+            continue
+        names = ", ".join(p.name for p, _ in group)
+        bad += [
+            _claim(
+                row,
+                f"earlier bundle {path.name}: {len(group)} earlier bundles claim "
+                f"site {site} ({names}); none is used: keep one per site, or "
+                "give --pins",
+            )
+            for path, row in group
+        ]
+    return found, bad
+
+
+def _claim(row: dict[str, Any], problem: str) -> dict[str, Any]:
+    """An earlier bundle that verifies but may anchor no site: its own row."""
+    out = blank(row["file"], "INTEGRITY", verify.EXIT_INTEGRITY, problem)
+    out |= {k: row[k] for k in ("site", "entries", "code", "genesis")}
+    out["integrity"] = {"previous-claim": 1}
+    return out
+
+
 def run(
     paths: list[Path],
     jobs: int,

@@ -9,7 +9,10 @@ These, and never anything inside a site's bundle, are the anchors of an audit:
 * ``--checkpoints DIR``: signed notes the centre kept, mapped to their site by
   the note's signed origin ``vaultctl/<site>/<log>``;
 * ``--previous DIR``: the bundles of the last audit; each new ledger must start
-  with the previous one byte for byte.
+  with the previous one byte for byte. An earlier bundle is believed to be of
+  a site only once it verifies (and matches the site's pin, when pins are
+  given); one that does not, or one of two claiming one site, is a row of its
+  own, and every site is still audited.
 
 A malformed file, or a mistyped code, is a usage error naming the file and
 line (exit 2): the clerk fixes it, the site is not accused of forgery.
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vaultctl import bundle, check, checkpoint, shortcode
-from vaultctl.errors import CheckpointError, UsageError, VaultError
+from vaultctl.errors import CheckpointError, UsageError
 from vaultctl.model import OFFICER_RE
 
 HASH_RE = re.compile(r"[0-9a-f]{64}")
@@ -138,20 +141,10 @@ def load_notes(folder: Path) -> dict[str, list[tuple[str, str]]]:
     return notes
 
 
-def load_previous(folder: Path) -> dict[str, Path]:
-    """The last audit's bundles by the site id of their genesis entry."""
-    found: dict[str, Path] = {}
-    for path in _files(folder, bundle.SUFFIX):
-        try:
-            site = genesis_of(bundle.read(path).members["ledger.jsonl"])[0]
-        except (VaultError, KeyError) as e:
-            raise RecordsError(f"{path}: cannot read the earlier bundle ({e})") from e
-        if site in found:
-            raise RecordsError(
-                f"{path}: a second earlier bundle of site {site} ({found[site].name})"
-            )
-        found[site] = path
-    return found
+def previous_bundles(folder: Path) -> list[Path]:
+    """The last audit's bundles; which site each is of is known only once it
+    verifies (:func:`vaultctl.audit.vet_previous`), never from what it says."""
+    return _files(folder, bundle.SUFFIX)
 
 
 def genesis_of(ledger: bytes) -> tuple[str, str]:
@@ -177,12 +170,11 @@ def load(
     pins: Path | None = None,
     codes: Path | None = None,
     notes: Path | None = None,
-    previous: Path | None = None,
 ) -> Records:
-    """The centre's records from whichever files were given."""
+    """The centre's records from whichever files were given (the earlier
+    bundles are added once verified: :func:`vaultctl.audit.vet_previous`)."""
     return Records(
         pins=load_pins(pins) if pins else None,
         codes=load_codes(codes) if codes else {},
         notes=load_notes(notes) if notes else {},
-        previous=load_previous(previous) if previous else {},
     )

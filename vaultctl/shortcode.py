@@ -1,6 +1,6 @@
 """The short code of a tree head, read out on the phone each night (pure).
 
-``412 · K7QM-2XPA-3RTB-5JCD-X``: the tree size, the first 80 bits of the
+``412 · K7QM-2XPA-3RTB-5JCD-G``: the tree size, the first 80 bits of the
 Merkle root in RFC 4648 base32 in four groups of four, and one check symbol.
 Parsing is lenient with what a person types and strict with what it means: a
 code whose check symbol does not match is a *mistyped* code
@@ -94,7 +94,7 @@ def _normalize_code(code: str) -> str:
 
 
 def parse(s: str) -> ParsedCode:
-    """Parse what a person types, e.g. ``412:K7QM-2XPA-3RTB-5JCD-X``.
+    """Parse what a person types, e.g. ``412:K7QM-2XPA-3RTB-5JCD-G``.
 
     The size and the code may be separated by ``:``, ``·``, ``.`` or spaces;
     in the code, spaces and dashes are ignored, lower case is accepted and
@@ -105,7 +105,7 @@ def parse(s: str) -> ParsedCode:
     m = _SHORT_CODE_RE.fullmatch(s.strip())
     if not m:
         raise MistypedCodeError(
-            "short code: expected SIZE:CODE, e.g. 412:K7QM-2XPA-3RTB-5JCD-X "
+            "short code: expected SIZE:CODE, e.g. 412:K7QM-2XPA-3RTB-5JCD-G "
             f"(got {s!r})"
         )
     size, chars = int(m.group(1)), _normalize_code(m.group(2))

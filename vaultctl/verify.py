@@ -159,8 +159,8 @@ def run(
     state = engine.state
     failed = []
     origin = _origin(state, verifier.log)
-    ever = verifier.roster.ever_keys() if verifier.roster else {}
-    for anchor, code, message in check.finish(tree.size, origin, ever):
+    current = _signing_keys(verifier)
+    for anchor, code, message in check.finish(tree.size, origin, current):
         failed.append(
             {"anchor": anchor.label, "kind": check.kind(anchor), "message": message}
         )

@@ -72,10 +72,10 @@ def replay(vault: Vault, now: datetime) -> Replay:
     state = engine.state
     origin = checkpoint.make_origin(state.site.get("id", "?"), state.log or "?")
     roster = verified.verifier.roster
-    ever = roster.ever_keys() if roster else {}
+    current = roster.signing_keys() if roster else {}
     # NOTE: finish() on a copy: the head goes on growing from this state
     for _, code, message in copy.deepcopy(verified.anchored).finish(
-        tree.size, origin, ever
+        tree.size, origin, current
     ):
         if code != BAD_CHECKPOINT:
             raise LedgerError(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -156,19 +158,21 @@ def audit_cmd(
       vaultctl audit /srv/bundles/2026-06 --html audit.html
     """
     paths = audit.bundles_in(folder)
-    records = centre.load(pins, codes, checkpoints, previous)
+    records = centre.load(pins, codes, checkpoints)
+    earlier = centre.previous_bundles(previous) if previous else []
     limits = audit.Limits(max_memory=max_memory, timeout=timeout)
     workers = jobs or os.cpu_count() or 1
+    bar: Any = None
     if sys.stderr.isatty() and not (as_json or as_csv):
-        with click.progressbar(
-            length=len(paths), label=_("auditing"), file=sys.stderr
-        ) as bar:
-            rows = list(
-                audit.run(paths, workers, lambda: bar.update(1), records, limits)
-            )
-    else:
-        rows = list(audit.run(paths, workers, None, records, limits))
-    rows += audit.missing_rows(records, rows)
+        bar = click.progressbar(
+            length=len(paths) + len(earlier), label=_("auditing"), file=sys.stderr
+        )
+    with bar or contextlib.nullcontext():
+        tick = (lambda: bar.update(1)) if bar else None
+        found, bad = audit.vet_previous(earlier, workers, records.pins, limits, tick)
+        records = dataclasses.replace(records, previous=found)
+        rows = list(audit.run(paths, workers, tick, records, limits))
+    rows += bad + audit.missing_rows(records, rows)
     if as_json:
         click.echo(render.json_text(rows))
     elif as_csv:
@@ -238,22 +242,41 @@ def enrol(path: Path, header: bool) -> None:
       vaultctl enrol --header S-330106-07.vaultctl.tar.gz > pins.csv
       vaultctl enrol S-330106-09.vaultctl.tar.gz >> pins.csv
     """
-    # NOTE: what is pinned must verify: a hostile bundle could otherwise
-    # smuggle a line for another site into the pins file
-    b = bundle.read(path)
-    rep = verify.run(b.lines())
-    site, genesis = centre.genesis_of(b.members["ledger.jsonl"])
-    if rep.integrity or not site or not genesis:
-        raise RefusedError(
+    # NOTE: what is pinned is trusted from then on: the bundle must be one
+    # that `audit` calls ok, checked by the same code (its own checkpoints
+    # included) in a bounded worker; a hostile bundle could otherwise pin a
+    # cut log, or smuggle a line for another site into the pins file
+    (row,) = audit.run([path], 1)
+    site, genesis = row["site"], row["genesis"]
+    if row["status"] != "ok" or not site or not genesis:
+        why = "; ".join(
+            [f"{code} ×{n}" for code, n in row["integrity"].items()]
+            + [f"{rule} ×{n}" for rule, n in row["findings"].items()]
+            + [f"{rule} off" for rule in row["rules_off"]]
+            + [f"{rule} warn" for rule in row["rules_warn"]]
+            + row["relaxed"]
+            + [i18n.localise_message(p) for p in row["problems"]]
+        )
+        raise EnrolError(
             _(
-                "refused: {name} fails verification ({n} integrity finding(s)); "
-                "nothing to enrol"
-            ).format(name=path.name, n=len(rep.integrity))
+                "refused: audit calls {name} {status}, not ok ({why}); nothing "
+                "enrolled: check the site's log with it (vaultctl verify) and "
+                "enrol a bundle that audits ok"
+            ).format(name=path.name, status=row["status"], why=render.safe(why)),
+            exit_code=row["exit"] or verify.EXIT_INTEGRITY,
         )
     out = csv.writer(sys.stdout, lineterminator="\n")
     if header:
         out.writerow(["site", "genesis"])
     out.writerow([site, genesis])
+
+
+class EnrolError(RefusedError):
+    """``enrol`` refused a bundle; the exit code is the one audit gives it."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 COMMANDS = [export, audit_cmd, enrol]

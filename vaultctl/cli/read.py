@@ -129,7 +129,7 @@ def _entries(vault: Vault) -> Iterator[tuple[int, Entry]]:
     "codes",
     multiple=True,
     metavar="SIZE:CODE",
-    help="A short code phoned in earlier, e.g. 412:K7QM-2XPA-3RTB-5JCD.",
+    help="A short code phoned in earlier, e.g. 412:K7QM-2XPA-3RTB-5JCD-G.",
 )
 @click.option(
     "--footage",
@@ -166,7 +166,7 @@ def verify_cmd(
     \b
     Example:
       vaultctl --vault /srv/vault verify
-      vaultctl verify --code "412:K7QM-2XPA-3RTB-5JCD" --checkpoint centre/412.note
+      vaultctl verify --code "412:K7QM-2XPA-3RTB-5JCD-G" --checkpoint centre/412.note
       vaultctl verify --json --footage /srv/footage > report.json; echo $?
       vaultctl verify --jobs 0          # signatures checked on every core
     """

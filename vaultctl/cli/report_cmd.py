@@ -49,7 +49,7 @@ def report_cmd(
     \b
     Example:
       vaultctl --vault /srv/vault report --html week.html
-      vaultctl --lang zh report --html 报告.html --code "412:K7QM-2XPA-3RTB-5JCD"
+      vaultctl --lang zh report --html 报告.html --code "412:K7QM-2XPA-3RTB-5JCD-G"
     """
     timeline = Timeline()
     rep = verified(
