@@ -112,6 +112,8 @@ def setup() -> Iterator[Step]:
         *[a for m in rest for a in ("--member", m)],
         *signed(lead, rest[0]),
     )
+    # NOTE: nobody enters through a closed outer door (DOOR-STATE)
+    yield at("2026-06-06 10:00", "open", "--door", "D1", *signed(ROOM_HEAD, "O-009"))
     yield at(
         "2026-06-06 10:00",
         "access",
@@ -134,6 +136,7 @@ def setup() -> Iterator[Step]:
         "电工 张师傅",
         *signed(ROOM_HEAD, "O-009"),
     )
+    yield at("2026-06-06 10:40", "close", "--door", "D1", *signed(ROOM_HEAD, "O-009"))
     yield at(
         "2026-06-06 12:00",
         "presence",
@@ -370,7 +373,7 @@ def planted_violations() -> Iterator[Step]:
         "--member",
         "O-008",
         "--reason",
-        "回家",
+        "办事:送材料",
         *signed("O-007", "O-008"),
     )
     yield at(
@@ -380,7 +383,7 @@ def planted_violations() -> Iterator[Step]:
         "--member",
         "O-011",
         "--reason",
-        "回家",
+        "办事:取文件",
         *signed("O-007", "O-011"),
         "--force",
     )
@@ -401,6 +404,8 @@ def planted_violations() -> Iterator[Step]:
         *signed("O-007", "O-011"),
     )
     # 2 ACCESS: a visitor let in with approval but nobody escorting
+    lead = leader_at("2026-06-07 13:00")
+    yield at("2026-06-07 13:00", "open", "--door", "D1", *signed(ROOM_HEAD, lead))
     yield at(
         "2026-06-07 13:00",
         "access",
@@ -420,6 +425,7 @@ def planted_violations() -> Iterator[Step]:
         "送水工",
         *signed(ROOM_HEAD, "O-003"),
     )
+    yield at("2026-06-07 13:05", "close", "--door", "D1", *signed(ROOM_HEAD, lead))
     # 3 CCTV: a camera switched off with papers in store (crew 3 on duty)
     yield at(
         "2026-06-08 02:00",

@@ -245,11 +245,12 @@ def compliant_story(tmp: Path, **kwargs: Any) -> Story:
         **{"from": "O-003", "to": "O-005"},
     )
     exam = "2026-06-07"
-    story.handover(CREW_B, CREW_A, t("00:00", exam), "B", "A2")
+    # NOTE: no shift runs past SHIFT-LONG's 12 hours (B: 16:00-04:00, A2: 04:00-13:00)
+    story.handover(CREW_B, CREW_A, t("04:00", exam), "B", "A2")
     story.custody(
         "handover",
         "K-D2",
-        t("00:00", exam),
+        t("04:00", exam),
         ("O-005", "O-003"),
         **{"from": "O-005", "to": "O-003"},
     )

@@ -175,18 +175,19 @@ def test_real_subprocess_round_trip(site: Site) -> None:
 def refused(
     site: Site, *args: str, env: dict[str, str] | None = None, code: int | None = None
 ) -> str:
-    """Run a command that must fail: one line on stderr, ledger unchanged."""
+    """Run a command that must fail: one error line on stderr (then only
+    indented next steps), ledger unchanged."""
     before = site.ledger.read_bytes() if site.ledger.exists() else None
     result = site.run(*args, env=env)
     assert result.exit_code != 0
     if code is not None:
         assert result.exit_code == code
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    assert all(h.startswith("  ") for h in lines[1:]), result.stderr  # next steps
     assert "Traceback" not in result.stderr
     after = site.ledger.read_bytes() if site.ledger.exists() else None
     assert after == before
-    return lines[0]
+    return "\n".join(lines)
 
 
 def test_wrong_passphrase(vault: Site) -> None:

@@ -268,9 +268,9 @@ def test_dispatch_with_another_seal_than_the_return_is_a_seal_finding(
     move = {"from": "O-003", "to": "O-005"}
     s.custody("handover", "K-D2", t("16:00"), ("O-003", "O-005"), **move)
     exam = "2026-06-07"
-    s.handover(CREW_B, CREW_A, t("00:00", exam), "B", "A2")
+    s.handover(CREW_B, CREW_A, t("04:00", exam), "B", "A2")  # 12-hour shifts at most
     back = {"from": "O-005", "to": "O-003"}
-    s.custody("handover", "K-D2", t("00:00", exam), ("O-005", "O-003"), **back)
+    s.custody("handover", "K-D2", t("04:00", exam), ("O-005", "O-003"), **back)
     s.issue(t("08:30", exam))
     s.give_back(t("11:45", exam))  # comes back sealed SA-1
     out = {"to": "外送车", "packets": [{"id": "P-E01", "seal": "SA-9"}], "count": 1}

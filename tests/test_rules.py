@@ -60,6 +60,15 @@ ALL_RULES = {
     "SHIFT-SECURITY",
     "SHIFT-SIZE",
     "TIME-ORDER",
+    # issue 20: presence proven, not claimed
+    "AWAY-LONG",
+    "DOOR-STATE",
+    "DUTY-HOME",
+    "KEY-DUTY",
+    "KEY-ROLE",
+    "OPEN-LONG",
+    "SHIFT-LONG",
+    "SITE-SETUP",
 }
 
 PM_SESSION = """
@@ -96,9 +105,17 @@ def policy_text(params: Params = None, levels: Levels = None) -> str:
     return "\n".join(lines)
 
 
+# NOTE: these unit logs run one shift from 08:00 on 06-06 into the exam day,
+# which SHIFT-LONG would warn of in each; it has tests of its own (below) and
+# the full compliant day (``finished``) keeps the default
+LONG_SHIFTS = {"shift_max_minutes": 10**5}
+SHIFT_12H = {"shift_max_minutes": 720}  # the default, for SHIFT-LONG's own tests
+
+
 def new_story(
     tmp: Path, params: Params = None, levels: Levels = None, extra_toml: str = ""
 ) -> Story:
+    params = {**LONG_SHIFTS, **(params or {})}
     return Story(tmp, extra_toml=extra_toml, policy=policy_text(params, levels))
 
 
@@ -161,10 +178,14 @@ def outsider(
     return officer
 
 
-def presence(s: Story, action: str, member: str, at: str) -> int:
-    return s.add(
-        "presence", {"action": action, "member": member}, at, ("O-003", member)
-    )
+def presence(s: Story, action: str, member: str, at: str, kind: str = "") -> int:
+    body = {"action": action, "member": member} | ({"kind": kind} if kind else {})
+    return s.add("presence", body, at, ("O-003", member))
+
+
+def outer_open(s: Story, at: str) -> int:
+    """Open the outer door D1 (K-D1 is the room head's): nobody enters otherwise."""
+    return s.add("open", {"door": "D1", "present": []}, at, ("O-002", "O-003"))
 
 
 def access(s: Story, action: str, person: str, at: str, **extra: str) -> int:
@@ -313,6 +334,7 @@ def bad_roster_auth(tmp: Path, lv: Levels) -> Story:
 
 def bad_access(tmp: Path, lv: Levels) -> Story:
     s = finished(tmp, levels=lv)
+    outer_open(s, t("14:00", EXAM))
     access(s, "enter", "电工老李", t("14:00", EXAM), escort="O-003", purpose="检修")
     access(s, "exit", "电工老李", t("14:30", EXAM))
     return s
@@ -427,6 +449,59 @@ def bad_time_order(tmp: Path, lv: Levels) -> Story:
     return s
 
 
+def bad_door_state(tmp: Path, lv: Levels) -> Story:
+    s = finished(tmp, levels=lv)
+    outer_open(s, t("14:00", EXAM))
+    outer_open(s, t("14:05", EXAM))  # open again: it was never closed
+    s.add("close", {"door": "D1"}, t("14:10", EXAM), ("O-002", "O-003"))
+    return s
+
+
+def bad_open_long(tmp: Path, lv: Levels) -> Story:
+    s = finished(tmp, levels={"OPEN-LONG": "error", **(lv or {})})
+    outer_open(s, t("14:00", EXAM))
+    s.add("close", {"door": "D1"}, t("15:01", EXAM), ("O-002", "O-003"))
+    return s
+
+
+def bad_key_role(tmp: Path, lv: Levels) -> Story:
+    s = finished(tmp, levels=lv)
+    key_handover(s, "K-D2", "O-003", "O-101", t("14:00", EXAM))  # an invigilator
+    return s
+
+
+def bad_key_duty(tmp: Path, lv: Levels) -> Story:
+    s = stored(tmp, levels=lv)
+    s.handover(CREW_A, CREW_B, t("16:00"))
+    note(s, t("16:30"), ("O-005", "O-006"))  # O-003 went off with K-D2
+    return s
+
+
+def bad_duty_home(tmp: Path, lv: Levels) -> Story:
+    s = stored(tmp, levels=lv)
+    presence(s, "leave", "O-004", t("11:00"), "home")
+    presence(s, "return", "O-004", t("11:40"))
+    return s
+
+
+def bad_away_long(tmp: Path, lv: Levels) -> Story:
+    s = stored(tmp, levels={"AWAY-LONG": "error", **(lv or {})})
+    presence(s, "leave", "O-004", t("11:00"), "meal")
+    presence(s, "return", "O-004", t("12:01"))
+    return s
+
+
+def bad_shift_long(tmp: Path, lv: Levels) -> Story:
+    s = stored(tmp, SHIFT_12H, {"SHIFT-LONG": "error", **(lv or {})})
+    note(s, t("20:01"))  # shift A on duty since 08:00
+    return s
+
+
+def bad_site_setup(tmp: Path, lv: Levels) -> Story:
+    one_key = '\n[[cabinets]]\nid = "C9"\nroom = "R1"\nkeys = ["K-C9"]\n'
+    return compliant_story(tmp, extra_toml=one_key, policy=policy_text(None, lv))
+
+
 VIOLATIONS = [
     Case("ACCESS", bad_access),
     Case("CABINET-KEYS", bad_cabinet_keys),
@@ -449,6 +524,14 @@ VIOLATIONS = [
     Case("SHIFT-SECURITY", bad_shift_security),
     Case("SHIFT-SIZE", bad_shift_size),
     Case("TIME-ORDER", bad_time_order),
+    Case("DOOR-STATE", bad_door_state),
+    Case("OPEN-LONG", bad_open_long),
+    Case("KEY-ROLE", bad_key_role),
+    Case("KEY-DUTY", bad_key_duty),
+    Case("DUTY-HOME", bad_duty_home),
+    Case("AWAY-LONG", bad_away_long),
+    Case("SHIFT-LONG", bad_shift_long),
+    Case("SITE-SETUP", bad_site_setup),
 ]
 
 
@@ -475,6 +558,7 @@ def ok_roster_auth(tmp: Path, lv: Levels) -> Story:
 
 def ok_access(tmp: Path, lv: Levels) -> Story:
     s = finished(tmp, levels=lv)
+    outer_open(s, t("14:00", EXAM))
     access(s, "enter", "电工老李", t("14:00", EXAM), approver="O-002", escort="O-003")
     access(s, "exit", "电工老李", t("14:30", EXAM))
     access(s, "enter", "O-005", t("14:40", EXAM), approver="O-001")  # an officer
@@ -508,7 +592,8 @@ def ok_key_transfer(tmp: Path, lv: Levels) -> Story:
 
 def ok_opening(tmp: Path, lv: Levels) -> Story:
     s = finished(tmp, levels=lv)
-    s.open_close("cabinet", "C1", t("14:00", EXAM), ("O-002", "O-003"), ["O-001"])
+    # the two cabinet key holders sign; a custodian is there as a witness
+    s.open_close("cabinet", "C1", t("14:00", EXAM), ("O-001", "O-002"), ["O-003"])
     return s
 
 
@@ -616,6 +701,62 @@ def ok_time_order(tmp: Path, lv: Levels) -> Story:
     return s
 
 
+def ok_door_state(tmp: Path, lv: Levels) -> Story:
+    s = finished(tmp, levels=lv)
+    outer_open(s, t("14:00", EXAM))
+    s.add("close", {"door": "D1"}, t("14:10", EXAM), ("O-002", "O-003"))
+    outer_open(s, t("14:20", EXAM))
+    s.add("close", {"door": "D1"}, t("14:30", EXAM), ("O-002", "O-003"))
+    return s
+
+
+def ok_open_long(tmp: Path, lv: Levels) -> Story:
+    s = finished(tmp, levels={"OPEN-LONG": "error", **(lv or {})})
+    outer_open(s, t("14:00", EXAM))
+    s.add("close", {"door": "D1"}, t("15:00", EXAM), ("O-002", "O-003"))
+    return s
+
+
+def ok_key_role(tmp: Path, lv: Levels) -> Story:
+    s = finished(tmp, levels=lv)
+    key_handover(s, "K-D2", "O-003", "O-004", t("14:00", EXAM))  # a custodian
+    return s
+
+
+def ok_key_duty(tmp: Path, lv: Levels) -> Story:
+    s = stored(tmp, levels=lv)
+    s.handover(CREW_A, CREW_B, t("16:00"))
+    key_handover(s, "K-D2", "O-003", "O-005", t("16:00"))
+    note(s, t("16:30"), ("O-005", "O-006"))
+    return s
+
+
+def ok_duty_home(tmp: Path, lv: Levels) -> Story:
+    s = stored(tmp, levels=lv)
+    presence(s, "leave", "O-004", t("11:00"), "meal")
+    presence(s, "return", "O-004", t("11:40"))
+    return s
+
+
+def ok_away_long(tmp: Path, lv: Levels) -> Story:
+    s = stored(tmp, levels={"AWAY-LONG": "error", **(lv or {})})
+    presence(s, "leave", "O-004", t("11:00"), "meal")
+    presence(s, "return", "O-004", t("12:00"))
+    return s
+
+
+def ok_shift_long(tmp: Path, lv: Levels) -> Story:
+    s = stored(tmp, SHIFT_12H, {"SHIFT-LONG": "error", **(lv or {})})
+    s.handover(CREW_A, CREW_B, t("16:00"))
+    key_handover(s, "K-D2", "O-003", "O-005", t("16:00"))
+    note(s, t("20:01"), ("O-005", "O-006"))
+    return s
+
+
+def ok_site_setup(tmp: Path, lv: Levels) -> Story:
+    return compliant_story(tmp, extra_toml=CODE_CABINET, policy=policy_text(None, lv))
+
+
 COMPLIANT = [
     Case("ACCESS", ok_access),
     Case("CABINET-KEYS", ok_cabinet_keys),
@@ -638,6 +779,14 @@ COMPLIANT = [
     Case("SHIFT-SECURITY", ok_shift_security),
     Case("SHIFT-SIZE", ok_shift_size),
     Case("TIME-ORDER", ok_time_order),
+    Case("DOOR-STATE", ok_door_state),
+    Case("OPEN-LONG", ok_open_long),
+    Case("KEY-ROLE", ok_key_role),
+    Case("KEY-DUTY", ok_key_duty),
+    Case("DUTY-HOME", ok_duty_home),
+    Case("AWAY-LONG", ok_away_long),
+    Case("SHIFT-LONG", ok_shift_long),
+    Case("SITE-SETUP", ok_site_setup),
 ]
 
 
@@ -815,6 +964,7 @@ def test_access_violations(
     tmp_path: Path, steps: list[tuple[str, str, dict[str, str]]]
 ) -> None:
     s = finished(tmp_path)
+    outer_open(s, t("14:00", EXAM))
     for minute, (action, person, extra) in enumerate(steps):
         access(s, action, person, t(f"14:{minute:02d}", EXAM), **extra)
     assert s.rules() == ["ACCESS"]
@@ -910,8 +1060,13 @@ def test_opening_fewer_than_two_is_refused_at_write_time(tmp_path: Path) -> None
     )
     assert [f.rule for f in found] == ["OPENING"]
     assert "fewer than two" in found[0].message
+    # a name given as present is a witness, never a signature (issue 20)
     found = s.preview(
         "open", {"door": "D1", "present": ["O-003"]}, t("14:00", EXAM), ["O-002"]
+    )
+    assert [f.rule for f in found] == ["OPENING"]
+    found = s.preview(
+        "open", {"door": "D1", "present": []}, t("14:00", EXAM), ["O-002", "O-003"]
     )
     assert found == []
 
@@ -1020,6 +1175,7 @@ def test_shift_min_members(
 def test_shift_min_members_on_handover(tmp_path: Path) -> None:
     s = stored(tmp_path)
     s.handover(CREW_A, ("O-005", "O-010"), t("16:00"))
+    hand_keys_on(s)
     assert s.rules() == ["SHIFT-SIZE"]
 
 
@@ -1053,6 +1209,7 @@ def test_min_on_site_one_finding_per_moment(tmp_path: Path) -> None:
 def test_shift_security_on_handover(tmp_path: Path) -> None:
     s = stored(tmp_path)
     s.handover(CREW_A, ("O-005", "O-006", "O-002"), t("16:00"))  # no security
+    hand_keys_on(s)
     assert s.rules() == ["SHIFT-SECURITY"]
 
 
@@ -1107,12 +1264,22 @@ def test_shift_security_on_handover(tmp_path: Path) -> None:
 def test_handover_violations(tmp_path: Path, step: Callable[[Story], Any]) -> None:
     s = stored(tmp_path)
     step(s)
+    hand_keys_on(s)
     assert s.rules() == ["HANDOVER"]
+
+
+def hand_keys_on(s: Story) -> None:
+    """The duty keys go with the shift (KEY-DUTY): to whoever leads it now."""
+    shift = s.state.shift
+    holder = s.state.holders["K-D2"]
+    if shift is not None and holder not in (shift.leader, *shift.members):
+        key_handover(s, "K-D2", holder, shift.leader, s.state.last.ts)
 
 
 def test_handover_to_a_crew_that_stays(tmp_path: Path) -> None:
     s = stored(tmp_path)
     s.handover(CREW_A, ("O-005", "O-004", "O-010"), t("16:00"))  # O-004 stays on
+    hand_keys_on(s)
     assert s.rules() == ["HANDOVER"]
 
 
@@ -1740,6 +1907,7 @@ def assert_finding(
         "message",
         "message_zh",
         "clause",
+        "fix",
     }
 
 
@@ -1786,6 +1954,7 @@ def test_finding_at_the_end_of_the_log(tmp_path: Path) -> None:
 
 def test_finding_access_without_exit(tmp_path: Path) -> None:
     s = finished(tmp_path)
+    outer_open(s, t("14:00", EXAM))
     entered = access(
         s, "enter", "电工老李", t("14:00", EXAM), approver="O-002", escort="O-003"
     )

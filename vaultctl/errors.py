@@ -5,11 +5,19 @@ rule is a finding (data), never an exception. ``exit_code`` is what the command
 line exits with when the error reaches it.
 """
 
+from __future__ import annotations
+
 
 class VaultError(Exception):
-    """Base of every error vaultctl reports to a user as one line."""
+    """Base of every error vaultctl reports to a user as one line, followed
+    by ``hints``: the next steps (a command that puts it right), one a line."""
 
     exit_code = 1
+    hints: tuple[str, ...] = ()
+
+    def with_hints(self, *hints: str) -> VaultError:
+        self.hints = tuple(hints)
+        return self
 
 
 class UsageError(VaultError):

@@ -203,7 +203,14 @@ def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
             and verifier.entries == meta["entries"] == tree.size
         ):
             return None
-    except (OSError, KeyError, TypeError, ValueError, snapshot.SnapshotError):
+    except (
+        OSError,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        snapshot.SnapshotError,
+    ):
         return None
     _set_clock(engine, now)
     return Head(engine, verifier, tree, anchored, marks, size, hasher)

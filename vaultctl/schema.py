@@ -39,6 +39,8 @@ INCIDENT_KINDS = (
     "cctv-fault",
     "other",
 )
+# NOTE: why a member leaves (issue 20); "home" while on duty breaks 职责3
+LEAVE_KINDS = ("meal", "toilet", "patrol", "errand", "home", "other")
 
 KEY_REF = {"key": "key_id", "public_key": "public_key"}
 OFFICER = {
@@ -114,6 +116,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "action": ("leave", "return"),
         "member": "officer",
         "?reason": str,
+        "?kind": LEAVE_KINDS,
         **NOTE,
     },
     "access": {

@@ -30,6 +30,7 @@ import base64
 import hashlib
 import hmac
 import importlib
+import importlib.util
 import json
 import os
 import secrets
@@ -55,6 +56,7 @@ ALLOWED_MODULES = frozenset(
         "vaultctl.rules.keys",
         "vaultctl.rules.papers",
         "vaultctl.rules.people",
+        "vaultctl.rules.room",
         "vaultctl.rules.watch",
     }
 )
@@ -62,6 +64,27 @@ ALLOWED_MODULES = frozenset(
 
 class SnapshotError(Exception):
     """The snapshot cannot be used (absent, stale, forged, unknown shape)."""
+
+
+_LAYOUT: list[str] = []
+
+
+def layout() -> str:
+    """A digest of the package version and the source of every module whose
+    objects a snapshot holds: a snapshot written by any other code (an
+    upgrade, a new rule, a new field) is never decoded, only replayed over."""
+    if not _LAYOUT:
+        from vaultctl import __version__
+
+        digest = hashlib.sha256(__version__.encode())
+        for name in sorted(ALLOWED_MODULES):
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec else None
+            digest.update(name.encode() + b"\0")
+            if origin:
+                digest.update(Path(origin).read_bytes())
+        _LAYOUT.append(digest.hexdigest())
+    return _LAYOUT[0]
 
 
 # --- encoding: an object graph as JSON, shared objects once ------------------
@@ -244,7 +267,13 @@ def save(ledger: Path, log: str, meta: dict[str, Any], value: Any) -> None:
     """Store ``value`` with ``meta``, bound to this vault and log, 0600."""
     folder = _private_dir()
     body = dumps(value)
-    head = {"format": FORMAT, "ledger": str(ledger.resolve()), "log": log, **meta}
+    head = {
+        "format": FORMAT,
+        "layout": layout(),
+        "ledger": str(ledger.resolve()),
+        "log": log,
+        **meta,
+    }
     head_bytes = json.dumps(head, sort_keys=True).encode()
     mac = hmac.new(_secret(folder), head_bytes + b"\n" + body, "sha256").hexdigest()
     target = path_for(ledger, log)
@@ -270,6 +299,8 @@ def load(ledger: Path, log: str) -> tuple[dict[str, Any], Any]:
     head = json.loads(head_bytes)
     if head.get("format") != FORMAT or head.get("ledger") != str(ledger.resolve()):
         raise SnapshotError(f"{path}: for another ledger or format")
+    if head.get("layout") != layout():
+        raise SnapshotError(f"{path}: written by another version of vaultctl")
     if head.get("log") != log:
         raise SnapshotError(f"{path}: for another log")
     return head, loads(body)

@@ -135,9 +135,25 @@ def describe(found: Sequence[Finding], lang: str = "en") -> str:
 
 
 REFUSAL = {
-    "en": "refused, it would break {} (add --force to record what really happened)",
-    "zh": "拒绝记录，将违反 {}（如确属实情，加 --force 如实记录）",
+    "en": "refused, it would break {}",
+    "zh": "拒绝记录，将违反 {}",
 }
+FIX = {"en": "put it right first: {}", "zh": "请先办理：{}"}
+FORCE = {
+    "en": "only if this is what really happened: add --force to record it",
+    "zh": "如确属实情，加 --force 如实记录",
+}
+
+
+def refusal(errors: Sequence[Finding], lang: str = "en") -> RefusedError:
+    """Why an entry is refused; as hints, the commands that put it right,
+    then --force last."""
+    lang = lang if lang in REFUSAL else "en"
+    fixes = dict.fromkeys(cmd for f in errors for cmd in f.fix.splitlines())
+    hints = [FIX[lang].format(cmd) for cmd in fixes] + [FORCE[lang]]
+    error = RefusedError(REFUSAL[lang].format(describe(errors, lang)))
+    error.with_hints(*hints)
+    return error
 
 
 def precheck(
@@ -156,7 +172,7 @@ def precheck(
     found = engine.preview(draft)
     errors = [f for f in found if f.level == "error" and f.seq == draft.seq]
     if errors and not force:
-        raise RefusedError(REFUSAL[lang].format(describe(errors, lang)))
+        raise refusal(errors, lang)
     return found
 
 

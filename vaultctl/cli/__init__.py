@@ -119,15 +119,18 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 class Failure(click.ClickException):
     """A :class:`VaultError` on its way out: one line on stderr, its exit code."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: int, hints: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.exit_code = exit_code  # type: ignore[misc]
+        self.hints = tuple(hints)
 
     def show(self, file: object = None) -> None:
         from vaultctl.render import safe  # NOTE: a message may quote a ledger line
 
         line = _("vaultctl: error: {message}").format(message=safe(self.message))
         click.echo(line, err=True)
+        for hint in self.hints:  # NOTE: each escaped alone: no line from a log
+            click.echo("  " + safe(hint), err=True)
 
 
 class Cancelled(click.ClickException):
@@ -168,7 +171,7 @@ class VaultGroup(click.Group):
             return super().invoke(ctx)
         except VaultError as e:
             _trace(ctx)
-            raise Failure(i18n.localise_message(str(e)), e.exit_code) from e
+            raise Failure(i18n.localise_message(str(e)), e.exit_code, e.hints) from e
         except (KeyboardInterrupt, click.Abort) as e:
             raise Cancelled() from e
         except BrokenPipeError as e:

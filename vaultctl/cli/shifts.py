@@ -18,6 +18,7 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
+from vaultctl.errors import ArgumentError
 from vaultctl.i18n import _
 
 
@@ -159,6 +160,43 @@ def shift_end(
     )
 
 
+# NOTE: why a member leaves, as typed in English or Chinese (issue 20)
+LEAVE_WORDS = {
+    "meal": "meal",
+    "就餐": "meal",
+    "吃饭": "meal",
+    "toilet": "toilet",
+    "如厕": "toilet",
+    "patrol": "patrol",
+    "巡查": "patrol",
+    "errand": "errand",
+    "办事": "errand",
+    "home": "home",
+    "回家": "home",
+    "other": "other",
+    "其他": "other",
+}
+
+
+def leave_kind(reason: str | None) -> str:
+    """The kind of a ``--reason`` (``KIND`` or ``KIND:words``, either colon)."""
+    word = (reason or "").replace("：", ":").split(":", 1)[0].strip().lower()
+    kind = LEAVE_WORDS.get(word)
+    if kind is None:
+        raise ArgumentError(
+            _(
+                "--reason {reason!r}: say why with one of meal (就餐), toilet (如厕), "
+                "patrol (巡查), errand (办事), home (回家), other (其他), then "
+                "':' and your own words if you like, e.g. --reason \"办事:取快递\""
+            ).format(reason=reason or "")
+        )
+    if kind == "other" and ":" not in (reason or "").replace("：", ":"):
+        raise ArgumentError(
+            _('--reason other: say what, e.g. --reason "其他:接家长电话"')
+        )
+    return kind
+
+
 def _presence(
     ctx: Context,
     action: str,
@@ -172,11 +210,11 @@ def _presence(
         cur is not None and member in cur.members,
         _("--member {member}: not a member of the shift on duty").format(member=member),
     )
-    body = {
-        "action": action,
-        "member": member,
-        **({"reason": reason} if reason else {}),
-    }
+    body: dict[str, Any] = {"action": action, "member": member}
+    if action == "leave":
+        body["kind"] = leave_kind(reason)
+    if reason:
+        body["reason"] = reason
     record(ctx, "presence", body, sign, engine)
 
 
@@ -187,6 +225,8 @@ def presence() -> None:
     \b
     Example:
       vaultctl presence leave --member O-004 --reason 就餐 --signer O-003 --signer O-004
+      vaultctl presence leave --member O-009 --reason "办事:取快递" \\
+          --signer O-003 --signer O-009
     """
 
 
@@ -197,7 +237,16 @@ for _action, _doc in (
 
     def _make(action: str = _action) -> Any:
         @click.option("--member", required=True, metavar="ID")
-        @click.option("--reason", default=None)
+        @click.option(
+            "--reason",
+            default=None,
+            required=action == "leave",
+            metavar="KIND[:WORDS]",
+            help="Why: meal (就餐), toilet (如厕), patrol (巡查), errand (办事), "
+            "home (回家) or other (其他), then ':' and your own words if you like."
+            if action == "leave"
+            else "A remark on the return.",
+        )
         @signing_options
         @pass_context
         def command(
@@ -211,11 +260,12 @@ for _action, _doc in (
         return command
 
     _cmd = _make()
+    _reason = " --reason 就餐" if _action == "leave" else ""
     _cmd.__doc__ = f"""{_doc}
 
     \b
     Example:
-      vaultctl presence {_action} --member O-004 --signer O-003 --signer O-004
+      vaultctl presence {_action} --member O-004{_reason} --signer O-003 --signer O-004
     """
     presence.command(_action)(_cmd)
 

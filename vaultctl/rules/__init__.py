@@ -37,6 +37,7 @@ class Finding:
     message: str
     message_zh: str
     clause: str
+    fix: str = ""  # the command that puts it right, where there is one
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class Finding:
             "message": self.message,
             "message_zh": self.message_zh,
             "clause": self.clause,
+            "fix": self.fix,
         }
 
     def text(self, lang: str) -> str:
@@ -109,8 +111,10 @@ class Rule:
         zh: str,
         officers: Iterable[str] | None = None,
         s: State | None = None,
+        fix: str = "",
     ) -> Finding:
-        """A finding at entry ``e`` (or at the end of the log, from ``s.last``)."""
+        """A finding at entry ``e`` (or at the end of the log, from ``s.last``);
+        ``fix``: the command that puts it right, named in a refusal."""
         at = e if e is not None else (s.last if s is not None else None)
         who = tuple(officers) if officers is not None else (at.signers if at else ())
         return Finding(
@@ -122,7 +126,12 @@ class Rule:
             message=en,
             message_zh=zh,
             clause=self.clause,
+            fix=fix,
         )
+
+    def genesis(self, e: Event, s: State) -> Iterable[Finding]:
+        """Once, right after the genesis is applied (the site as declared)."""
+        return ()
 
     def step(self, e: Event, s: State) -> Iterable[Finding]:
         return ()
@@ -215,9 +224,10 @@ class Engine:
         """Check one entry against every rule in force, then apply it."""
         if self.state.genesis is None:
             self.state.apply(e)
-            if self.state.genesis is not None:
-                self._start_rules()
-            return []
+            if self.state.genesis is None:
+                return []
+            self._start_rules()
+            return [f for r in self.rules for f in r.genesis(e, self.state)]
         found = [f for r in self.rules for f in r.step(e, self.state)]
         self.state.apply(e)
         found += [f for r in self.rules for f in r.after(e, self.state)]
@@ -299,7 +309,7 @@ class Pending:
 
 
 def _load() -> None:
-    from vaultctl.rules import duty, keys, papers, people, watch  # noqa: F401
+    from vaultctl.rules import duty, keys, papers, people, room, watch  # noqa: F401
 
 
 _load()

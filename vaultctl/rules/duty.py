@@ -244,3 +244,127 @@ class Patrol(Rule):
                 [],
                 s,
             )
+
+
+@rule
+class DutyHome(Rule):
+    """A member on duty never goes home during the shift (职责3 严禁回家)."""
+
+    id = "DUTY-HOME"
+    title = "Nobody goes home while on duty"
+    title_zh = "值班期间严禁回家"
+    clause = "职责3"
+    example_ok = "`presence leave --member O-004 --reason meal` (就餐), back at 12:30."
+    example_bad = "`presence leave --member O-004 --reason home` (回家)."
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if (
+            e.type == "presence"
+            and e.body["action"] == "leave"
+            and e.body.get("kind") == "home"
+            and s.shift is not None
+            and e.body["member"] in s.shift.members
+        ):
+            who = e.body["member"]
+            yield self.hit(
+                e,
+                f"{who} leaves shift {s.shift.id} to go home while on duty",
+                f"{who} 在班次 {s.shift.id} 值班期间回家",
+                [who],
+                fix=f"vaultctl shift handover --leader <LEADER> --member <MEMBER> "
+                f"… (relieve {who} first)",
+            )
+
+
+@rule
+class AwayLong(Rule):
+    """A member on duty away longer than the limit is a warning."""
+
+    id = "AWAY-LONG"
+    title = "Members on duty not away long"
+    title_zh = "值班人员离岗不宜过久"
+    clause = "职责3, 五.4"
+    params = {"away_max_minutes": 60}
+    default_level = "warn"
+    example_ok = "O-004 leaves at 12:00 for a meal and returns at 12:30."
+    example_bad = "O-004 leaves at 12:00 and is not back by 13:30."
+
+    def reset(self) -> None:
+        self.away: dict[str, tuple[datetime, Event]] = {}
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        yield from self._late(e.moment)
+
+    def after(self, e: Event, s: State) -> Iterable[Finding]:
+        if e.type == "presence":
+            if e.body["action"] == "leave":
+                self.away.setdefault(e.body["member"], (e.moment, e))
+            else:
+                self.away.pop(e.body["member"], None)
+        elif e.type == "shift":
+            self.away.clear()  # NOTE: a new crew; the state forgets absences too
+        return ()
+
+    def end(self, s: State) -> Iterator[Finding]:
+        if s.latest is not None:
+            yield from self._late(s.latest)
+
+    def _late(self, moment: datetime) -> Iterator[Finding]:
+        limit = self.minutes("away_max_minutes")
+        for who, (since, left) in sorted(self.away.items()):
+            if moment - since > limit:
+                del self.away[who]  # NOTE: once per absence
+                yield self.hit(
+                    left,
+                    f"{who} away from duty for more than "
+                    f"{self.p['away_max_minutes']} min (since {since:%m-%d %H:%M})",
+                    f"{who} 离岗超过 {self.p['away_max_minutes']} 分钟"
+                    f"（自 {since:%m-%d %H:%M}）",
+                    [who],
+                )
+
+
+@rule
+class ShiftLong(Rule):
+    """A shift on duty longer than the limit without relief is a warning."""
+
+    id = "SHIFT-LONG"
+    title = "Shifts relieved in time"
+    title_zh = "班次按时轮换"
+    clause = "四.五, 五.4"
+    params = {"shift_max_minutes": 720}
+    default_level = "warn"
+    example_ok = "8-hour shifts handing over at 00:00, 08:00 and 16:00."
+    example_bad = "Shift A on duty from 08:00 on 6/6 to 08:00 on 6/8."
+
+    def reset(self) -> None:
+        self.started: Event | None = None
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        yield from self._late(e.moment, s)
+
+    def after(self, e: Event, s: State) -> Iterable[Finding]:
+        if e.type == "shift":
+            self.started = e if s.shift is not None else None
+        return ()
+
+    def end(self, s: State) -> Iterator[Finding]:
+        if s.latest is not None:
+            yield from self._late(s.latest, s)
+
+    def _late(self, moment: datetime, s: State) -> Iterator[Finding]:
+        start = self.started
+        if start is None or s.shift is None:
+            return
+        if moment - start.moment > self.minutes("shift_max_minutes"):
+            self.started = None  # NOTE: once per shift
+            yield self.hit(
+                start,
+                f"shift {s.shift.id} on duty for more than "
+                f"{self.p['shift_max_minutes'] / 60:g} h without relief "
+                f"(since {start.moment:%m-%d %H:%M})",
+                f"班次 {s.shift.id} 连续值班超过 "
+                f"{self.p['shift_max_minutes'] / 60:g} 小时未轮换"
+                f"（自 {start.moment:%m-%d %H:%M}）",
+                s.shift.members,
+            )

@@ -146,42 +146,155 @@ class KeyTransfer(Rule):
 
 @rule
 class Opening(Rule):
-    """A door or cabinet is opened only with two present, one of them the room
-    head, and by the holders of its keys and codes."""
+    """A door or cabinet is opened only by two who sign, one of them the room
+    head, and the holders of its keys and codes among them: a name given as
+    ``--present`` is a witness on record, never a signature."""
 
     id = "OPENING"
-    title = "Two present, the room head and the key holders, to open"
-    title_zh = "开启须两人在场且含保密室负责人"
-    clause = "四.六, 五.3"
+    title = "Two sign to open: the room head and the key holders"
+    title_zh = "开启须两人签名，含保密室负责人及钥匙保管人"
+    clause = "四.六, 五.3, 职责6"
     example_ok = (
         "`open --cabinet C1 --signer O-001 --signer O-002` (they hold its keys)."
     )
-    example_bad = "`open --door D1 --signer O-003 --signer O-004` (no room head)."
+    example_bad = (
+        "`open --door D1 --present O-002 --signer O-005 --signer O-006` "
+        "(the room head only named present)."
+    )
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         if e.type != "open":
             return
-        present = set(e.signers) | set(e.body["present"])
+        signed = set(e.signers)
         what = target_of(e.body)
         kind, target = what.split(":", 1)
-        if len(present) < 2:
+        if len(signed) < 2:
             yield self.hit(
                 e,
-                f"{what} opened with fewer than two present",
-                f"{what} 开启时在场不足两人",
+                f"{what} opened with fewer than two signing",
+                f"{what} 开启时签名不足两人",
             )
-        if not any(s.officer_has(w, "room_head") for w in present):
+        if not any(s.officer_has(w, "room_head") for w in signed):
+            named = [w for w in e.body["present"] if s.officer_has(w, "room_head")]
+            how = f" ({', '.join(named)} only named present)" if named else ""
+            how_zh = f"（{'、'.join(named)} 仅被列为在场）" if named else ""
             yield self.hit(
                 e,
-                f"{what} opened without the room head present",
-                f"{what} 开启时保密室负责人不在场",
+                f"{what} opened without the room head signing{how}",
+                f"{what} 开启时保密室负责人未签名{how_zh}",
             )
         for item in s.items_of(kind, target):
             holder = s.holders.get(item.id)
-            if holder not in present:
+            if holder is None:
                 yield self.hit(
                     e,
-                    f"{what} opened without {item.id}'s holder "
-                    f"({holder or 'nobody holds it'})",
-                    f"{what} 开启时 {item.id} 的保管人（{holder or '无'}）不在场",
+                    f"{what} opened, but nobody holds {item.id}",
+                    f"{what} 开启，但 {item.id} 无人保管",
+                    fix=f"vaultctl custody assign --item {item.id} --to <OFFICER>",
                 )
+            elif holder not in signed:
+                yield self.hit(
+                    e,
+                    f"{what} opened without {item.id}'s holder {holder} signing",
+                    f"{what} 开启时 {item.id} 的保管人 {holder} 未签名",
+                )
+
+
+# NOTE: who may hold a door key, a cabinet key or a code (第二篇(二): keys go to
+# the paper room's staff; 职责6): never a courier, an invigilator or an inspector
+KEY_ROLES = ("custodian", "room_head", "site_head")
+
+
+@rule
+class KeyRole(Rule):
+    """Keys and codes go only to officers whose role lets them hold one: a
+    custodian, the room head or the site head."""
+
+    id = "KEY-ROLE"
+    title = "Keys and codes only to custodians and heads"
+    title_zh = "钥匙与密码只交保管人员及负责人"
+    clause = "第二篇(二), 职责6"
+    example_ok = "`custody handover --item K-D2 --from O-003 --to O-005` (custodian)."
+    example_bad = "`custody handover --item K-D2 --from O-003 --to O-301` (courier)."
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        to = e.body.get("to") if e.type == "custody" else None
+        if to is None or s.roster.get(to) is None:
+            return
+        if not any(s.officer_has(to, r) for r in KEY_ROLES):
+            roles = ", ".join(s.roster.officers[to].roles)
+            yield self.hit(
+                e,
+                f"{e.body['item']} given to {to} ({roles}), who may not hold keys "
+                "or codes (custodians, room head, site head only)",
+                f"{e.body['item']} 交给了 {to}（{roles}），其不得保管钥匙或密码"
+                "（仅限保管人员、保密室负责人、考点负责人）",
+                [to],
+            )
+
+
+def _duty_items(s: State, who: str) -> list[Item]:
+    """Door keys and codes held by ``who`` (cabinet keys stay with the heads)."""
+    return [i for i in s.held_by(who) if i.kind == "door" or i.is_code]
+
+
+@rule
+class KeyDuty(Rule):
+    """At a shift handover, every door key and code held by an outgoing member
+    who is not a head is handed over, in the custody entries that follow the
+    handover (before any other entry)."""
+
+    id = "KEY-DUTY"
+    title = "Keys go with the duty: handed over at every shift change"
+    title_zh = "交接班时钥匙与密码随班交接"
+    clause = "第二篇(二), 五.2, 职责6"
+    example_ok = (
+        "`shift handover …` then `custody handover --item K-D2 --from O-003 "
+        "--to O-005` and the same for CODE-C2."
+    )
+    example_bad = "O-003 goes off duty at 16:00 and still holds K-D2 at 16:30."
+
+    def reset(self) -> None:
+        self.handover: Event | None = None
+        self.outgoing: tuple[str, ...] = ()
+        self.incoming = ""
+
+    def step(self, e: Event, s: State) -> Iterator[Finding]:
+        if self.handover is not None and e.type != "custody":
+            yield from self._check(e, s)
+            self.handover = None
+        if e.type == "shift" and e.body["action"] == "handover" and s.shift:
+            staying = {e.body["leader"], *e.body["members"]}
+            self.handover, self.incoming = e, e.body["leader"]
+            self.outgoing = tuple(
+                dict.fromkeys(
+                    w for w in (s.shift.leader, *s.shift.members) if w not in staying
+                )
+            )
+
+    def end(self, s: State) -> Iterator[Finding]:
+        if self.handover is not None:
+            yield from self._check(None, s)
+
+    def _check(self, e: Event | None, s: State) -> Iterator[Finding]:
+        assert self.handover is not None  # noqa: S101 - callers check
+        for who in self.outgoing:
+            if any(s.officer_has(who, r) for r in ("room_head", "site_head")):
+                continue
+            kept = _duty_items(s, who)
+            if not kept:
+                continue
+            ids = ", ".join(i.id for i in kept)
+            yield self.hit(
+                e,
+                f"{who} went off duty at the handover #{self.handover.seq} and "
+                f"still holds {ids}",
+                f"{who} 已于 #{self.handover.seq} 交班，仍持有 {ids}",
+                [who],
+                s,
+                fix="\n".join(
+                    f"vaultctl custody handover --item {i.id} --from {who} "
+                    f"--to {self.incoming} --signer {who} --signer {self.incoming}"
+                    for i in kept
+                ),
+            )

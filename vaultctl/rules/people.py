@@ -10,38 +10,74 @@ from vaultctl.state import Event, State
 HEADS = ("room_head", "site_head")
 
 
+def named(e: Event, s: State) -> list[tuple[str, str, str]]:
+    """Officers an entry names besides its signers: ``(id, as what, zh)``."""
+    b = e.body
+    out: list[tuple[str, str, str]] = []
+    if e.type == "shift" and b["action"] in ("start", "handover"):
+        out.append((b["leader"], "shift leader", "值班班长"))
+        out += [(m, "shift member", "值班人员") for m in b["members"]]
+    elif e.type == "open":
+        out += [(w, "present", "在场人员") for w in b["present"]]
+    elif e.type == "custody" and "to" in b:
+        out.append((b["to"], "key holder", "钥匙保管人"))
+    elif e.type == "access":
+        out += [
+            (b[k], k, zh)
+            for k, zh in (("approver", "审批人"), ("escort", "陪同人"))
+            if k in b
+        ]
+        if s.roster.get(b["person"]) is not None:
+            out.append((b["person"], "entering", "进入人员"))
+    return out
+
+
 @rule
 class Eligible(Rule):
-    """Every signer is active, trained before the entry's date, and has declared
-    no conflict (an immediate relative sitting this exam)."""
+    """Every signer, and every officer an entry names (shift leaders and
+    members, people present at an opening, key holders, approvers, escorts,
+    officers entering the room), is active, trained before the entry's date,
+    and has declared no conflict (an immediate relative sitting this exam)."""
 
     id = "ELIGIBLE"
-    title = "Only eligible officers sign"
-    title_zh = "签名人员须合格"
+    title = "Only eligible officers sign or serve"
+    title_zh = "签名及履职人员须合格"
     clause = "四.三, 五.6, 职责1"
     example_ok = "O-003 (trained 2026-05-20, no conflict) signs on 2026-06-07."
-    example_bad = "O-003 signs after `roster suspend --id O-003`."
+    example_bad = (
+        "O-003 signs after `roster suspend --id O-003`, or serves on a shift "
+        "after declaring a relative sitting the exam."
+    )
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         day = e.moment.date().isoformat()
-        for who in e.signers:
+        people = [(w, "", "") for w in e.signers] + named(e, s)
+        seen: set[str] = set()
+        for who, role, role_zh in people:
             o = s.roster.get(who)
-            if o is None:
-                continue  # NOTE: an integrity finding, not a compliance one
+            if o is None or who in seen:
+                continue  # NOTE: an unknown signer is an integrity finding
+            seen.add(who)
+            as_en = f" (named as {role})" if role else ""
+            as_zh = f"（{role_zh}）" if role else ""
             if not o.active:
-                yield self.hit(e, f"{who} is suspended", f"{who} 已被停职", [who])
+                yield self.hit(
+                    e, f"{who}{as_en} is suspended", f"{who}{as_zh}已被停职", [who]
+                )
             if o.trained is None or o.trained > day:
                 yield self.hit(
                     e,
-                    f"{who} has no secrecy training before {day}",
-                    f"{who} 在 {day} 前未接受保密培训",
+                    f"{who}{as_en} has no secrecy training before {day}",
+                    f"{who}{as_zh}在 {day} 前未接受保密培训",
                     [who],
+                    fix=f"vaultctl roster train --id {who} --date <DATE> "
+                    "--signer <SITE HEAD> --signer <OFFICER>",
                 )
             if o.conflict:
                 yield self.hit(
                     e,
-                    f"{who} declared an immediate relative sitting this exam",
-                    f"{who} 有直系亲属参加本次考试",
+                    f"{who}{as_en} declared an immediate relative sitting this exam",
+                    f"{who}{as_zh}有直系亲属参加本次考试",
                     [who],
                 )
 
