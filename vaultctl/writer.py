@@ -265,7 +265,7 @@ def _append(
             )
         entry = build(state, ts, entry_type, body, signers)
         check_integrity(state, entry)
-        if state.genesis is not None and not prechecked:
+        if not prechecked:  # NOTE: the genesis too (SITE-SETUP)
             precheck(engine, entry, force, lang)
         line = canonical.encode(entry.to_dict())
         vault.append_line(line)

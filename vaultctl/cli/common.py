@@ -32,7 +32,7 @@ from vaultctl.errors import (
 from vaultctl.i18n import N_, _
 from vaultctl.ledger import Vault
 from vaultctl.model import format_ts, parse_ts
-from vaultctl.rules import Engine, Finding, Owed
+from vaultctl.rules import Engine, Owed
 from vaultctl.state import State
 from vaultctl.verify import Report
 
@@ -310,16 +310,15 @@ def record(
     ts = parse_time(sign.at, state.tz)
     if sign.note:
         body = {**body, "note": sign.note}
-    found: list[Finding] = []
-    if state.genesis is not None:
-        draft = writer.draft(engine, ts, entry_type, body, sign.signers)
-        found = writer.precheck(engine, draft, sign.force, ctx.lang)
+    # NOTE: the genesis too: SITE-SETUP judges the site as declared
+    draft = writer.draft(engine, ts, entry_type, body, sign.signers)
+    found = writer.precheck(engine, draft, sign.force, ctx.lang)
     unlocked = unlock(ctx.key_dir, state, sign.signers)
     args = (ctx.vault, entry_type, body, ts, unlocked)
     options: dict[str, Any] = {
         "engine": engine,
         "force": sign.force,
-        "prechecked": state.genesis is not None,
+        "prechecked": True,
         "lang": ctx.lang,
     }
     written: tuple[Path, str] | None = None

@@ -18,7 +18,7 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
-from vaultctl.errors import RefusedError, UsageError
+from vaultctl.errors import RefusedError
 from vaultctl.i18n import _
 from vaultctl.roster import Roster
 from vaultctl.rules import Engine
@@ -43,7 +43,9 @@ def init(
     """Create the vault and write its genesis entry from site.toml.
 
     Signed by the site head and the room head. Creates the vault directory if
-    missing; refuses a vault whose ledger is not empty.
+    missing; refuses a vault whose ledger is not empty, and a site whose room
+    two people cannot keep apart (one door key, a cabinet with one lock)
+    unless --force.
 
     \b
     Example:
@@ -62,9 +64,8 @@ def init(
     state.roster = Roster(body["officers"])
     state.tz = config.zone(body["site"]["timezone"], "site.timezone")
     check_signer_ids(state, sign.signers)
-    roles = {r for s in sign.signers for r in state.roster.officers[s].roles}
-    if not {"site_head", "room_head"} <= roles:
-        raise UsageError(_("init must be signed by the site head and the room head"))
+    # NOTE: who signs and whether the room allows two-person control are
+    # SITE-SETUP's to judge (refused unless --force; verify reports it)
     vault.path.mkdir(parents=True, exist_ok=True)
     engine = Engine(datetime.now().astimezone())
     engine.state = state
