@@ -248,7 +248,9 @@ class Patrol(Rule):
 
 @rule
 class DutyHome(Rule):
-    """A member on duty never goes home during the shift (职责3 严禁回家)."""
+    """A member on duty never goes home during the shift (职责3 严禁回家). A
+    leave written before vaultctl 0.3 carries no kind (its reason is free
+    text) and is not judged: the rule never guesses from words."""
 
     id = "DUTY-HOME"
     title = "Nobody goes home while on duty"

@@ -148,7 +148,9 @@ class KeyTransfer(Rule):
 class Opening(Rule):
     """A door or cabinet is opened only by two who sign, one of them the room
     head, and the holders of its keys and codes among them: a name given as
-    ``--present`` is a witness on record, never a signature."""
+    ``--present`` is a witness on record, never a signature. An older log in
+    which the room head or a key holder was only named present gets a
+    finding here: what was signed is what counts."""
 
     id = "OPENING"
     title = "Two sign to open: the room head and the key holders"
@@ -208,7 +210,9 @@ KEY_ROLES = ("custodian", "room_head", "site_head")
 @rule
 class KeyRole(Rule):
     """Keys and codes go only to officers whose role lets them hold one: a
-    custodian, the room head or the site head."""
+    custodian, the room head or the site head (a fixed list: policy
+    parameters are numbers), never a courier, an invigilator or an
+    inspector."""
 
     id = "KEY-ROLE"
     title = "Keys and codes only to custodians and heads"
