@@ -261,6 +261,8 @@ def exams() -> Iterator[Step]:
                 inv,
                 "--packet",
                 f"{packet('P', sid, room)}:{seal('P', sid, room)}",
+                "--count",
+                "1",
                 "--cctv",
                 "on",
                 *signed(ROOM_HEAD, inv),
@@ -281,6 +283,8 @@ def exams() -> Iterator[Step]:
                 "answer-sheet",
                 "--packet",
                 f"{packet('P', sid, room)}:{subject}:{sid}:{seal('A', sid, room)}",
+                "--count",
+                "1",
                 "--cctv",
                 "on",
                 *signed(inv, ROOM_HEAD),
@@ -311,6 +315,8 @@ def dispatches() -> Iterator[Step]:
             "dispatch",
             "--to",
             COURIER,
+            "--count",
+            str(len(ids)),
             "--cctv",
             "on",
             *[a for i in ids for a in ("--packet", i)],
@@ -360,7 +366,23 @@ def commands(plant: bool = False) -> list[list[str]]:
     if plant:
         steps += list(planted_violations())
     steps.sort(key=lambda s: s[0])  # NOTE: a stable sort keeps same-minute order
-    return [args for _, args in steps]
+    return counted([args for _, args in steps])
+
+
+def counted(steps: list[list[str]]) -> list[list[str]]:
+    """Each shift handover with the number of packets the incoming leader
+    counts in the room (STOCK-COUNT): the stock the steps before it leave."""
+    stock, out = 0, []
+    for args in steps:
+        if args[0] == "receipt":
+            stock += args.count("--packet")
+        elif args[0] in ("issue", "return", "dispatch"):
+            n = int(args[args.index("--count") + 1])
+            stock += n if args[0] == "return" else -n
+        elif args[:2] == ["shift", "handover"] and stock:
+            args = [*args[:2], "--stock", str(stock), *args[2:]]
+        out.append(args)
+    return out
 
 
 def planted_violations() -> Iterator[Step]:

@@ -108,6 +108,8 @@ class Story:
                 "members": list(new),
                 "from_shift": old_id,
                 "from_leader": old[0],
+                # NOTE: the incoming leader counts what is stored (STOCK-COUNT)
+                **({"stock": len(self.state.stocked)} if self.state.stocked else {}),
             },
             at,
             (old[0], new[0]),

@@ -566,6 +566,8 @@ WRITERS: dict[str, tuple[Args, tuple[str, str]]] = {
             "O-101",
             "--packet",
             "P-E01:SL-1",
+            "--count",
+            "1",
             "--cctv",
             "on",
         ],
@@ -582,6 +584,8 @@ WRITERS: dict[str, tuple[Args, tuple[str, str]]] = {
             "O-101",
             "--packet",
             "P-E01:语文:S-0607-AM:SA-1",
+            "--count",
+            "1",
             "--cctv",
             "on",
         ],
@@ -590,6 +594,8 @@ WRITERS: dict[str, tuple[Args, tuple[str, str]]] = {
     "dispatch": (
         lambda d: [
             "dispatch",
+            "--count",
+            "1",
             "--to",
             "外送车",
             "--packet",
@@ -2600,8 +2606,14 @@ def test_receipt_scan_warns_at_once_through_a_pipe(
 
 # --- issue, return, dispatch ----------------------------------------------------
 
-ISSUE = ["issue", "--session", "S-0607-AM", "--exam-room", "E01", "--to", "O-101"]
-RETURN = ["return", "--session", "S-0607-AM", "--exam-room", "E01", "--from", "O-101"]
+ISSUE = [
+    *("issue", "--session", "S-0607-AM", "--exam-room", "E01", "--to", "O-101"),
+    *("--count", "1"),
+]
+RETURN = [
+    *("return", "--session", "S-0607-AM", "--exam-room", "E01", "--from", "O-101"),
+    *("--count", "1"),
+]
 
 
 def test_issue_return_dispatch(stocked: Site) -> None:
@@ -2660,12 +2672,14 @@ def test_issue_return_dispatch(stocked: Site) -> None:
     entry = ok(
         stocked,
         "dispatch",
+        "--count",
+        "2",
         "--to",
         "外送车",
         "--packet",
         "P-E01:SA-1",
         "--packet",
-        "P-E02",
+        "P-E02:SL-2",
         "--cctv",
         "on",
         *sign("O-002", "O-005"),
@@ -2675,7 +2689,7 @@ def test_issue_return_dispatch(stocked: Site) -> None:
     assert entry["type"] == "dispatch"
     assert entry["body"] == {
         "to": "外送车",
-        "packets": [{"id": "P-E01", "seal": "SA-1"}, {"id": "P-E02"}],
+        "packets": [{"id": "P-E01", "seal": "SA-1"}, {"id": "P-E02", "seal": "SL-2"}],
         "count": 2,
         "seal_checked": True,
         "cctv": True,
@@ -2712,7 +2726,9 @@ def test_issue_unknown_ids(stocked: Site, args: list[str], message: str) -> None
         "issue",
         *args,
         "--packet",
-        "P-E01",
+        "P-E01:SL-1",
+        "--count",
+        "1",
         "--cctv",
         "on",
         *sign("O-002", "O-101"),
@@ -2734,14 +2750,14 @@ def test_issue_of_a_packet_never_received(stocked: Site) -> None:
         "INVENTORY",
         *ISSUE,
         "--packet",
-        "P-NEVER",
+        "P-NEVER:SL-9",
         "--cctv",
         "on",
         *sign("O-002", "O-101"),
         "--at",
         t("08:30", EXAM),
     )
-    assert entry["body"]["packets"] == [{"id": "P-NEVER"}]
+    assert entry["body"]["packets"] == [{"id": "P-NEVER", "seal": "SL-9"}]
 
 
 def test_issue_to_someone_else_than_the_invigilator(stocked: Site) -> None:
@@ -2757,6 +2773,8 @@ def test_issue_to_someone_else_than_the_invigilator(stocked: Site) -> None:
         "O-004",
         "--packet",
         "P-E01:SL-1",
+        "--count",
+        "1",
         "--cctv",
         "on",
         *sign("O-002", "O-004"),
@@ -2819,6 +2837,8 @@ def test_return_unknown_ids(stocked: Site, args: list[str], message: str) -> Non
         *args,
         "--packet",
         "P-E01:语文:S-0607-AM:SA-1",
+        "--count",
+        "1",
         "--cctv",
         "on",
         *sign("O-101", "O-002"),
@@ -2854,6 +2874,8 @@ def test_dispatch_of_a_packet_not_in_stock(stocked: Site) -> None:
         stocked,
         "INVENTORY",
         "dispatch",
+        "--count",
+        "1",
         "--to",
         "外送车",
         "--packet",
@@ -2871,6 +2893,8 @@ def test_dispatch_without_cctv(stocked: Site) -> None:
         stocked,
         "HANDLING",
         "dispatch",
+        "--count",
+        "1",
         "--to",
         "外送车",
         "--packet",
@@ -2887,6 +2911,8 @@ def test_dispatch_malformed_packet(stocked: Site) -> None:
     line = refused(
         stocked,
         "dispatch",
+        "--count",
+        "1",
         "--to",
         "外送车",
         "--packet",
@@ -3252,6 +3278,8 @@ def test_incident_reported_late(vault: Site) -> None:
         "incident",
         "--kind",
         "leak",
+        "--occurred-at",
+        t("09:05"),
         "--text",
         "疑似泄密",
         "--reported-to",
@@ -3334,7 +3362,7 @@ def test_rules_list_every_rule_with_levels(stocked: Site, tmp_path: Path) -> Non
     result = stocked.run("rules", "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert len(data) == 29 == len(rules.REGISTRY)
+    assert len(data) == 31 == len(rules.REGISTRY)
     levels = {r["id"]: r["level"] for r in data}
     assert levels["PATROL"] == "off"
     warn = {"OPEN-LONG", "AWAY-LONG", "SHIFT-LONG"}  # issue 20: warnings
@@ -3351,7 +3379,7 @@ def test_rules_list_every_rule_with_levels(stocked: Site, tmp_path: Path) -> Non
     for rid in rules.REGISTRY:
         assert rid in text
     assert re.search(r"^PATROL .*\boff\s*$", text, re.M), text
-    assert len(re.findall(r"\berror\s*$", text, re.M)) == 25
+    assert len(re.findall(r"\berror\s*$", text, re.M)) == 27
     # with no vault, the defaults
     nowhere = stocked.runner.invoke(
         cli,

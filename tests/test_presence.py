@@ -121,7 +121,7 @@ def test_an_officer_with_a_conflict_cannot_serve_on_a_shift(stocked: Site) -> No
         stocked,
         "ELIGIBLE",
         *("shift", "handover", "--leader", "O-005", "--member", "O-006"),
-        *("--member", "O-010", "--shift", "B"),
+        *("--member", "O-010", "--shift", "B", "--stock", "2"),
         *sign("O-003", "O-005"),
         "--at",
         t("16:00"),
@@ -172,7 +172,7 @@ def test_the_inner_door_key_cannot_go_to_an_invigilator(stocked: Site) -> None:
 
 HANDOVER = (
     *("shift", "handover", "--leader", "O-005", "--member", "O-006"),
-    *("--member", "O-010", "--shift", "B"),
+    *("--member", "O-010", "--shift", "B", "--stock", "2"),
 )
 
 

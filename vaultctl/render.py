@@ -72,6 +72,7 @@ LABELS_ZH = {
     "title": "名称",
     "parameters": "参数",
     "last entry": "最后条目",
+    "keep footage until": "监控视频保存至",
     "file": "文件",
     "status": "状态",
     "findings": "合规问题",

@@ -30,6 +30,8 @@ ROLES = (
     "courier",
 )
 LEVELS = ("error", "warn", "off")
+# NOTE: kinds that describe an event, whose time the incident must give
+EVENT_KINDS = ("leak", "theft", "intrusion")
 INCIDENT_KINDS = (
     "seal-broken",
     "count-mismatch",
@@ -172,6 +174,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "kind": INCIDENT_KINDS,
         "refs": [int],
         "text": str,
+        "?occurred_at": "ts",  # NOTE: when it happened or was found (issue 21)
         "reported_to": str,
         "reported_at": "ts",
         **NOTE,
@@ -205,6 +208,7 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
             "members": ["officer"],
             "from_shift": str,
             "from_leader": "officer",
+            "?stock": int,  # NOTE: packets the incoming leader counted (issue 21)
             **NOTE,
         },
         "end": {"action": str, "shift": str, **NOTE},

@@ -79,6 +79,7 @@ class Packet:
     where: str = "stock"  # stock | issued | dispatched
     exam_room: str | None = None
     seq: int = 0  # the entry that last moved it
+    holder: str | None = None  # the invigilator it was issued to
 
     @classmethod
     def came_in(
@@ -282,6 +283,7 @@ class State:
                     body["exam_room"],
                     entry.seq,
                 )
+                packet.holder = body["to"]
                 self.stocked.discard(packet.id)
 
     def _on_return(self, entry: Event, body: dict[str, Any]) -> None:

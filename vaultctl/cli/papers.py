@@ -144,6 +144,12 @@ def scan(expected: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str
     return [by_id[pid] for pid in seen], missing
 
 
+def sealed(moved: list[dict[str, str]]) -> bool:
+    """True only when every packet leaving had its seal serial read: the rules
+    compare it with the serial it came in with (never claimed, issue 21)."""
+    return all("seal" in p for p in moved)
+
+
 def no_repeats(packets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Refuse a packet named twice in one command."""
     twice = schema.repeated(p["id"] for p in packets)
@@ -241,6 +247,15 @@ def _session_room(state: Any, session: str, exam_room: str) -> None:
     )
 
 
+COUNT = click.option(
+    "--count",
+    type=click.IntRange(min=0),
+    required=True,
+    metavar="N",
+    help="How many packets you counted (a number you counted, not the list).",
+)
+
+
 @click.command("issue")
 @SESSION
 @EXAM_ROOM
@@ -259,6 +274,7 @@ def _session_room(state: Any, session: str, exam_room: str) -> None:
     metavar="ID[:SEAL]",
     help="A packet handed out, with the seal serial read (repeat).",
 )
+@COUNT
 @cctv_option
 @signing_options
 @pass_context
@@ -268,6 +284,7 @@ def issue(
     exam_room: str,
     to: str,
     packets: tuple[str, ...],
+    count: int,
     cctv: str,
     sign: Signing,
 ) -> None:
@@ -276,7 +293,8 @@ def issue(
     \b
     Example:
       vaultctl issue --session S-0607-AM --exam-room E01 --to O-101 \\
-          --packet P-0607-YW-E01:SL-1001 --cctv on --signer O-002 --signer O-101
+          --packet P-0607-YW-E01:SL-1001 --count 1 --cctv on \\
+          --signer O-002 --signer O-101
     """
     engine = load(ctx)
     _session_room(engine.state, session, exam_room)
@@ -287,8 +305,8 @@ def issue(
         "exam_room": exam_room,
         "to": to,
         "packets": moved,
-        "count": len(moved),
-        "seal_checked": True,
+        "count": count,
+        "seal_checked": sealed(moved),
         "cctv": on_off(cctv),
     }
     record(ctx, "issue", body, sign, engine)
@@ -315,6 +333,7 @@ def issue(
 @click.option(
     "--kind", type=click.Choice(KINDS), default="answer-sheet", show_default=True
 )
+@COUNT
 @cctv_option
 @signing_options
 @pass_context
@@ -325,6 +344,7 @@ def return_cmd(
     giver: str,
     packets: tuple[str, ...],
     kind: str,
+    count: int,
     cctv: str,
     sign: Signing,
 ) -> None:
@@ -333,7 +353,7 @@ def return_cmd(
     \b
     Example:
       vaultctl return --session S-0607-AM --exam-room E01 --from O-101 \\
-          --packet P-0607-YW-E01:语文:S-0607-AM:SA-9001 --cctv on \\
+          --packet P-0607-YW-E01:语文:S-0607-AM:SA-9001 --count 1 --cctv on \\
           --signer O-101 --signer O-002
     """
     engine = load(ctx)
@@ -346,7 +366,7 @@ def return_cmd(
         "exam_room": exam_room,
         "from": giver,
         "packets": got,
-        "count": len(got),
+        "count": count,
         "cctv": on_off(cctv),
     }
     record(ctx, "return", body, sign, engine)
@@ -360,7 +380,15 @@ def return_cmd(
     metavar="TEXT",
     help="The centre's courier taking the answer sheets.",
 )
-@click.option("--packet", "packets", multiple=True, required=True, metavar="ID[:SEAL]")
+@click.option(
+    "--packet",
+    "packets",
+    multiple=True,
+    required=True,
+    metavar="ID:SEAL",
+    help="A packet leaving, with the seal serial read (repeat).",
+)
+@COUNT
 @cctv_option
 @signing_options
 @pass_context
@@ -368,6 +396,7 @@ def dispatch(
     ctx: Context,
     to: str,
     packets: tuple[str, ...],
+    count: int,
     cctv: str,
     sign: Signing,
 ) -> None:
@@ -375,15 +404,15 @@ def dispatch(
 
     \b
     Example:
-      vaultctl dispatch --to O-301 --packet P-0607-YW-E01:SA-9001 --cctv on \\
-          --signer O-002 --signer O-301
+      vaultctl dispatch --to O-301 --packet P-0607-YW-E01:SA-9001 --count 1 \\
+          --cctv on --signer O-002 --signer O-301
     """
     moved = no_repeats([parse_moved(p) for p in packets])
     body = {
         "to": to,
         "packets": moved,
-        "count": len(moved),
-        "seal_checked": True,
+        "count": count,
+        "seal_checked": sealed(moved),
         "cctv": on_off(cctv),
     }
     record(ctx, "dispatch", body, sign)

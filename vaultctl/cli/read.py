@@ -28,6 +28,7 @@ from vaultctl.errors import CanonicalError, SchemaError
 from vaultctl.i18n import _
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
+from vaultctl.rules.watch import footage_kept_until
 from vaultctl.schema import ENTRY_TYPES
 
 
@@ -233,6 +234,7 @@ def status(ctx: Context, as_json: bool) -> None:
     if as_json:
         summary = {"owed": [_owed_json(o) for o in rep.owed], **summary}
         summary["verified"] = not rep.integrity
+        summary["keep_footage_until"] = str(footage_kept_until(state))
         summary["integrity"] = [f.to_dict() for f in rep.integrity]
         click.echo(render.json_text(summary))
         return
@@ -247,6 +249,7 @@ def status(ctx: Context, as_json: bool) -> None:
         ("site", f"{state.site['id']} {state.site['name']}"),
         ("last entry", f"#{state.seq} {summary['last_ts']}"),
         ("head", summary["head"]),
+        ("keep footage until", str(footage_kept_until(state))),
     ]
     click.echo(
         render.pairs(head, ctx.lang) + "\n\n" + render.state_tables(summary, ctx.lang)

@@ -111,6 +111,14 @@ def shift_start(
 @LEADER
 @MEMBERS
 @SHIFT_ID
+@click.option(
+    "--stock",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Packets the incoming leader counted in the room (needed while "
+    "papers are stored).",
+)
 @signing_options
 @pass_context
 def shift_handover(
@@ -118,9 +126,11 @@ def shift_handover(
     leader: str,
     members: tuple[str, ...],
     shift_id: str | None,
+    stock: int | None,
     sign: Signing,
 ) -> None:
-    """Hand over to the incoming shift (signed by both leaders).
+    """Hand over to the incoming shift (signed by both leaders), with the
+    number of packets the incoming leader counted in the room.
 
     Also writes a checkpoint of the log head co-signed by the same two, so the
     head is anchored at every change of shift.
@@ -128,9 +138,11 @@ def shift_handover(
     \b
     Example:
       vaultctl shift handover --leader O-005 --member O-006 --member O-010 \\
-          --signer O-003 --signer O-005 --at "6/6 16:00"
+          --stock 12 --signer O-003 --signer O-005 --at "6/6 16:00"
     """
     engine, body, sign = _shift_body(ctx, "handover", leader, members, shift_id, sign)
+    if stock is not None:
+        body["stock"] = stock
     record(ctx, "shift", body, sign, engine, with_checkpoint=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from vaultctl.cli.common import (
 )
 from vaultctl.errors import UsageError
 from vaultctl.i18n import _
+from vaultctl.model import parse_ts
 from vaultctl.rules import Engine
 
 CAMERA = click.option("--camera", required=True, metavar="CAM")
@@ -196,6 +198,13 @@ def delete_footage(
     metavar="TIME",
     help="When it was reported (forms as --at).",
 )
+@click.option(
+    "--occurred-at",
+    default=None,
+    metavar="TIME",
+    help="When it happened or was found (forms as --at); needed for a leak, a "
+    "theft or an intrusion. The reporting window runs from it.",
+)
 @signing_options
 @pass_context
 def incident(
@@ -205,6 +214,7 @@ def incident(
     text: str,
     reported_to: str,
     reported_at: str,
+    occurred_at: str | None,
     sign: Signing,
 ) -> None:
     """Record an incident and whom it was reported to, and when.
@@ -215,6 +225,9 @@ def incident(
           --text "P-0608-WL-E02 封条破损，已封存现场" \\
           --reported-to "县考试中心 王主任" --reported-at "6/8 07:52" \\
           --signer O-002 --signer O-001 --at "6/8 07:45"
+      vaultctl incident --kind intrusion --occurred-at "6/8 22:00" \\
+          --text "夜间窗外有人攀爬，已驱离" --reported-to "县考试中心" \\
+          --reported-at "6/8 22:10" --signer O-005 --signer O-010 --at "6/8 22:05"
     """
     engine = load(ctx)
     for seq in refs:
@@ -230,6 +243,25 @@ def incident(
         "reported_to": reported_to,
         "reported_at": parse_time(reported_at, engine.state.tz, option="--reported-at"),
     }
+    need(
+        occurred_at is not None or kind not in schema.EVENT_KINDS,
+        _(
+            "--kind {kind}: give --occurred-at, when it happened or was found "
+            "(the 30 minutes to report run from then)"
+        ).format(kind=kind),
+    )
+    if occurred_at is not None:
+        happened = parse_time(occurred_at, engine.state.tz, option="--occurred-at")
+        recorded = parse_time(sign.at, engine.state.tz)
+        need(
+            parse_ts(happened) <= parse_ts(recorded),
+            _(
+                "--occurred-at {occurred}: after the time of the entry ({at}); "
+                "an incident is recorded after it happens"
+            ).format(occurred=happened, at=recorded),
+        )
+        body["occurred_at"] = happened
+        sign = dataclasses.replace(sign, at=recorded)
     record(ctx, "incident", body, sign, engine)
 
 

@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 
 from vaultctl.model import parse_ts
 from vaultctl.rules import Finding, Owed, Pending, Rule, rule
+from vaultctl.rules import params_in_force as rules_params
 from vaultctl.rules.papers import MOVES
+from vaultctl.schema import EVENT_KINDS
 from vaultctl.state import Event, State
 from vaultctl.times import show
 
@@ -24,8 +26,11 @@ def add_months(day: date, months: int) -> date:
 
 @rule
 class Cctv(Rule):
-    """Recording is on whenever papers are in the room; a camera fault is
-    followed by an incident entry within the window."""
+    """Recording is on whenever papers are in the room: every move happens
+    under cameras that record, none is switched off, and at every moment
+    some camera records (a fault leaves a gap, which is a finding even when
+    reported); a camera fault is followed by an incident entry within the
+    window."""
 
     id = "CCTV"
     title = "CCTV recording while papers are in the room"
@@ -37,6 +42,33 @@ class Cctv(Rule):
 
     def reset(self) -> None:
         self.pending = Pending(("cctv-fault",), self.minutes("cctv_incident_minutes"))
+        self.dark: Event | None = None  # the entry that left stored papers unwatched
+        self.told = False  # that entry already has its own finding
+
+    def after(self, e: Event, s: State) -> Iterator[Finding]:
+        watched = not s.has_stock() or any(st == "on" for st in s.cameras.values())
+        if not watched and self.dark is None:
+            self.dark = e
+            self.told = e.type in MOVES or (
+                e.type == "cctv" and e.body["action"] == "off"
+            )
+        elif watched and self.dark is not None:
+            yield from self._gap(e.moment)
+
+    def _gap(self, until: datetime) -> Iterator[Finding]:
+        # NOTE: a gap is an error even when the fault was reported (四.四); the
+        # finding belongs to the entry that began it, unless that entry was
+        # already reported for it (an `off`, a move under dark cameras)
+        start, self.dark = self.dark, None
+        if start is None or self.told or until <= start.moment:
+            return
+        yield self.hit(
+            start,
+            f"papers stored with no camera recording from "
+            f"{start.moment:%m-%d %H:%M} to {until:%m-%d %H:%M}",
+            f"试卷在库期间 {start.moment:%m-%d %H:%M} 至 {until:%m-%d %H:%M} "
+            "无摄像头录像",
+        )
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         for late, en, zh in self.pending.overdue(e.moment):
@@ -67,6 +99,8 @@ class Cctv(Rule):
     def end(self, s: State) -> Iterator[Finding]:
         for late, en, zh in self.pending.overdue(self.now):
             yield self.hit(late, en, zh)
+        if self.dark is not None and s.latest is not None:
+            yield from self._gap(s.latest)
 
     def owed(self, s: State) -> Iterator[Owed]:
         yield from self.pending.owed(self.id)
@@ -85,6 +119,15 @@ class Cctv(Rule):
                     message=f"{camera} is not recording while papers are stored",
                     message_zh=f"试卷在库，{camera} 未在录像",
                 )
+
+
+def footage_kept_until(s: State) -> date | None:
+    """The last day footage must be kept: the exam's end plus the months of
+    the policy in force (四.四); None before the genesis."""
+    if not s.site:
+        return None
+    months = rules_params(Footage, s.policy)["footage_keep_months"]
+    return add_months(date.fromisoformat(s.site["exam_end"]), months)
 
 
 @rule
@@ -132,7 +175,10 @@ class Footage(Rule):
 @rule
 class Reported(Rule):
     """Every incident names whom it was reported to and when, within the window
-    after the event."""
+    after the event: from ``occurred_at`` (when it happened or was found;
+    required for a leak, a theft or an intrusion) when given, else from the
+    entry's time. An incident written before vaultctl 0.3 has no
+    ``occurred_at``: its window runs from the entry, as it did then."""
 
     id = "REPORTED"
     title = "Incidents reported at once"
@@ -145,18 +191,37 @@ class Reported(Rule):
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         if e.type != "incident":
             return
-        to = e.body["reported_to"].strip()
-        at = parse_ts(e.body["reported_at"])
+        b = e.body
+        to = b["reported_to"].strip()
+        at = parse_ts(b["reported_at"])
+        # NOTE: the window runs from when it happened (or was found), not from
+        # when someone got round to writing it down (issue 21)
+        happened = parse_ts(b["occurred_at"]) if "occurred_at" in b else e.moment
         if not to:
             yield self.hit(
                 e, "incident does not say whom it was reported to", "事件未写明上报对象"
             )
-        if not timedelta(0) <= at - e.moment <= self.minutes("report_minutes"):
+        if "occurred_at" not in b and b["kind"] in EVENT_KINDS:
             yield self.hit(
                 e,
-                f"incident at {e.moment:%H:%M} reported at "
+                f"a {b['kind']} incident that does not say when it happened",
+                f"{b['kind']} 事件未写明发生（发现）时间",
+                fix="vaultctl incident … --occurred-at <TIME>",
+            )
+        if happened > e.moment:
+            yield self.hit(
+                e,
+                f"incident said to happen at {happened:%m-%d %H:%M}, after it was "
+                f"recorded ({e.moment:%m-%d %H:%M})",
+                f"事件发生时间 {happened:%m-%d %H:%M} 晚于登记时间 "
+                f"{e.moment:%m-%d %H:%M}",
+            )
+        elif not timedelta(0) <= at - happened <= self.minutes("report_minutes"):
+            yield self.hit(
+                e,
+                f"incident at {happened:%m-%d %H:%M} reported at "
                 f"{at:%m-%d %H:%M}, not within {self.p['report_minutes']} min",
-                f"事件发生于 {e.moment:%H:%M}，上报于 {at:%m-%d %H:%M}，"
+                f"事件发生于 {happened:%m-%d %H:%M}，上报于 {at:%m-%d %H:%M}，"
                 f"超过 {self.p['report_minutes']} 分钟",
             )
 
