@@ -17,6 +17,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 SITE_HEAD, ROOM_HEAD, COURIER = "O-001", "O-002", "O-301"
 CREWS = [
@@ -36,6 +37,7 @@ SESSIONS = [
 ]
 DELIVERIES = {"2026-06-06 14:00": SESSIONS[:4], "2026-06-08 13:00": SESSIONS[4:]}
 BROKEN = "P-0609-AM-E02"  # its seal is found broken at the second delivery
+PHOTOS = Path(__file__).resolve().parent / "photos"
 
 Step = tuple[str, list[str]]  # (time, arguments)
 
@@ -337,6 +339,9 @@ def incident() -> Iterator[Step]:
         "县教育考试中心 值班室",
         "--reported-at",
         "2026-06-08 13:25",
+        # NOTE: the photo is bound to the entry (evidence/, checked by verify)
+        "--attach",
+        str(PHOTOS / f"seal-{BROKEN}.png"),
         *signed(ROOM_HEAD, SITE_HEAD),
     )
 

@@ -26,6 +26,7 @@ CORE = [
     "rules/duty",
     "rules/papers",
     "rules/watch",
+    "rules/room",
     "times",
 ]
 FORBIDDEN = (

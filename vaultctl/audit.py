@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vaultctl import anchors, bundle, rules, shortcode, verify, workers
+from vaultctl import anchors, bundle, evidence, rules, shortcode, verify, workers
 from vaultctl.centre import Records, genesis_of
 from vaultctl.errors import CheckpointError, LedgerError, UsageError, VaultError
 from vaultctl.workers import KILL_ENV, MAX_MEMORY, TIMEOUT, Limits
@@ -132,6 +132,12 @@ def audit_one(
     }
     row["rules_off"], row["rules_warn"], row["relaxed"] = policy_view(rep.state.policy)
     extra: dict[str, list[str]] = {anchors.BAD_CHECKPOINT: broken} if broken else {}
+    bad = [
+        f.message
+        for f in evidence.check(rep.state.evidence, evidence.in_members(b.members))
+    ]
+    if bad:
+        extra[evidence.BAD_EVIDENCE] = bad
     _check_pin(records, row, extra)
     _check_previous(records, row, ledger, extra)
     _check_manifest(b.manifest, rep, extra)

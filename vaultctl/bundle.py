@@ -18,12 +18,12 @@ import re
 import secrets
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vaultctl import check
+from vaultctl import check, evidence
 from vaultctl.errors import CheckpointError, LedgerError
 from vaultctl.ledger import Vault, read_lines
 from vaultctl.verify import Report
@@ -32,6 +32,7 @@ FORMAT = "vaultctl-bundle/v1"
 SUFFIX = ".vaultctl.tar.gz"
 NAME_RE = re.compile(
     r"ledger\.jsonl|roster\.json|manifest\.json|checkpoints/[\w.-]+\.note"
+    r"|evidence/[0-9a-f]{64}"
 )
 # NOTE: limits on what the tar headers declare, checked member by member as the
 # stream is read and before a member's bytes are, so a small bundle cannot
@@ -69,13 +70,20 @@ def write(
     summary: dict[str, Any],
     mtime: int,
     ledger: bytes | None = None,
+    bound: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Write the bundle; return its manifest. ``ledger`` is the bytes the
-    summary was computed from (default: read the vault's ledger now)."""
+    summary was computed from (default: read the vault's ledger now);
+    ``bound``: the evidence files the log binds, carried as they are."""
     files = {
         "ledger.jsonl": vault.ledger.read_bytes() if ledger is None else ledger,
         "roster.json": json.dumps(roster, ensure_ascii=False, indent=1).encode(),
     }
+    read = evidence.in_vault(vault.path)
+    for att in bound:
+        data = read(att["sha256"])
+        if data is not None:  # NOTE: a missing one is audit's finding
+            files[f"{evidence.FOLDER}/{att['sha256']}"] = data
     for path in vault.checkpoint_files():
         # NOTE: only what reads as a note: regular files, never a symlink out
         # of the vault or a device (check.read_note); verify names the rest

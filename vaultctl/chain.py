@@ -38,6 +38,7 @@ CODES = (
     "too-few-signatures",
     "checkpoint-mismatch",
     "bad-checkpoint",
+    "bad-evidence",
 )
 MIN_SIGNERS = 2
 

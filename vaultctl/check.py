@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from vaultctl import anchors, footage, rules, verify
+from vaultctl import anchors, evidence, footage, rules, verify
 from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
 from vaultctl.errors import ArgumentError, CheckpointError
@@ -110,6 +110,10 @@ def verify_vault(
         jobs=jobs,
     )
     rep.integrity += broken
+    # NOTE: files bound by --attach, read from the vault's evidence/ folder
+    rep.integrity += list(
+        evidence.check(rep.state.evidence, evidence.in_vault(vault.path))
+    )
     if footage_dir is not None:
         level = rules.levels_in_force(rep.state.policy)["FOOTAGE"]
         rep.findings += list(

@@ -70,4 +70,5 @@ CODES = {
     "too-few-signatures": N_("too few signatures"),
     "checkpoint-mismatch": N_("does not extend the checkpoint"),
     "bad-checkpoint": N_("bad checkpoint"),
+    "bad-evidence": N_("bad evidence file"),
 }

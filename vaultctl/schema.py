@@ -79,7 +79,9 @@ GENESIS = {
         }
     ],
 }
-NOTE = {"?note": str}
+# NOTE: files bound to an entry (issue 21): copied to evidence/<sha256>
+ATTACHMENT = {"name": str, "size": int, "sha256": "sha256"}
+NOTE = {"?note": str, "?attachments": [ATTACHMENT]}
 
 # roster bodies are told apart by "action"
 ROSTER = {

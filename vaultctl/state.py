@@ -142,6 +142,7 @@ class State:
         self.opened: dict[str, int] = {}  # "door:D1" -> seq of the opening
         self.incidents: list[dict[str, Any]] = []
         self.segments: list[dict[str, Any]] = []
+        self.evidence: list[dict[str, Any]] = []  # files bound by attachments
 
     # --- reading -----------------------------------------------------------
     @property
@@ -201,6 +202,8 @@ class State:
         handler = getattr(self, "_on_" + entry.type.replace("-", "_"), None)
         if handler is not None:
             handler(entry, entry.body)
+        for att in entry.body.get("attachments", ()):
+            self.evidence.append({**att, "seq": entry.seq})
         self.head = getattr(entry, "hash", None)
         self.seq = entry.seq
         self.entries += 1

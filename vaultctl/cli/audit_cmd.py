@@ -59,6 +59,7 @@ def export(ctx: Context, out: Path) -> None:
         bundle.summary_of(rep),
         int(last),
         ledger=data,
+        bound=state.evidence,
     )
     click.echo(
         _("{out}\n{entries} entries · {code}").format(

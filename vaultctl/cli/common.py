@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import check, i18n, keys, render, times, writer
+from vaultctl import check, evidence, i18n, keys, render, times, writer
 from vaultctl.anchors import BAD_CHECKPOINT
 from vaultctl.chain import Integrity
 from vaultctl.errors import (
@@ -29,6 +29,7 @@ from vaultctl.errors import (
     VaultMissingError,
     WrongPassphraseError,
 )
+from vaultctl.evidence import BAD_EVIDENCE
 from vaultctl.i18n import N_, _
 from vaultctl.ledger import Vault
 from vaultctl.model import format_ts, parse_ts
@@ -60,6 +61,7 @@ class Signing:
     at: str | None
     note: str | None
     force: bool
+    attach: tuple[Path, ...] = ()
 
 
 def signing_options(func: F) -> F:
@@ -75,15 +77,26 @@ def signing_options(func: F) -> F:
         at: str | None,
         note: str | None,
         force: bool,
+        attach: tuple[Path, ...],
         **kwargs: Any,
     ) -> Any:
-        return func(*args, sign=Signing(signers, at, note, force), **kwargs)
+        sign = Signing(signers, at, note, force, attach)
+        return func(*args, sign=sign, **kwargs)
 
     decorated: Any = click.option(
+        "--attach",
+        "attach",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
+        help="A photo or scan bound to the entry (repeat): copied into the "
+        "vault's evidence/ folder under its SHA-256.",
+    )(wrapper)
+    decorated = click.option(
         "--force",
         is_flag=True,
         help="Record it even though it breaks a compliance rule.",
-    )(wrapper)
+    )(decorated)
     decorated = click.option(
         "--note", default=None, metavar="TEXT", help="A remark stored in the entry."
     )(decorated)
@@ -246,7 +259,7 @@ def verified(ctx: Context, label: str = N_("verifying"), **kwargs: Any) -> Repor
 def blocking(rep: Report) -> list[Integrity]:
     """The findings that forbid co-signing the log: all but a junk file in
     ``checkpoints/`` (which anchors nothing; verify still reports it)."""
-    return [f for f in rep.integrity if f.code != BAD_CHECKPOINT]
+    return [f for f in rep.integrity if f.code not in (BAD_CHECKPOINT, BAD_EVIDENCE)]
 
 
 def failed_banner(rep: Report) -> str | None:
@@ -313,6 +326,12 @@ def record(
     # NOTE: the genesis too: SITE-SETUP judges the site as declared
     draft = writer.draft(engine, ts, entry_type, body, sign.signers)
     found = writer.precheck(engine, draft, sign.force, ctx.lang)
+    if sign.attach:
+        # NOTE: copied before the passphrases, so a bad file costs nobody a
+        # typed passphrase; a copy left by a refused entry binds nothing
+        ctx.vault.path.mkdir(parents=True, exist_ok=True)
+        bound = [evidence.store(ctx.vault.path, p) for p in sign.attach]
+        body = {**body, "attachments": bound}
     unlocked = unlock(ctx.key_dir, state, sign.signers)
     args = (ctx.vault, entry_type, body, ts, unlocked)
     options: dict[str, Any] = {
