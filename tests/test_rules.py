@@ -2151,3 +2151,22 @@ def test_an_incident_about_one_packet_does_not_settle_another(tmp_path: Path) ->
     story.add("note", {"text": "之后"}, t("11:00"), ("O-003", "O-004"))
     seal = [(f.rule, f.seq) for f in story.verify().findings if f.rule == "SEAL"]
     assert seal == [("SEAL", b)]
+
+
+def test_return_match_from_another_exam_room(tmp_path: Path) -> None:
+    """Issue 21: a packet issued to E01 comes back as E02's."""
+    s = stored(tmp_path)
+    s.issue(t("08:30", EXAM))
+    body = {
+        "session": "S-0607-AM",
+        "exam_room": "E02",
+        "from": "O-101",
+        "packets": [packet("P-E01", kind="answer-sheet", seal="SA-1")],
+        "count": 1,
+        "cctv": True,
+    }
+    seq = s.add("return", body, t("11:45", EXAM), ("O-101", "O-002"))
+    found = [f for f in s.verify().findings if f.rule == "RETURN-MATCH"]
+    assert [(f.seq, f.message) for f in found] == [
+        (seq, "P-E01 was issued to E01, returned from E02")
+    ]
