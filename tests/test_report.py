@@ -150,7 +150,32 @@ def test_audit_html_leaves_stdout_alone(tmp_path: Path, fmt: str) -> None:
     assert both.exit_code == plain.exit_code == 0
     assert both.stdout == plain.stdout
     html = out.read_text("utf-8")
-    assert 'id="site-0"' in html and '<svg class="spark"' in html
+    assert 'id="site-' in html and '<svg class="spark"' in html
+
+
+def test_audit_html_draws_only_what_its_bounded_workers_verified(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Issue 22: the page used to verify every bundle again in a plain process
+    pool, drawing a bundle whose bounded worker had been killed or timed out."""
+    from vaultctl import audit
+
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    bundles = tmp_path / "b"
+    bundles.mkdir()
+    runner = CliRunner()
+    for name in ("A", "B"):
+        runner.invoke(cli, ["--vault", str(vault), "export", str(bundles / name)])
+    monkeypatch.setenv(audit.KILL_ENV, "B.vaultctl.tar.gz")
+    out = tmp_path / "a.html"
+    result = runner.invoke(
+        cli, ["audit", str(bundles), "--jobs", "2", "--json", "--html", str(out)]
+    )
+    rows = {r["file"]: r["status"] for r in json.loads(result.stdout)}
+    assert rows == {"A.vaultctl.tar.gz": "ok", "B.vaultctl.tar.gz": "failed"}
+    html = out.read_text("utf-8")
+    assert html.count('<details class="site"') == 1
+    assert "_section" not in result.stdout
 
 
 def test_a_dense_lane_is_binned(tmp_path: Path) -> None:
@@ -182,7 +207,7 @@ def test_an_unwritable_report_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_sparkline_counts_lines_by_their_own_time(tmp_path: Path) -> None:
-    from vaultctl.cli.report_cmd import _counted
+    from vaultctl.audit import _counted
 
     story = compliant_story(tmp_path)
     story.add("note", {"text": ',"ts":"1999-01-01'}, t("14:00", "2026-06-07"),

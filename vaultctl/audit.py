@@ -14,14 +14,27 @@ audited. Every field of a row has one type (the schema is in docs/format.md).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vaultctl import anchors, bundle, evidence, rules, shortcode, verify, workers
+from vaultctl import (
+    anchors,
+    bundle,
+    evidence,
+    report,
+    report_audit,
+    rules,
+    shortcode,
+    verify,
+    workers,
+)
 from vaultctl.centre import Records, genesis_of
 from vaultctl.errors import CheckpointError, LedgerError, UsageError, VaultError
+from vaultctl.timeline import Timeline
 from vaultctl.workers import KILL_ENV, MAX_MEMORY, TIMEOUT, Limits
 
 __all__ = ["KILL_ENV", "MAX_MEMORY", "TIMEOUT", "Limits", "audit_one", "run"]
@@ -98,17 +111,26 @@ def policy_view(policy: dict[str, Any]) -> tuple[list[str], list[str], list[str]
 
 
 def audit_one(
-    path: Path, records: Records | None = None, now: datetime | None = None
+    path: Path,
+    records: Records | None = None,
+    now: datetime | None = None,
+    page: str | None = None,
 ) -> dict[str, Any]:
-    """Verify one bundle against the centre's records; return its row."""
+    """Verify one bundle against the centre's records; return its row. With
+    ``page`` (a language), the row also carries ``_section``: the bundle's
+    section of the HTML page, drawn from this very verification (so it is
+    bounded by the same worker limits, and never verified twice)."""
     records = records or Records()
+    timeline, per_day = Timeline(), Counter[str]()
     try:
         b = bundle.read(path)
         ledger = b.members["ledger.jsonl"]
         site, genesis = genesis_of(ledger)
         own, broken = own_notes(b)
         held = _held(records, site)
-        rep = verify.run(b.lines(), now=now, anchors=[*own, *held])
+        lines = _counted(b.lines(), per_day) if page else b.lines()
+        observe = timeline if page else None
+        rep = verify.run(lines, now=now, anchors=[*own, *held], observe=observe)
     except MemoryError:
         raise
     except (VaultError, KeyError, IndexError, TypeError, ValueError) as e:
@@ -146,7 +168,26 @@ def audit_one(
         row["problems"] += messages
     row["problems"] += [f"{f['kind']}: {f['message']}" for f in rep.anchors_failed]
     row["status"], row["exit"] = _verdict(row)
+    if page:
+        anchor = "site-" + hashlib.sha256(path.name.encode()).hexdigest()[:12]
+        site_view = report.Site(rep, timeline, own)
+        row["_section"] = report_audit.audit_section(
+            site_view, path.name, anchor, page, per_day
+        )
     return row
+
+
+def _counted(
+    lines: Iterable[tuple[bytes, bool]], per_day: Counter[str]
+) -> Iterator[tuple[bytes, bool]]:
+    """Pass lines on, counting them per day even when they fail integrity."""
+    for raw, complete in lines:
+        # NOTE: the last "ts" of a canonical line is the entry's: only "type"
+        # and "v" sort after it, so no body text can pose as it
+        at = raw.rfind(b',"ts":"')
+        if at >= 0:
+            per_day[raw[at + 7 : at + 17].decode("ascii", "replace")] += 1
+        yield raw, complete
 
 
 def own_notes(b: bundle.Bundle) -> tuple[list[anchors.Anchor], list[str]]:
@@ -354,8 +395,11 @@ def run(
     records: Records | None = None,
     limits: Limits | None = None,
     now: datetime | None = None,
+    page: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Audit every bundle, each in its own worker process, ``jobs`` at a time;
-    rows in input order."""
-    task = functools.partial(audit_one, records=records or Records(), now=now)
+    rows in input order (``page``: also draw each bundle's HTML section)."""
+    task = functools.partial(
+        audit_one, records=records or Records(), now=now, page=page
+    )
     yield from workers.run(task, _failed, paths, jobs, limits or Limits(), tick)

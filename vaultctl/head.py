@@ -28,19 +28,34 @@ from vaultctl.ledger import Vault, read_lines
 from vaultctl.merkle import TreeBuilder
 from vaultctl.model import Entry
 from vaultctl.rules import Engine
+from vaultctl.verify import Refused, Verifier
 
 
 @dataclass(slots=True)
 class Head:
-    """What a writer knows after the last line: all of it verified."""
+    """What a writer knows after the last line: all of it verified, by the
+    one :class:`~vaultctl.verify.Verifier` in refuse mode."""
 
-    engine: Engine
-    verifier: ChainVerifier
-    tree: TreeBuilder
-    anchored: AnchorCheck  # the stored checkpoints, compared as the tree grew
+    checked: Verifier  # chain, rules, tree and the stored checkpoints
     marks: str  # SHA-256 of the stored checkpoint files it was given
     size: int  # bytes of the ledger covered
     hasher: Any  # SHA-256 of those bytes, running
+
+    @property
+    def engine(self) -> Engine:
+        return self.checked.engine
+
+    @property
+    def verifier(self) -> ChainVerifier:
+        return self.checked.chain
+
+    @property
+    def tree(self) -> TreeBuilder:
+        return self.checked.tree
+
+    @property
+    def anchored(self) -> AnchorCheck:
+        return self.checked.anchored
 
 
 # NOTE: engines handed out by load() remember their head, so append() can
@@ -65,15 +80,7 @@ def load(
     head = _resume(vault, now, marks)
     fresh = head is None
     if head is None:
-        head = Head(
-            Engine(now),
-            ChainVerifier(),
-            TreeBuilder(),
-            AnchorCheck(stored),
-            marks,
-            0,
-            hashlib.sha256(),
-        )
+        head = Head(Verifier(now, stored, refuse=True), marks, 0, hashlib.sha256())
     added = _feed_from(vault, head)
     if fresh or added:
         _save(vault, head)
@@ -118,15 +125,11 @@ def _feed_from(vault: Vault, head: Head) -> int:
 
 def feed(head: Head, raw: bytes, vault: Vault) -> Entry:
     """Verify one line in full and replay it; refuse a line that fails."""
-    before = len(head.verifier.findings)
-    entry = head.verifier.feed(raw)
-    if entry is None or len(head.verifier.findings) != before:
-        found = head.verifier.findings[before:]
-        line = head.verifier.entries
-        raise LedgerError(_refusal(vault, line, found[0] if found else None))
-    head.engine.feed(entry)
-    head.tree.append(raw)
-    head.anchored.at_size(head.tree.size, head.tree.root, lambda: _keys(head))
+    try:
+        entry = head.checked.feed(raw)
+    except Refused as e:
+        raise LedgerError(_refusal(vault, e.line, e.finding)) from e
+    assert entry is not None  # noqa: S101 - refuse mode raised otherwise
     head.size += len(raw) + 1
     head.hasher.update(raw + b"\n")
     return entry
@@ -138,11 +141,6 @@ def _refusal(vault: Vault, line: int, finding: Any) -> str:
         f"{vault.ledger}: line {line} fails verification ({why}); nothing can be "
         "added after it (run 'vaultctl verify')"
     )
-
-
-def _keys(head: Head) -> dict[str, list[bytes]]:
-    roster = head.verifier.roster
-    return roster.signing_keys() if roster else {}
 
 
 def advance(vault: Vault, engine: Engine, line: bytes) -> None:
@@ -203,6 +201,9 @@ def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
             and verifier.entries == meta["entries"] == tree.size
         ):
             return None
+        checked = Verifier(now, refuse=True)
+        checked.engine, checked.chain = engine, verifier
+        checked.tree, checked.anchored = tree, anchored
     except (
         OSError,
         KeyError,
@@ -213,7 +214,7 @@ def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
     ):
         return None
     _set_clock(engine, now)
-    return Head(engine, verifier, tree, anchored, marks, size, hasher)
+    return Head(checked, marks, size, hasher)
 
 
 def _prefix_hash(vault: Vault, size: int) -> Any:

@@ -12,8 +12,7 @@ import base64
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from vaultctl import anchors, canonical, checkpoint, merkle, shortcode
-from vaultctl.chain import ChainVerifier
+from vaultctl import anchors, canonical, checkpoint, merkle, shortcode, verify
 from vaultctl.errors import CanonicalError, CheckpointError, ProofError
 
 FORMAT = "vaultctl-inclusion-proof/v1"
@@ -114,19 +113,22 @@ def check_with_log(
         anchor = anchors.from_note(str(doc.get("checkpoint")), "checkpoint")
     except CheckpointError as e:
         raise ProofError(f"malformed proof: {e}") from e
-    verifier, tree = ChainVerifier(), merkle.TreeBuilder()
+    # NOTE: the one verification loop, stopped at the note's size
+    checked = verify.Verifier()
+    verifier, tree = checked.chain, checked.tree
     first, keys = None, None
     for raw, complete in lines:
-        verifier.feed(raw, complete)
+        checked.feed(raw, complete)
         if not complete:
             break
-        tree.append(raw)
         first = first or verifier.head
         if tree.size == anchor.size:
-            keys = verifier.roster.signing_keys() if verifier.roster else {}
+            keys = checked.signing_keys()
             break
-    if verifier.findings:
-        raise ProofError(f"the log fails integrity: {verifier.findings[0].message}")
+    if checked.integrity.kept:
+        raise ProofError(
+            f"the log fails integrity: {checked.integrity.kept[0].message}"
+        )
     if keys is None or tree.root() != anchor.root:
         raise ProofError(
             f"the checkpoint is not of this log: its first {anchor.size} entries "

@@ -114,6 +114,137 @@ class Report:
         }
 
 
+class Refused(Exception):
+    """A line failed in *refuse* mode (writers): nothing may follow it."""
+
+    def __init__(self, line: int, finding: Integrity | None) -> None:
+        super().__init__(finding.message if finding else "no trusted roster")
+        self.line, self.finding = line, finding
+
+
+class Verifier:
+    """The one per-line verification loop: chain (hash, order, canonical form,
+    signatures, roster), then the rules, then the observer, then the Merkle
+    tree and the anchors. Every command that judges a log feeds its lines
+    here: ``verify``, ``status``, ``report``, ``audit``, ``enrol`` (through
+    :func:`run`), the writers (:mod:`vaultctl.head`, mode *refuse*) and
+    ``prove --check`` (:mod:`vaultctl.proofs`, stopped at a size).
+
+    *report* mode collects everything (at most ``cap`` per rule and per
+    integrity code, the rest counted); *refuse* mode raises :class:`Refused`
+    at the first line with an integrity finding, so nothing is ever built on
+    a line that does not verify.
+    """
+
+    def __init__(
+        self,
+        now: datetime | None = None,
+        anchors: Iterable[Anchor] = (),
+        *,
+        refuse: bool = False,
+        cap: int = CAP,
+        observe: Callable[[Entry, State], None] | None = None,
+    ) -> None:
+        self.chain = ChainVerifier()
+        self.engine = Engine(now or datetime.now().astimezone())
+        self.tree = TreeBuilder()
+        self.anchored = AnchorCheck(anchors)
+        self.refuse = refuse
+        self.observe = observe
+        self.findings: Capped[Finding] = Capped(_by_rule, cap)
+        self.integrity: Capped[Integrity] = Capped(_by_code, cap)
+
+    def feed(
+        self, raw: bytes, complete: bool = True, proven: parallel.Verdict = None
+    ) -> Entry | None:
+        """Verify one line and replay it; return its entry if it is sound."""
+        chain = self.chain
+        entry = chain.feed(raw, complete, proven)
+        if chain.findings:
+            if self.refuse:
+                raise Refused(chain.entries, chain.findings[0])
+            self.integrity.add(chain.findings)
+            chain.findings.clear()
+        elif self.refuse and entry is None:
+            raise Refused(chain.entries, None)
+        if entry is not None:
+            found = self.engine.feed(entry)
+            if not self.refuse:
+                self.findings.add(found)
+            if self.observe is not None:
+                self.observe(entry, self.engine.state)
+        if complete:
+            self.tree.append(raw)
+            self.anchored.at_size(self.tree.size, self.tree.root, self.signing_keys)
+        return entry
+
+    def signing_keys(self) -> dict[str, list[bytes]]:
+        roster = self.chain.roster
+        return roster.signing_keys() if roster else {}
+
+    def anchor_problems(
+        self, anchored: AnchorCheck | None = None
+    ) -> list[tuple[Anchor, str, str]]:
+        """The anchors' problems at the current size (``anchored``: a copy to
+        finish, for a writer whose head goes on growing)."""
+        check = anchored or self.anchored
+        origin = _origin(self.engine.state, self.chain.log)
+        return check.finish(self.tree.size, origin, self.signing_keys())
+
+    def verdict(self) -> Report:
+        """Finish the rules and the anchors; the report of everything fed."""
+        self.findings.add(self.engine.finish())
+        failed = []
+        problems = []
+        for anchor, code, message in self.anchor_problems():
+            failed.append(
+                {
+                    "anchor": anchor.label,
+                    "kind": self.anchored.kind(anchor),
+                    "message": message,
+                }
+            )
+            line = min(anchor.size, self.tree.size)
+            problems.append(Integrity(line=line, seq=None, code=code, message=message))
+        if self.chain.entries == 0:
+            problems.append(
+                Integrity(
+                    line=0,
+                    seq=None,
+                    code="bad-schema",
+                    message="the ledger is empty: no genesis",
+                )
+            )
+        self.integrity.add(problems)
+        return Report(
+            entries=self.chain.entries,
+            log=self.chain.log,
+            head=self.chain.head,
+            integrity=self.integrity.kept,
+            state=self.engine.state,
+            findings=self.findings.kept,
+            rules_off=self.engine.off,
+            root=self.tree.root(),
+            anchors_ok=self.anchored.ok,
+            anchors_failed=failed,
+            findings_dropped=_counts(self.findings.dropped),
+            integrity_dropped=_counts(self.integrity.dropped),
+            owed=self.engine.owed(),
+        )
+
+
+def _by_rule(f: Finding) -> str:
+    return f.rule
+
+
+def _by_code(f: Integrity) -> str:
+    return f.code
+
+
+def _counts(dropped: Counter[Hashable]) -> dict[str, int]:
+    return {str(k): n for k, n in sorted(dropped.items())}
+
+
 def run(
     lines: Iterable[tuple[bytes, bool]],
     now: datetime | None = None,
@@ -123,78 +254,23 @@ def run(
     observe: Callable[[Entry, State], None] | None = None,
     jobs: int = 1,
 ) -> Report:
-    """Verify a whole ledger given as a stream of lines.
+    """Verify a whole ledger given as a stream of lines (:class:`Verifier`,
+    report mode).
 
     Sound entries go on to the rules; ``now`` is the verifier's clock (for
     TIME-ORDER and for deadlines still running at the end of the log). Every
     complete line is a leaf of the Merkle tree, checked against ``anchors``.
-    At most ``cap`` findings are kept per rule and per integrity code; the
-    rest are counted in ``findings_dropped`` and ``integrity_dropped``.
-    ``observe`` sees each sound entry with the state right after it (the report's
-    timeline is drawn from it).
-    With ``jobs`` > 1, signatures are checked by that many worker processes
-    (vaultctl.parallel); the report is the same.
+    ``observe`` sees each sound entry with the state right after it (the
+    report's timeline is drawn from it). With ``jobs`` > 1, signatures are
+    checked by that many worker processes (vaultctl.parallel); the report is
+    the same.
     """
-    verifier = ChainVerifier()
-    engine = Engine(now or datetime.now().astimezone())
-    tree = TreeBuilder()
-    check = AnchorCheck(anchors)
-    findings: Capped[Finding] = Capped(lambda f: f.rule, cap)
-    integrity: Capped[Integrity] = Capped(lambda f: f.code, cap)
+    verifier = Verifier(now, anchors, cap=cap, observe=observe)
     for raw, complete, proven in _stream(lines, jobs):
-        entry = verifier.feed(raw, complete, proven)
-        if verifier.findings:
-            integrity.add(verifier.findings)
-            verifier.findings.clear()
-        if entry is not None:
-            findings.add(engine.feed(entry))
-            if observe is not None:
-                observe(entry, engine.state)
-        if complete:
-            tree.append(raw)
-            check.at_size(tree.size, tree.root, lambda: _signing_keys(verifier))
+        verifier.feed(raw, complete, proven)
         if progress is not None:
             progress(len(raw) + 1)
-    findings.add(engine.finish())
-    state = engine.state
-    failed = []
-    origin = _origin(state, verifier.log)
-    current = _signing_keys(verifier)
-    for anchor, code, message in check.finish(tree.size, origin, current):
-        failed.append(
-            {"anchor": anchor.label, "kind": check.kind(anchor), "message": message}
-        )
-        verifier.findings.append(
-            Integrity(
-                line=min(anchor.size, tree.size), seq=None, code=code, message=message
-            )
-        )
-    if verifier.entries == 0:
-        verifier.findings.append(
-            Integrity(
-                line=0,
-                seq=None,
-                code="bad-schema",
-                message="the ledger is empty: no genesis",
-            )
-        )
-    integrity.add(verifier.findings)
-    verifier.findings.clear()
-    return Report(
-        entries=verifier.entries,
-        log=verifier.log,
-        head=verifier.head,
-        integrity=integrity.kept,
-        state=state,
-        findings=findings.kept,
-        rules_off=engine.off,
-        root=tree.root(),
-        anchors_ok=check.ok,
-        anchors_failed=failed,
-        findings_dropped={str(k): n for k, n in sorted(findings.dropped.items())},
-        integrity_dropped={str(k): n for k, n in sorted(integrity.dropped.items())},
-        owed=engine.owed(),
-    )
+    return verifier.verdict()
 
 
 def _stream(
@@ -205,10 +281,6 @@ def _stream(
     else:
         for raw, complete in lines:
             yield raw, complete, None
-
-
-def _signing_keys(verifier: ChainVerifier) -> dict[str, list[bytes]]:
-    return verifier.roster.signing_keys() if verifier.roster else {}
 
 
 def _origin(state: State, log: str | None) -> str:

@@ -69,13 +69,9 @@ def replay(vault: Vault, now: datetime) -> Replay:
     engine, tree = verified.engine, verified.tree
     if not stored:
         return Replay(engine, tree)
-    state = engine.state
-    origin = checkpoint.make_origin(state.site.get("id", "?"), state.log or "?")
-    roster = verified.verifier.roster
-    current = roster.signing_keys() if roster else {}
-    # NOTE: finish() on a copy: the head goes on growing from this state
-    for _, code, message in copy.deepcopy(verified.anchored).finish(
-        tree.size, origin, current
+    # NOTE: on a copy of the anchors: the head goes on growing from this state
+    for _, code, message in verified.checked.anchor_problems(
+        copy.deepcopy(verified.anchored)
     ):
         if code != BAD_CHECKPOINT:
             raise LedgerError(

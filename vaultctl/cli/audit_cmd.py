@@ -172,7 +172,9 @@ def audit_cmd(
         tick = (lambda: bar.update(1)) if bar else None
         found, bad = audit.vet_previous(earlier, workers, records.pins, limits, tick)
         records = dataclasses.replace(records, previous=found)
-        rows = list(audit.run(paths, workers, tick, records, limits))
+        page = ctx.lang if html is not None else None
+        rows = list(audit.run(paths, workers, tick, records, limits, page=page))
+    sections = {r["file"]: r.pop("_section") for r in rows if "_section" in r}
     rows += bad + audit.missing_rows(records, rows)
     if as_json:
         click.echo(render.json_text(rows))
@@ -183,7 +185,7 @@ def audit_cmd(
     else:
         _table(rows)
     if html is not None:
-        report_cmd.write_audit(html, paths, rows, workers)
+        report_cmd.write_audit(html, rows, sections)
     worst = max((r["exit"] for r in rows), default=0)
     click.get_current_context().exit(verify.EXIT_INTEGRITY if worst >= 3 else worst)
 

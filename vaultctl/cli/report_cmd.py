@@ -8,18 +8,15 @@ section per bundle.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import click
 
-from vaultctl import audit, bundle, check, report, report_audit, verify
+from vaultctl import check, report, report_audit
 from vaultctl.cli import read
 from vaultctl.cli.common import Context, pass_context, verified
-from vaultctl.errors import UsageError, VaultError
+from vaultctl.errors import UsageError
 from vaultctl.timeline import Timeline
 
 
@@ -76,50 +73,13 @@ report_cmd.params += [
 ]
 
 
-def _section(job: tuple[Path, str, str]) -> report_audit.SiteSection | None:
-    """Verify one bundle as ``audit`` does, and render its section."""
-    path, anchor, lang = job
-    try:
-        b = bundle.read(path)
-        # NOTE: the bundle's own notes; the manifest is not trusted (audit's
-        # row has the verdict against the centre's records)
-        wanted, _ = audit.own_notes(b)
-        timeline = Timeline()
-        per_day: Counter[str] = Counter()
-        lines = _counted(b.lines(), per_day)
-        rep = verify.run(lines, anchors=wanted, observe=timeline)
-    except (VaultError, KeyError, IndexError, TypeError, ValueError):
-        return None  # NOTE: audit's row already says why
-    site = report.Site(rep, timeline, wanted)
-    return report_audit.audit_section(site, path.name, anchor, lang, per_day)
-
-
-def _counted(
-    lines: Iterable[tuple[bytes, bool]], per_day: Counter[str]
-) -> Iterator[tuple[bytes, bool]]:
-    """Pass lines on, counting them per day even when they fail integrity."""
-    for raw, complete in lines:
-        # NOTE: the last "ts" of a canonical line is the entry's: only "type"
-        # and "v" sort after it, so no body text can pose as it
-        at = raw.rfind(b',"ts":"')
-        if at >= 0:
-            per_day[raw[at + 7 : at + 17].decode("ascii", "replace")] += 1
-        yield raw, complete
-
-
 def write_audit(
-    out: Path, paths: list[Path], rows: list[dict[str, Any]], jobs: int
+    out: Path, rows: list[dict[str, Any]], sections: dict[str, Any]
 ) -> None:
-    """``audit --html``: the rows audit produced, plus one section per bundle."""
+    """``audit --html``: the rows audit produced and the sections its workers
+    drew from the same verification (a bundle that failed has none)."""
     lang = click.get_current_context().find_object(Context)
     code = lang.lang if lang else "en"
-    work = [(p, f"site-{i}", code) for i, p in enumerate(paths)]
-    if jobs > 1 and len(work) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            found = list(pool.map(_section, work, chunksize=1))
-    else:
-        found = [_section(w) for w in work]
-    sections = {s.file: s for s in found if s is not None}
     write(out, report_audit.audit_page(rows, sections, code))
     click.echo(f"{out} · {len(rows)} bundle(s)", err=True)
 
