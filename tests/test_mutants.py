@@ -55,9 +55,10 @@ def sig_codes(entry: Entry, roster: Roster) -> list[str]:
 
 
 def test_a_weak_key_on_the_roster_never_signs() -> None:
-    """Kills chain.py ``elif record.revoked or keys.is_weak(record.raw)`` ->
-    ``elif record.revoked``: a small-order key that reached a roster by some
-    other path (a replayed, unchecked genesis) is treated as revoked."""
+    """Kills chain.py ``elif keys.is_weak(record.raw)`` being dropped: a
+    small-order key that reached a roster by some other path (a replayed,
+    unchecked genesis) never signs, and is named ``weak-key`` (issue 22: it
+    used to be reported as ``revoked-key``)."""
     roster = Roster([officer("O-003", raw("O-003")), officer("O-005", WEAK[0])])
     entry = note([writer.Signer("O-003", private_key("O-003"))])
     sigs = [s.to_dict() for s in entry.sigs]
@@ -66,7 +67,7 @@ def test_a_weak_key_on_the_roster_never_signs() -> None:
     # NOTE: O-003 signed a one-signer list, so its signature fails as well
     assert sig_codes(forged, roster) == [
         "bad-signature",
-        "revoked-key",
+        "weak-key",
         "too-few-signatures",
     ]
 

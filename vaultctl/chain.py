@@ -34,6 +34,7 @@ CODES = (
     "unknown-signer",
     "unknown-key",
     "revoked-key",
+    "weak-key",
     "duplicate-signer",
     "too-few-signatures",
     "checkpoint-mismatch",
@@ -101,7 +102,10 @@ def check_signatures(
             yield "unknown-signer", f"{sig.by} is not on the roster"
         elif record is None:
             yield "unknown-key", f"key {sig.key} is not a key of {sig.by}"
-        elif record.revoked or keys.is_weak(record.raw):
+        elif keys.is_weak(record.raw):
+            # NOTE: its own code: a weak key was never a key, not a revoked one
+            yield "weak-key", f"key {sig.key} of {sig.by} is weak and signs nothing"
+        elif record.revoked:
             yield "revoked-key", f"key {sig.key} of {sig.by} was revoked"
         elif not _valid(record.raw, sig.sig, signing_input, known, i):
             yield "bad-signature", f"signature by {sig.by} (key {sig.key}) fails"

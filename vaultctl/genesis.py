@@ -2,7 +2,9 @@
 
 Shared by ``init`` (a ConfigError naming the field) and ``verify`` (an
 integrity finding, ``bad-schema``): a signed genesis written by some other tool
-gets no more trust than a ``site.toml``.
+gets no more trust than a ``site.toml``. Messages are raised in English,
+whatever the language of the run (``verify --json``'s ``message`` is English);
+the edge renders them in Chinese from the same catalog (``TEMPLATES``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vaultctl import keys, rules, schema
 from vaultctl.errors import ConfigError, SchemaError
-from vaultctl.i18n import _
+from vaultctl.i18n import N_
 from vaultctl.model import OFFICER_RE, parse_ts
+
+TEMPLATES = (
+    N_("{where}: unknown time zone {name}"),
+    N_("site.id: expected letters, digits, '.', '_' or '-', got {id}"),
+    N_("site.exam_end: before exam_start"),
+    N_("site.exam_start/exam_end: years {year}-{year2} out of range (1900-9000)"),
+    N_("officers: {problem}"),
+    N_("officers: no officer has the role {role}"),
+    N_("{section}[{i}].room: unknown room {room}"),
+    N_("sessions[{i}]: end {end} is not after start"),
+    N_("sessions[{i}].exam_rooms.{exam_room}: unknown officer {officer}"),
+    N_("{where}: duplicate {what} {value}"),
+)
 
 
 def check(body: dict[str, Any]) -> None:
@@ -34,24 +49,24 @@ def zone(name: Any, where: str = "site.timezone") -> ZoneInfo:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError, OSError) as e:  # OSError: "Asia"
         raise SchemaError(
-            _("{where}: unknown time zone {name!r}").format(where=where, name=name)
+            N_("{where}: unknown time zone {name}").format(where=where, name=repr(name))
         ) from e
 
 
 def _site(site: dict[str, Any]) -> None:
     if not OFFICER_RE.fullmatch(site["id"]):
         raise SchemaError(
-            _("site.id: expected letters, digits, '.', '_' or '-', got {id!r}").format(
-                id=site["id"]
+            N_("site.id: expected letters, digits, '.', '_' or '-', got {id}").format(
+                id=repr(site["id"])
             )
         )
     zone(site["timezone"])
     start, end = (date.fromisoformat(site[k]) for k in ("exam_start", "exam_end"))
     if start > end:
-        raise SchemaError(_("site.exam_end: before exam_start"))
+        raise SchemaError(N_("site.exam_end: before exam_start"))
     if not (start.year >= 1900 and end.year <= 9000):  # NOTE: room for retention
         raise SchemaError(
-            _(
+            N_(
                 "site.exam_start/exam_end: years {year}-{year2} out of range "
                 "(1900-9000)"
             ).format(year=start.year, year2=end.year)
@@ -69,7 +84,7 @@ def _officers(officers: list[dict[str, Any]]) -> None:
     for ref in refs:
         problem = keys.key_ref_problem(ref)
         if problem:
-            raise SchemaError(_("officers: {problem}").format(problem=problem))
+            raise SchemaError(N_("officers: {problem}").format(problem=problem))
     # NOTE: compared as points up to sign: A and -A are one person's key
     _unique(
         [keys.point_id(keys.ref_raw(k)).hex() for k in refs],
@@ -79,7 +94,7 @@ def _officers(officers: list[dict[str, Any]]) -> None:
     for role in ("site_head", "room_head"):
         if not any(role in o["roles"] for o in officers):
             raise SchemaError(
-                _("officers: no officer has the role {role}").format(role=role)
+                N_("officers: no officer has the role {role}").format(role=role)
             )
 
 
@@ -96,8 +111,8 @@ def _places(body: dict[str, Any]) -> None:
         for i, item in enumerate(body[section]):
             if item["room"] not in rooms:
                 raise SchemaError(
-                    _("{section}[{i}].room: unknown room {room!r}").format(
-                        section=section, i=i, room=item["room"]
+                    N_("{section}[{i}].room: unknown room {room}").format(
+                        section=section, i=i, room=repr(item["room"])
                     )
                 )
 
@@ -107,17 +122,17 @@ def _sessions(sessions: list[dict[str, Any]], officers: set[str]) -> None:
     for i, session in enumerate(sessions):
         if parse_ts(session["start"]) >= parse_ts(session["end"]):
             raise SchemaError(
-                _("sessions[{i}]: end {end} is not after start").format(
+                N_("sessions[{i}]: end {end} is not after start").format(
                     i=i, end=session["end"]
                 )
             )
         for exam_room, officer in session["exam_rooms"].items():
             if officer not in officers:
                 raise SchemaError(
-                    _(
+                    N_(
                         "sessions[{i}].exam_rooms.{exam_room}: unknown officer "
-                        "{officer!r}"
-                    ).format(i=i, exam_room=exam_room, officer=officer)
+                        "{officer}"
+                    ).format(i=i, exam_room=exam_room, officer=repr(officer))
                 )
 
 
@@ -125,7 +140,7 @@ def _unique(values: list[str], where: str, what: str) -> None:
     dup = schema.repeated(values)
     if dup:
         raise SchemaError(
-            _("{where}: duplicate {what} {value!r}").format(
-                where=where, what=what, value=dup[0]
+            N_("{where}: duplicate {what} {value}").format(
+                where=where, what=what, value=repr(dup[0])
             )
         )

@@ -124,9 +124,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = []
 
 def _patterns() -> list[tuple[re.Pattern[str], str]]:
     if not _PATTERNS:
+        from vaultctl.genesis import TEMPLATES as GENESIS
         from vaultctl.messages import TEMPLATES
 
-        for template in TEMPLATES:
+        for template in (*TEMPLATES, *GENESIS):
             parts = re.split(r"\{(\w+)\}", template)
             regex = "".join(
                 re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"

@@ -18,6 +18,7 @@ TEMPLATES = (
     N_("{by} is not on the roster"),
     N_("key {key} is not a key of {by}"),
     N_("key {key} of {by} was revoked"),
+    N_("key {key} of {by} is weak and signs nothing"),
     N_("signature by {by} (key {key}) fails"),
     N_("{by} or key {key} signs twice"),
     N_("{n} valid signature(s) by distinct officers and keys, expected at least {m}"),
@@ -71,4 +72,5 @@ CODES = {
     "checkpoint-mismatch": N_("does not extend the checkpoint"),
     "bad-checkpoint": N_("bad checkpoint"),
     "bad-evidence": N_("bad evidence file"),
+    "weak-key": N_("weak key"),
 }

@@ -17,14 +17,13 @@ from vaultctl.cli.common import (
     Context,
     failed_banner,
     json_option,
-    load,
     owed_lines,
     parse_time,
     pass_context,
     require_genesis,
     verified,
 )
-from vaultctl.errors import CanonicalError, SchemaError
+from vaultctl.errors import CanonicalError, SchemaError, VaultError
 from vaultctl.i18n import _
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
@@ -256,6 +255,24 @@ def status(ctx: Context, as_json: bool) -> None:
     )
 
 
+def genesis_policy(vault: Any) -> dict[str, Any]:
+    """The policy the vault's genesis declares; the defaults if there is none
+    or it cannot be read."""
+    default: dict[str, Any] = {"params": {}, "levels": {}}
+    try:
+        with vault.ledger.open("rb") as f:
+            first = f.readline(MAX_GENESIS)
+        entry = canonical.parse(first.rstrip(b"\n"))
+        policy = entry["body"]["policy"]
+        rules.validate_policy(policy)
+    except (OSError, VaultError, KeyError, TypeError):
+        return default
+    return policy if isinstance(policy, dict) else default
+
+
+MAX_GENESIS = 4 * 1024**2
+
+
 @click.command("rules")
 @json_option
 @pass_context
@@ -270,9 +287,10 @@ def rules_cmd(ctx: Context, as_json: bool) -> None:
       vaultctl rules
       vaultctl --vault /srv/vault rules --json
     """
-    policy: dict[str, Any] = {"params": {}, "levels": {}}
-    if ctx.vault.ledger.is_file() and not ctx.vault.is_empty():
-        policy = load(ctx).state.policy
+    # NOTE: a listing, not a judgement: the policy of the genesis line, read
+    # as it is (a rolled-back or damaged log still has its rules listed;
+    # verify says what is wrong with it)
+    policy = genesis_policy(ctx.vault)
     levels = rules.levels_in_force(policy)
     if as_json:
         out = [
