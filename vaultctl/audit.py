@@ -130,7 +130,14 @@ def audit_one(
         held = _held(records, site)
         lines = _counted(b.lines(), per_day) if page else b.lines()
         observe = timeline if page else None
-        rep = verify.run(lines, now=now, anchors=[*own, *held], observe=observe)
+        bound = evidence.in_members(b.members)
+
+        def files(state: Any) -> tuple[list[Any], list[Any]]:
+            return list(evidence.check(state.evidence, bound)), []
+
+        rep = verify.run(
+            lines, now=now, anchors=[*own, *held], observe=observe, extra=files
+        )
     except MemoryError:
         raise
     except (VaultError, KeyError, IndexError, TypeError, ValueError) as e:
@@ -154,12 +161,6 @@ def audit_one(
     }
     row["rules_off"], row["rules_warn"], row["relaxed"] = policy_view(rep.state.policy)
     extra: dict[str, list[str]] = {anchors.BAD_CHECKPOINT: broken} if broken else {}
-    bad = [
-        f.message
-        for f in evidence.check(rep.state.evidence, evidence.in_members(b.members))
-    ]
-    if bad:
-        extra[evidence.BAD_EVIDENCE] = bad
     _check_pin(records, row, extra)
     _check_previous(records, row, ledger, extra)
     _check_manifest(b.manifest, rep, extra)

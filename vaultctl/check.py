@@ -22,6 +22,7 @@ from vaultctl.chain import Integrity
 from vaultctl.errors import ArgumentError, CheckpointError
 from vaultctl.ledger import Vault, read_lines
 from vaultctl.model import Entry
+from vaultctl.rules import Finding
 from vaultctl.state import State
 
 MAX_NOTE_BYTES = 64 * 1024
@@ -101,24 +102,24 @@ def verify_vault(
     wanted = given_anchors(notes, codes)
     stored, broken = stored_anchors(vault)
     lines = vault.lines() if data is None else read_lines(io.BytesIO(data))
-    rep = verify.run(
+
+    def files(state: State) -> tuple[list[Integrity], list[Finding]]:
+        """What the vault's folders say: checkpoint files that are not notes,
+        evidence bound by --attach, and (``footage_dir``) the video files."""
+        bad = [*broken, *evidence.check(state.evidence, evidence.in_vault(vault.path))]
+        found: list[Finding] = []
+        if footage_dir is not None:
+            level = rules.levels_in_force(state.policy)["FOOTAGE"]
+            level = "error" if level == "off" else level
+            found = list(footage.check(state.segments, footage_dir, level))
+        return bad, found
+
+    return verify.run(
         lines,
         now=now,
         progress=progress,
         anchors=[*stored, *wanted],
         observe=observe,
         jobs=jobs,
+        extra=files,
     )
-    rep.integrity += broken
-    # NOTE: files bound by --attach, read from the vault's evidence/ folder
-    rep.integrity += list(
-        evidence.check(rep.state.evidence, evidence.in_vault(vault.path))
-    )
-    if footage_dir is not None:
-        level = rules.levels_in_force(rep.state.policy)["FOOTAGE"]
-        rep.findings += list(
-            footage.check(
-                rep.state.segments, footage_dir, "error" if level == "off" else level
-            )
-        )
-    return rep

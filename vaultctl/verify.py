@@ -48,9 +48,10 @@ class Capped(Generic[T]):
                 self.dropped[k] += 1
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Report:
-    """The outcome of one verification."""
+    """The verdict of one verification: frozen; renderers and exit codes read
+    it, nothing patches it afterwards."""
 
     entries: int
     log: str | None
@@ -64,6 +65,7 @@ class Report:
     anchors_failed: list[dict[str, str]] = field(default_factory=list)
     findings_dropped: dict[str, int] = field(default_factory=dict)
     integrity_dropped: dict[str, int] = field(default_factory=dict)
+    anchors: tuple[Anchor, ...] = ()  # every anchor given, with its origin
 
     def counts(self, level: str) -> dict[str, int]:
         """Findings per rule at ``level``, the dropped ones included."""
@@ -114,6 +116,10 @@ class Report:
         }
 
 
+# NOTE: checks of the log source beyond its lines, given the final state
+Extra = Callable[[State], tuple[list[Integrity], list[Finding]]]
+
+
 class Refused(Exception):
     """A line failed in *refuse* mode (writers): nothing may follow it."""
 
@@ -148,7 +154,8 @@ class Verifier:
         self.chain = ChainVerifier()
         self.engine = Engine(now or datetime.now().astimezone())
         self.tree = TreeBuilder()
-        self.anchored = AnchorCheck(anchors)
+        self.given = tuple(anchors)
+        self.anchored = AnchorCheck(self.given)
         self.refuse = refuse
         self.observe = observe
         self.findings: Capped[Finding] = Capped(_by_rule, cap)
@@ -191,9 +198,16 @@ class Verifier:
         origin = _origin(self.engine.state, self.chain.log)
         return check.finish(self.tree.size, origin, self.signing_keys())
 
-    def verdict(self) -> Report:
-        """Finish the rules and the anchors; the report of everything fed."""
+    def verdict(self, extra: Extra | None = None) -> Report:
+        """Finish the rules and the anchors; the report of everything fed.
+        ``extra`` (given the final state) adds what the log source can check
+        beyond the lines: files it binds, checkpoint files that are not
+        notes."""
         self.findings.add(self.engine.finish())
+        if extra is not None:
+            more_integrity, more_findings = extra(self.engine.state)
+            self.integrity.add(more_integrity)
+            self.findings.add(more_findings)
         failed = []
         problems = []
         for anchor, code, message in self.anchor_problems():
@@ -230,6 +244,7 @@ class Verifier:
             findings_dropped=_counts(self.findings.dropped),
             integrity_dropped=_counts(self.integrity.dropped),
             owed=self.engine.owed(),
+            anchors=self.given,
         )
 
 
@@ -253,6 +268,7 @@ def run(
     cap: int = CAP,
     observe: Callable[[Entry, State], None] | None = None,
     jobs: int = 1,
+    extra: Extra | None = None,
 ) -> Report:
     """Verify a whole ledger given as a stream of lines (:class:`Verifier`,
     report mode).
@@ -270,7 +286,7 @@ def run(
         verifier.feed(raw, complete, proven)
         if progress is not None:
             progress(len(raw) + 1)
-    return verifier.verdict()
+    return verifier.verdict(extra)
 
 
 def _stream(

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from vaultctl import check, report, report_audit
+from vaultctl import report, report_audit
 from vaultctl.cli import read
 from vaultctl.cli.common import Context, pass_context, verified
 from vaultctl.errors import UsageError
@@ -52,9 +52,8 @@ def report_cmd(
     rep = verified(
         ctx, notes=notes, codes=codes, footage_dir=footage_dir, observe=timeline
     )
-    # NOTE: the same anchors verify_vault checked, again, for their codes
-    used = [*check.stored_anchors(ctx.vault)[0], *check.given_anchors(notes, codes)]
-    page = report.site_page(report.Site(rep, timeline, used), ctx.lang)
+    # NOTE: the anchors verify_vault checked, as the verdict records them
+    page = report.site_page(report.Site(rep, timeline, list(rep.anchors)), ctx.lang)
     write(out, page)
     click.echo(f"{out} · {rep.entries} entries · {rep.code}")
     read.ctx_exit(rep.exit_code)
