@@ -273,8 +273,6 @@ class DutyHome(Rule):
                 f"{who} leaves shift {s.shift.id} to go home while on duty",
                 f"{who} 在班次 {s.shift.id} 值班期间回家",
                 [who],
-                fix=f"vaultctl shift handover --leader <LEADER> --member <MEMBER> "
-                f"… (relieve {who} first)",
             )
 
 
