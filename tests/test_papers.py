@@ -395,3 +395,19 @@ def test_a_handover_with_the_right_count(stocked: Site) -> None:
         *("--at", t("16:00")),
     )
     assert findings(stocked) == []
+
+
+def test_attach_never_follows_a_planted_evidence_link(
+    stocked: Site, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (stocked.vault_dir / "evidence").symlink_to(elsewhere)
+    line = refused(
+        stocked,
+        *("note", "--text", "x", "--attach", str(photo(tmp_path))),
+        *sign("O-003", "O-004"),
+        code=2,
+    )
+    assert "not a folder" in line
+    assert list(elsewhere.iterdir()) == []

@@ -52,6 +52,9 @@ def store(vault_path: Path, path: Path) -> dict[str, Any]:
                 f"{MAX_BYTES >> 20} MiB: attach a smaller photo or scan"
             )
         folder.mkdir(exist_ok=True)
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            # NOTE: a link planted in the vault must not send copies elsewhere
+            raise ArgumentError(f"{folder}: not a folder (a link?); nothing copied")
         tmp = folder / f".{os.getpid()}.{os.urandom(8).hex()}.tmp"
         digest, size = hashlib.sha256(), 0
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)

@@ -253,6 +253,31 @@ class Engine:
         return [o for o in after.owed() if o.seq == e.seq]
 
 
+class Timers:
+    """Things begun at an entry that must end within a limit (a door left
+    open, a member away): each one overdue is yielded once."""
+
+    def __init__(self) -> None:
+        self.since: dict[str, tuple[datetime, Event]] = {}
+
+    def start(self, key: str, e: Event) -> None:
+        self.since.setdefault(key, (e.moment, e))
+
+    def stop(self, key: str) -> None:
+        self.since.pop(key, None)
+
+    def clear(self) -> None:
+        self.since.clear()
+
+    def overdue(
+        self, moment: datetime, limit: timedelta
+    ) -> Iterator[tuple[str, datetime, Event]]:
+        for key, (since, began) in sorted(self.since.items()):
+            if moment - since > limit:
+                del self.since[key]
+                yield key, since, began
+
+
 class Pending:
     """Events that must be followed by an incident within a window (SEAL, CCTV)."""
 

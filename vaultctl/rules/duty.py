@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from vaultctl.rules import Finding, Rule, rule
+from vaultctl.rules import Finding, Rule, Timers, rule
 from vaultctl.state import Event, State
 
 STARTS = ("start", "handover")
@@ -290,7 +290,7 @@ class AwayLong(Rule):
     example_bad = "O-004 leaves at 12:00 and is not back by 13:30."
 
     def reset(self) -> None:
-        self.away: dict[str, tuple[datetime, Event]] = {}
+        self.away = Timers()
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         yield from self._late(e.moment)
@@ -298,9 +298,9 @@ class AwayLong(Rule):
     def after(self, e: Event, s: State) -> Iterable[Finding]:
         if e.type == "presence":
             if e.body["action"] == "leave":
-                self.away.setdefault(e.body["member"], (e.moment, e))
+                self.away.start(e.body["member"], e)
             else:
-                self.away.pop(e.body["member"], None)
+                self.away.stop(e.body["member"])
         elif e.type == "shift":
             self.away.clear()  # NOTE: a new crew; the state forgets absences too
         return ()
@@ -310,18 +310,17 @@ class AwayLong(Rule):
             yield from self._late(s.latest)
 
     def _late(self, moment: datetime) -> Iterator[Finding]:
-        limit = self.minutes("away_max_minutes")
-        for who, (since, left) in sorted(self.away.items()):
-            if moment - since > limit:
-                del self.away[who]  # NOTE: once per absence
-                yield self.hit(
-                    left,
-                    f"{who} away from duty for more than "
-                    f"{self.p['away_max_minutes']} min (since {since:%m-%d %H:%M})",
-                    f"{who} 离岗超过 {self.p['away_max_minutes']} 分钟"
-                    f"（自 {since:%m-%d %H:%M}）",
-                    [who],
-                )
+        limit = self.p["away_max_minutes"]
+        for who, since, left in self.away.overdue(
+            moment, self.minutes("away_max_minutes")
+        ):
+            yield self.hit(
+                left,
+                f"{who} away from duty for more than {limit} min "
+                f"(since {since:%m-%d %H:%M})",
+                f"{who} 离岗超过 {limit} 分钟（自 {since:%m-%d %H:%M}）",
+                [who],
+            )
 
 
 @rule

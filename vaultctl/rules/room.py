@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from vaultctl.rules import Finding, Rule, rule
+from vaultctl.rules import Finding, Rule, Timers, rule
 from vaultctl.state import Event, State, target_of
 
 
@@ -163,16 +163,16 @@ class OpenLong(Rule):
     example_bad = "D1 opened at 17:00 and still open at 23:00."
 
     def reset(self) -> None:
-        self.since: dict[str, tuple[datetime, Event]] = {}
+        self.open = Timers()
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
         yield from self._late(e.moment)
 
     def after(self, e: Event, s: State) -> Iterator[Finding]:
         if e.type == "open":
-            self.since.setdefault(target_of(e.body), (e.moment, e))
+            self.open.start(target_of(e.body), e)
         elif e.type == "close":
-            self.since.pop(target_of(e.body), None)
+            self.open.stop(target_of(e.body))
         return iter(())
 
     def end(self, s: State) -> Iterator[Finding]:
@@ -180,14 +180,12 @@ class OpenLong(Rule):
             yield from self._late(s.latest)
 
     def _late(self, moment: datetime) -> Iterator[Finding]:
-        limit = self.minutes("open_max_minutes")
-        for what, (since, opened) in sorted(self.since.items()):
-            if moment - since > limit:
-                del self.since[what]  # NOTE: once per opening
-                yield self.hit(
-                    opened,
-                    f"{what} open for more than {self.p['open_max_minutes']} min "
-                    f"(since {since:%m-%d %H:%M})",
-                    f"{what} 开启超过 {self.p['open_max_minutes']} 分钟"
-                    f"（自 {since:%m-%d %H:%M}）",
-                )
+        limit = self.p["open_max_minutes"]
+        for what, since, opened in self.open.overdue(
+            moment, self.minutes("open_max_minutes")
+        ):
+            yield self.hit(
+                opened,
+                f"{what} open for more than {limit} min (since {since:%m-%d %H:%M})",
+                f"{what} 开启超过 {limit} 分钟（自 {since:%m-%d %H:%M}）",
+            )
