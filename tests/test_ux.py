@@ -7,6 +7,7 @@ import pty
 import re
 import select
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -70,9 +71,27 @@ def test_a_closed_pipe_ends_quietly(vault: Site) -> None:
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # like `| head -0`: the reader is gone before output
-    err = proc.stderr.read()
-    assert proc.wait(timeout=60) == 141
+    try:
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # NOTE: never leave a hung child behind
+            proc.kill()
+            proc.wait(timeout=10)
+    assert proc.returncode == 141
     assert err == b""
+
+
+def _reap(pid: int, timeout: float = 30) -> int:
+    """Wait for a child at most ``timeout`` seconds, then kill it: a test
+    never hangs the suite on a child that does not exit."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
 
 
 def _read_until(fd: int, wanted: bytes, timeout: float = 30) -> bytes:
@@ -112,7 +131,7 @@ def test_ctrl_c_at_the_passphrase_prompt_is_one_line(
         os.write(fd, b"\x03")
         rest = _read_until(fd, line.encode("utf-8"))
     finally:
-        _pid, status = os.waitpid(pid, 0)
+        status = _reap(pid)
         os.close(fd)
     assert line.encode("utf-8") in rest, rest
     assert os.waitstatus_to_exitcode(status) == 130
