@@ -173,17 +173,26 @@ def test_enrol_prints_the_pins_line(vault: Site, tmp_path: Path) -> None:
     assert result.stdout == f"site,genesis\nS-TEST-01,{genesis(vault)}\n"
 
 
-def test_a_mistyped_code_is_a_usage_error_naming_the_line(
+def test_a_mistyped_code_is_a_row_naming_the_line_and_the_rest_is_audited(
     vault: Site, tmp_path: Path
 ) -> None:
+    """Issue 23: one misheard code used to stop the whole national audit."""
     _, code = export(vault, tmp_path / "b", "S-TEST-01")
     misheard = code[:-3] + ("A" if code[-3] != "A" else "B") + code[-2:]
     codes = csv_file(
         tmp_path / "c.csv", "site,code", f"S-TEST-01,{code}", f"S-TEST-01,{misheard}"
     )
-    status, err = audit_cli(vault, tmp_path / "b", "--codes", str(codes))
-    assert status == 2 and "c.csv: line 3: short code" in err
-    assert "check symbol does not match" in err and "not a forgery" in err
+    status, rows = audit_cli(vault, tmp_path / "b", "--codes", str(codes))
+    assert status == 2
+    ok, bad = rows
+    assert (ok["site"], ok["status"], ok["anchors"]) == ("S-TEST-01", "ok", 1)
+    assert (bad["file"], bad["site"], bad["status"]) == (
+        "c.csv:3",
+        "S-TEST-01",
+        "bad-record",
+    )
+    [problem] = bad["problems"]
+    assert "check symbol does not match" in problem and "not a forgery" in problem
     result = vault.run("verify", "--code", misheard)
     assert result.exit_code == 2 and "ask the site to read it again" in result.stderr
 
@@ -192,10 +201,44 @@ def test_a_code_without_check_symbol_is_refused_as_mistyped(
     vault: Site, tmp_path: Path
 ) -> None:
     _, code = export(vault, tmp_path / "b", "S-TEST-01")
-    status, _ = audit_cli(
+    status, rows = audit_cli(
         vault, tmp_path / "b", "--codes", str(code_csv(tmp_path, code[:-2]))
     )
     assert status == 2
+    assert [r["status"] for r in rows] == ["ok", "bad-record"]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "第{size}条 {g0} {g1} {g2} {g3} {sym}",  # as spoken
+        "{size} · {g0}-{g1}-{g2}-{g3}-{sym}",  # as printed
+        "{size}:{lower}",  # lower case, no dashes
+        "{wide}",  # full-width, as an IME writes it
+    ],
+)
+def test_codes_are_read_as_people_say_and_write_them(
+    vault: Site, tmp_path: Path, written: str
+) -> None:
+    _, code = export(vault, tmp_path / "b", "S-TEST-01")
+    size, chars = code.split(" · ")
+    groups = chars.split("-")
+    plain = f"{size}：{''.join(groups)}"
+    text = written.format(
+        size=size,
+        g0=groups[0],
+        g1=groups[1],
+        g2=groups[2],
+        g3=groups[3],
+        sym=groups[4],
+        lower="".join(groups).lower(),
+        wide="".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in plain),
+    )
+    status, rows = audit_cli(
+        vault, tmp_path / "b", "--codes", str(code_csv(tmp_path, text))
+    )
+    assert status == 0, rows
+    assert rows[0]["anchors"] == 1
 
 
 @pytest.mark.parametrize(

@@ -311,6 +311,15 @@ def missing_rows(records: Records, rows: list[dict[str, Any]]) -> list[dict[str,
     ]
 
 
+def bad_code_rows(records: Records) -> list[dict[str, Any]]:
+    """One row per code that could not be read (exit 2: a record to fix)."""
+    return [
+        blank(c.label.split(": ", 1)[0], "bad-record", verify.EXIT_USAGE, c.label)
+        | {"site": c.site}
+        for c in records.bad_codes
+    ]
+
+
 def bundles_in(folder: Path) -> list[Path]:
     """The bundle files directly in ``folder``; none at all is an error."""
     try:

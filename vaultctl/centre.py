@@ -14,8 +14,10 @@ These, and never anything inside a site's bundle, are the anchors of an audit:
   given); one that does not, or one of two claiming one site, is a row of its
   own, and every site is still audited.
 
-A malformed file, or a mistyped code, is a usage error naming the file and
-line (exit 2): the clerk fixes it, the site is not accused of forgery.
+A malformed file is a usage error naming the file and line (exit 2). A code
+that cannot be read (misheard, the check symbol missing) is a row of its own
+naming file, line and site, with exit 2, while every bundle is still audited:
+the clerk asks the site to read it again; the site is not accused of forgery.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class Records:
 
     pins: dict[str, str] | None = None
     codes: dict[str, list[Code]] = field(default_factory=dict)
+    # NOTE: codes that could not be read (misheard, check symbol missing):
+    # each a row of its own, naming file, line and site; the rest is audited
+    bad_codes: list[Code] = field(default_factory=list)
     notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     previous: dict[str, Path] = field(default_factory=dict)
 
@@ -108,13 +113,18 @@ def load_pins(path: Path) -> dict[str, str]:
     return pins
 
 
-def load_codes(path: Path) -> dict[str, list[Code]]:
+def load_codes(path: Path) -> tuple[dict[str, list[Code]], list[Code]]:
+    """The phoned-in codes by site, and those that cannot be read (each with
+    the problem as its label: ``codes.csv:4: …``)."""
     codes: dict[str, list[Code]] = {}
+    bad: list[Code] = []
     for line, row in _rows(path, ("site", "code")):
         try:
             parsed = shortcode.parse(row["code"])
         except shortcode.MistypedCodeError as e:
-            raise RecordsError(f"{path}: line {line}: {e}") from e
+            where = f"{path.name}:{line}"
+            bad.append(Code(site=row["site"], text=row["code"], label=f"{where}: {e}"))
+            continue
         extra = ", ".join(
             f"{k} {v}" for k, v in row.items() if k not in ("site", "code") and v
         )
@@ -123,7 +133,7 @@ def load_codes(path: Path) -> dict[str, list[Code]]:
         codes.setdefault(row["site"], []).append(
             Code(site=row["site"], text=row["code"], label=label)
         )
-    return codes
+    return codes, bad
 
 
 def load_notes(folder: Path) -> dict[str, list[tuple[str, str]]]:
@@ -173,8 +183,10 @@ def load(
 ) -> Records:
     """The centre's records from whichever files were given (the earlier
     bundles are added once verified: :func:`vaultctl.audit.vet_previous`)."""
+    read, bad = load_codes(codes) if codes else ({}, [])
     return Records(
         pins=load_pins(pins) if pins else None,
-        codes=load_codes(codes) if codes else {},
+        codes=read,
+        bad_codes=bad,
         notes=load_notes(notes) if notes else {},
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from vaultctl.errors import CheckpointError, UsageError
@@ -26,6 +27,11 @@ ROOT_SIZE = 32
 CODE_CHARS = 16
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SHORT_CODE_RE = re.compile(r"([0-9]{1,20})[\s:.\u00b7\u2022\uff1a]+(.*)")
+# NOTE: as people say and write it down: "第51条 3U25 YSVK 7MLW EWO2 E",
+# "51 · 3u25-ysvk-…", full-width (read after NFKC)
+_SPOKEN_RE = re.compile(
+    r"第?\s*([0-9]{1,20})\s*(?:条|[\s:.\u00b7\u2022])[\s:.\u00b7\u2022条,，]*(.*)"
+)
 _CODE_DROP_RE = re.compile(r"[\s\-\u2010-\u2015\u2212]")
 # NOTE: base32 has no 0, 1, 8 or 9; a person reading "0", "1", "8" most
 # likely saw the letter O, I or B, so those are read as such.
@@ -96,13 +102,14 @@ def _normalize_code(code: str) -> str:
 def parse(s: str) -> ParsedCode:
     """Parse what a person types, e.g. ``412:K7QM-2XPA-3RTB-5JCD-G``.
 
-    The size and the code may be separated by ``:``, ``·``, ``.`` or spaces;
-    in the code, spaces and dashes are ignored, lower case is accepted and
-    the digits 0, 1, 8 are read as the letters O, I, B. A wrong check symbol,
+    The size and the code may be separated by ``:``, ``·``, ``.`` or spaces,
+    or said as ``第412条``; full-width characters are read as their ASCII
+    forms; in the code, spaces and dashes are ignored, lower case is accepted
+    and the digits 0, 1, 8 are read as the letters O, I, B. A wrong check symbol,
     or a code of 16 characters (a dropped one, or the check symbol missing),
     raises :class:`MistypedCodeError`.
     """
-    m = _SHORT_CODE_RE.fullmatch(s.strip())
+    m = _SPOKEN_RE.fullmatch(unicodedata.normalize("NFKC", s).strip())
     if not m:
         raise MistypedCodeError(
             "short code: expected SIZE:CODE, e.g. 412:K7QM-2XPA-3RTB-5JCD-G "

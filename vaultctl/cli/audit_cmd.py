@@ -175,7 +175,7 @@ def audit_cmd(
         page = ctx.lang if html is not None else None
         rows = list(audit.run(paths, workers, tick, records, limits, page=page))
     sections = {r["file"]: r.pop("_section") for r in rows if "_section" in r}
-    rows += bad + audit.missing_rows(records, rows)
+    rows += bad + audit.bad_code_rows(records) + audit.missing_rows(records, rows)
     if as_json:
         click.echo(render.json_text(rows))
     elif as_csv:
