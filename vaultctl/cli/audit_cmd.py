@@ -149,7 +149,8 @@ def audit_cmd(
 
     Exit 0 when every bundle is clean, 1 when some have findings or a relaxed
     policy, 3 when any fails integrity, is missing, unreadable or failed,
-    2 for a malformed pins or codes file, 4 for a folder with no bundle.
+    2 for a malformed pins or codes file or a code that cannot be read (its
+    own row; the rest is audited), 4 for a folder with no bundle.
 
     \b
     Example:
