@@ -699,7 +699,7 @@ def test_shared_refusals_leave_the_ledger_unchanged(
         stocked, *args, *sign(*signers), "--at", t("10:30"), "--force", env=env
     )
     assert f"{signers[1]}: wrong passphrase" in line
-    line = refused(stocked, *args, *sign(*signers), "--at", "明天早上")
+    line = refused(stocked, *args, *sign(*signers), "--at", "明天早上", code=2)
     assert "not a time" in line
     assert "明天早上" in line
     # more than 10 minutes before the previous entry (10:00)
@@ -1462,11 +1462,14 @@ def test_custody_handover_and_return(prepared: Site) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["assign", "--item", "K-X", "--to", "O-004"], "--item K-X: unknown item"),
+        (
+            ["assign", "--item", "K-X", "--to", "O-004"],
+            "--item K-X: unknown key or code",
+        ),
         (["assign", "--item", "K-D2", "--to", "O-999"], "--to O-999: unknown officer"),
         (
             ["handover", "--item", "K-X", "--from", "O-003", "--to", "O-004"],
-            "--item K-X: unknown item",
+            "--item K-X: unknown key or code",
         ),
         (
             ["handover", "--item", "K-D2", "--from", "O-999", "--to", "O-004"],
@@ -1476,7 +1479,10 @@ def test_custody_handover_and_return(prepared: Site) -> None:
             ["handover", "--item", "K-D2", "--from", "O-003", "--to", "O-999"],
             "--to O-999: unknown officer",
         ),
-        (["return", "--item", "K-X", "--from", "O-003"], "--item K-X: unknown item"),
+        (
+            ["return", "--item", "K-X", "--from", "O-003"],
+            "--item K-X: unknown key or code",
+        ),
         (
             ["return", "--item", "K-D2", "--from", "O-999"],
             "--from O-999: unknown officer",
@@ -3138,7 +3144,7 @@ def test_unparsable_times_name_their_option(
     if command[1] == "segment":
         command = [*command[:4], "--file", _segment_file(tmp_path), *command[4:]]
     line = refused(
-        vault, *command, "明天早上", *sign("O-002", "O-003"), "--at", t("09:10")
+        vault, *command, "明天早上", *sign("O-002", "O-003"), "--at", t("09:10"), code=2
     )
     assert "明天早上" in line
     assert "not a time" in line
@@ -3495,7 +3501,9 @@ def test_issue_of_the_same_packet_twice_in_one_entry(stocked: Site) -> None:
 def test_out_of_range_times_are_bad_input_not_a_crash(
     stocked: Site, tmp_path: Path, at: str
 ) -> None:
-    line = refused(stocked, "note", "--text", "x", *sign("O-003", "O-004"), "--at", at)
+    line = refused(
+        stocked, "note", "--text", "x", *sign("O-003", "O-004"), "--at", at, code=2
+    )
     assert at in line
     assert "internal error" not in line
     line = refused(
@@ -3513,6 +3521,7 @@ def test_out_of_range_times_are_bad_input_not_a_crash(
         *sign("O-002", "O-003"),
         "--at",
         t("10:10"),
+        code=2,
     )
     assert at in line
     assert "internal error" not in line

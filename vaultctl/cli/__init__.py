@@ -155,6 +155,25 @@ class ClosedPipe(click.ClickException):
         """Nothing: the output was wanted no further."""
 
 
+_NO_SUCH_OPTION_INIT = click.exceptions.NoSuchOption.__init__
+
+
+def _no_such_option(
+    self: click.exceptions.NoSuchOption,
+    option_name: str,
+    message: str | None = None,
+    possibilities: Sequence[str] | None = None,
+    ctx: click.Context | None = None,
+) -> None:
+    """click's "did you mean", never offering --force as a spelling
+    correction (``--officer`` is not a typo of it: issue 23)."""
+    kept = [p for p in possibilities or () if p != "--force"] or None
+    _NO_SUCH_OPTION_INIT(self, option_name, message, kept, ctx)
+
+
+click.exceptions.NoSuchOption.__init__ = _no_such_option  # type: ignore[method-assign,assignment]
+
+
 class VaultGroup(click.Group):
     """The root group; the one place errors become a line and an exit code."""
 

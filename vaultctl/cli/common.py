@@ -6,9 +6,11 @@ and talks to the terminal; the library below never prompts.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +25,7 @@ from vaultctl import check, evidence, i18n, keys, render, times, writer
 from vaultctl.anchors import BAD_CHECKPOINT
 from vaultctl.chain import Integrity
 from vaultctl.errors import (
+    ArgumentError,
     IntegrityError,
     KeyFileError,
     UsageError,
@@ -149,7 +152,8 @@ def parse_time(
     try:
         return format_ts(times.parse(text, tz, now, date_ok=date_ok))
     except UsageError as e:
-        raise UsageError(f"{option} {e}") from e
+        # NOTE: a value that is not a time is a usage error, exit 2 like click's
+        raise ArgumentError(f"{option} {e}") from e
 
 
 def check_signer_ids(state: State, signers: Sequence[str]) -> None:
@@ -164,7 +168,29 @@ def check_signer_ids(state: State, signers: Sequence[str]) -> None:
                 _("--signer {officer_id}: not on the roster").format(
                     officer_id=officer_id
                 )
+                + did_you_mean(officer_id, state.known("officer"))
             )
+
+
+def nonempty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback: a text typed for the record is never empty."""
+    if isinstance(value, str) and not value.strip():
+        raise click.BadParameter(_("empty: write what happened"), ctx, param)
+    return value
+
+
+def did_you_mean(value: str, known: Sequence[str]) -> str:
+    """`` (did you mean O-003?)`` for an id typed in another case, in
+    full-width characters or one character off; "" when nothing is close."""
+
+    def key(text: str) -> str:
+        return unicodedata.normalize("NFKC", text).strip().casefold()
+
+    same = [k for k in known if key(k) == key(value)]
+    close = same or difflib.get_close_matches(value, list(known), n=1, cutoff=0.8)
+    if not close:
+        return ""
+    return _(" (did you mean {id}?)").format(id=close[0])
 
 
 PROMPT_TRIES = 3
@@ -411,16 +437,36 @@ def owed_lines(
 def need_known(state: State, kind: str, value: str, option: str) -> None:
     """Refuse an id that the genesis (or the log) never declared."""
     known = state.known(kind)
+    if value in known:
+        return
+    hint = did_you_mean(value, known)
     need(
-        value in known,
-        _("{option} {value}: unknown {kind} (known: {items}{value2})").format(
-            option=option,
-            value=value,
-            kind=kind,
-            items=", ".join(known[:12]),
-            value2=" …" if len(known) > 12 else "",
+        False,
+        (
+            _("{option} {value}: unknown {kind}").format(
+                option=option, value=value, kind=_(KIND_NAMES.get(kind, kind))
+            )
+            + (
+                hint
+                or _(" (known: {items}{more})").format(
+                    items=", ".join(known[:12]), more=" …" if len(known) > 12 else ""
+                )
+            )
         ),
     )
+
+
+# NOTE: the kinds of id need_known names, as words of the catalog
+KIND_NAMES = {
+    "officer": N_("officer"),
+    "room": N_("room"),
+    "door": N_("door"),
+    "cabinet": N_("cabinet"),
+    "item": N_("key or code"),
+    "camera": N_("camera"),
+    "session": N_("session"),
+    "packet": N_("packet"),
+}
 
 
 def default_room(state: State, room: str | None) -> str:

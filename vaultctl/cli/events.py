@@ -14,6 +14,7 @@ from vaultctl.cli.common import (
     check_signer_ids,
     load,
     need,
+    nonempty,
     pass_context,
     record,
     signing_options,
@@ -74,7 +75,10 @@ def init(
 
 @click.command("note")
 @click.option(
-    "--text", required=True, help="The remark, as it would go in the duty record."
+    "--text",
+    required=True,
+    callback=nonempty,
+    help="The remark, as it would go in the duty record.",
 )
 @signing_options
 @pass_context
@@ -94,7 +98,7 @@ def note_cmd(
 
 @click.command("amend")
 @click.option("--seq", type=int, required=True, help="The seq of the entry corrected.")
-@click.option("--text", required=True, help="The corrected facts.")
+@click.option("--text", required=True, callback=nonempty, help="The corrected facts.")
 @signing_options
 @pass_context
 def amend(

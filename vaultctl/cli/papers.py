@@ -33,8 +33,9 @@ MANIFEST_COLUMNS = ("packet", "subject", "session", "kind", "seal")
 
 
 def parse_packet(spec: str, kind: str) -> dict[str, Any]:
-    """``ID:SUBJECT:SESSION:SEAL[:broken]`` as officers type it."""
-    parts = [p.strip() for p in spec.split(":")]
+    """``ID:SUBJECT:SESSION:SEAL[:broken]`` as officers type it (the IME's
+    full-width colon too)."""
+    parts = [p.strip() for p in spec.replace("：", ":").split(":")]
     broken = len(parts) == 5 and parts[4].lower() == "broken"
     if len(parts) not in (4, 5) or (len(parts) == 5 and not broken) or not all(parts):
         raise UsageError(
@@ -60,7 +61,7 @@ def parse_packet(spec: str, kind: str) -> dict[str, Any]:
 
 def parse_moved(spec: str) -> dict[str, str]:
     """``ID[:SEAL]``: a packet leaving, with the seal serial read if given."""
-    pid, _sep, seal = spec.partition(":")
+    pid, _sep, seal = spec.replace("：", ":").partition(":")
     if not PACKET_ID.fullmatch(pid):
         raise UsageError(
             _("--packet {spec!r}: expected ID or ID:SEAL").format(spec=spec)

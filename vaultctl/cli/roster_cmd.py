@@ -15,6 +15,7 @@ from vaultctl.cli.common import (
     load,
     need,
     need_known,
+    nonempty,
     pass_context,
     record,
     signing_options,
@@ -200,7 +201,7 @@ _simple(
     """,
     [
         click.option("--key", required=True, metavar="KEYID"),
-        click.option("--reason", required=True),
+        click.option("--reason", required=True, callback=nonempty),
     ],
     lambda officer_id, key, reason: {"id": officer_id, "key": key, "reason": reason},
 )

@@ -14,6 +14,7 @@ from vaultctl.cli.common import (
     load,
     need,
     need_known,
+    nonempty,
     parse_time,
     pass_context,
     record,
@@ -188,7 +189,12 @@ def delete_footage(
     metavar="SEQ",
     help="An entry this incident is about (repeat).",
 )
-@click.option("--text", required=True, help="What happened and what was done.")
+@click.option(
+    "--text",
+    required=True,
+    callback=nonempty,
+    help="What happened and what was done.",
+)
 @click.option(
     "--reported-to", required=True, metavar="TEXT", help="Whom it was reported to."
 )

@@ -1,0 +1,82 @@
+"""Input as officers type it (issue 23): ids in another case or width get a
+"did you mean", full-width colons in packets, empty texts refused, a bad time
+is a usage error (exit 2), click never suggests --force, and the Chinese
+messages carry no English word for an id's kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import test_cli_events as events
+from .conftest import Site
+from .test_cli_events import (
+    built,  # noqa: F401 - the session fixture
+    ok,
+    refused,
+    sign,
+    t,
+    verify_json,
+)
+
+
+@pytest.fixture
+def stocked(site: Site, built: dict[str, bytes]) -> Site:  # noqa: F811
+    return events._install(site, built["stocked"])
+
+
+@pytest.mark.parametrize("typed", ["o-003", "Ｏ－００３", "O-0O3"])
+def test_a_signer_typed_otherwise_gets_did_you_mean(vault: Site, typed: str) -> None:
+    line = refused(vault, "note", "--text", "x", "--signer", typed, "--signer", "O-004")
+    assert "not on the roster (did you mean O-003?)" in line
+
+
+def test_an_unknown_item_in_chinese_has_no_english_kind(vault: Site) -> None:
+    result = vault.run(
+        *("--lang", "zh", "custody", "assign", "--item", "k-d1", "--to", "O-002"),
+        *sign("O-002", "O-001"),
+    )
+    assert result.exit_code == 1
+    assert "未知的钥匙或密码（是不是 K-D1？）" in result.stderr
+    assert "item" not in result.stderr.replace("--item", "")
+
+
+def test_a_packet_with_a_full_width_colon(stocked: Site) -> None:
+    entry = ok(
+        stocked,
+        *("issue", "--session", "S-0607-AM", "--exam-room", "E01", "--to", "O-101"),
+        *("--packet", "P-E01：SL-1", "--count", "1", "--cctv", "on"),
+        *sign("O-002", "O-101"),
+        *("--at", t("08:30", events.EXAM)),
+        quiet=("SHIFT-LONG",),
+    )
+    assert entry["body"]["packets"] == [{"id": "P-E01", "seal": "SL-1"}]
+    assert verify_json(stocked)[1]["integrity"] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["note", "--text", ""],
+        ["note", "--text", "   "],
+        ["amend", "--seq", "1", "--text", "\u3000"],
+    ],
+)
+def test_an_empty_text_is_refused(vault: Site, args: list[str]) -> None:
+    before = vault.ledger.read_bytes()
+    result = vault.run(*args, *sign("O-003", "O-004"))
+    assert result.exit_code == 2 and "empty" in result.stderr
+    assert vault.ledger.read_bytes() == before
+
+
+def test_click_never_suggests_force(vault: Site) -> None:
+    result = vault.run("roster", "train", "--officer", "O-003", *sign("O-001", "O-002"))
+    assert result.exit_code == 2
+    assert "--force" not in result.stderr
+    assert "No such option" in result.stderr
+
+
+def test_a_bad_time_is_a_usage_error(vault: Site) -> None:
+    line = refused(
+        vault, "note", "--text", "x", *sign("O-003", "O-004"), "--at", "3.40", code=2
+    )
+    assert "did you mean 03:40?" in line
