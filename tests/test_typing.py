@@ -80,3 +80,40 @@ def test_a_bad_time_is_a_usage_error(vault: Site) -> None:
         vault, "note", "--text", "x", *sign("O-003", "O-004"), "--at", "3.40", code=2
     )
     assert "did you mean 03:40?" in line
+
+
+def test_three_wrong_passphrases_name_the_next_step(
+    vault: Site, clean_env: None
+) -> None:
+    before = vault.ledger.read_bytes()
+    result = vault.runner.invoke(
+        __import__("vaultctl.cli", fromlist=["cli"]).cli,
+        [
+            *("--vault", str(vault.vault_dir), "--key-dir", str(vault.key_dir)),
+            *("note", "--text", "x", *sign("O-003", "O-004")),
+        ],
+        input="错1\n错2\n错3\n",
+    )
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert "wrong passphrase" in lines[-3]
+    assert "Caps Lock" in lines[-2] and "roster revoke-key --id O-003" in lines[-1]
+    assert "GetPassWarning" not in result.stderr and "echoed" not in result.stderr
+    assert vault.ledger.read_bytes() == before
+
+
+def test_a_short_new_passphrase_is_said_before_it_is_repeated(
+    tmp_path, clean_env: None
+) -> None:
+    from click.testing import CliRunner
+
+    from vaultctl.cli import cli
+
+    result = CliRunner().invoke(
+        cli,
+        ["--key-dir", str(tmp_path), "--lang", "zh", "keys", "generate", "O-042"],
+        input="短\n口令口令\n口令口令\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("再输入一次") == 1  # repeated once, the good one
+    assert "口令太短" in result.stderr and "at least" not in result.stderr

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import difflib
 import functools
+import getpass
 import os
 import sys
 import unicodedata
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -196,12 +198,19 @@ def did_you_mean(value: str, known: Sequence[str]) -> str:
 PROMPT_TRIES = 3
 
 
+def hidden_prompt(text: str) -> str:
+    """Ask for a secret, hidden. Without a terminal (a pipe) nothing can be
+    echoed to anyone, so getpass's "may be echoed" warning is not shown."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", getpass.GetPassWarning)
+        value: str = click.prompt(text, hide_input=True, err=True)
+    return value
+
+
 def ask_passphrase(officer_id: str, label: str) -> str:
     """A hidden prompt on the terminal (the caller checks the environment first)."""
     try:
-        value: str = click.prompt(
-            _("{label}: passphrase").format(label=label), hide_input=True, err=True
-        )
+        value = hidden_prompt(_("{label}: passphrase").format(label=label))
     except click.Abort as e:
         if sys.stdin.isatty():
             raise  # NOTE: Ctrl-C or Ctrl-D at the terminal: the officer cancelled
@@ -254,9 +263,21 @@ def _decrypt(key_dir: Path, state: State, officer_id: str) -> Ed25519PrivateKey:
             return keys.load_private(
                 key_dir, officer_id, ask_passphrase(officer_id, label)
             )
-        except WrongPassphraseError:
+        except WrongPassphraseError as e:
             if attempt == PROMPT_TRIES:
-                raise
+                raise e.with_hints(
+                    _(
+                        "nothing was written; check Caps Lock and that the input "
+                        "method is not in full-width mode, then run the command "
+                        "again"
+                    ),
+                    _(
+                        "a passphrase that is lost: the site head and the room head "
+                        "revoke the key (vaultctl roster revoke-key --id {officer_id} "
+                        "--key …) and add a new one (vaultctl keys generate, "
+                        "vaultctl roster add-key)"
+                    ).format(officer_id=officer_id),
+                ) from None
             click.echo(
                 _("wrong passphrase for {officer_id}, try again ({value} left)").format(
                     officer_id=officer_id, value=PROMPT_TRIES - attempt

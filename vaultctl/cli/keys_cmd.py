@@ -7,7 +7,9 @@ import os
 import click
 
 from vaultctl import keys
+from vaultctl.cli import common
 from vaultctl.cli.common import Context, ask_current, pass_context
+from vaultctl.errors import KeyFileError
 from vaultctl.i18n import _
 
 
@@ -26,25 +28,35 @@ NEW_TRIES = 3
 
 
 def _new_passphrase(officer_id: str, variable: str) -> str:
-    """A new passphrase: from ``variable`` in the environment, or asked (twice)
-    until it is long enough, three times at most."""
+    """A new passphrase: from ``variable`` in the environment, or asked on the
+    terminal: its length is checked before it is asked a second time, three
+    tries at most."""
     env = os.environ.get(variable)
     if env is not None:
         return env
-    for attempt in range(1, NEW_TRIES + 1):
-        value: str = click.prompt(
+    problem = ""
+    for _try in range(NEW_TRIES):
+        if problem:
+            click.echo(_("{problem}; try again").format(problem=problem), err=True)
+        value = common.hidden_prompt(
             _("new passphrase for {officer_id} ({passphrase_rule})").format(
                 officer_id=officer_id, passphrase_rule=_(keys.PASSPHRASE_RULE)
-            ),
-            hide_input=True,
-            confirmation_prompt=_("repeat the passphrase"),
-            err=True,
+            )
         )
-        problem = keys.passphrase_problem(value)
-        if problem is None or attempt == NEW_TRIES:
+        if keys.passphrase_problem(value) is not None:
+            # NOTE: said before the passphrase is typed a second time
+            problem = _("the passphrase is too short ({passphrase_rule})").format(
+                passphrase_rule=_(keys.PASSPHRASE_RULE)
+            )
+            continue
+        if common.hidden_prompt(_("repeat the passphrase")) == value:
             return value
-        click.echo(_("{problem}; try again").format(problem=problem), err=True)
-    raise AssertionError("unreachable")  # pragma: no cover
+        problem = _("the two entries differ")
+    raise KeyFileError(
+        _("{problem}: no key written for {officer_id} after {n} tries").format(
+            problem=problem, officer_id=officer_id, n=NEW_TRIES
+        )
+    )
 
 
 @keys_group.command("generate")
