@@ -117,3 +117,29 @@ def test_a_short_new_passphrase_is_said_before_it_is_repeated(
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count("再输入一次") == 1  # repeated once, the good one
     assert "口令太短" in result.stderr and "at least" not in result.stderr
+
+
+def test_a_fresh_vault_lists_the_first_day_in_order(vault: Site) -> None:
+    """Issue 23: status of a fresh vault says what is still to be done before
+    papers can arrive, each with its command; in Chinese too."""
+    import json
+
+    data = json.loads(vault.run("status", "--json").stdout)
+    steps = [s["step"] for s in data["setup"]]
+    assert steps[0] == "joint inspection of R1"
+    assert steps[1:5] == [
+        f"a holder for {k}" for k in ("K-C1-A", "K-C1-B", "K-D1", "K-D2")
+    ]
+    assert steps[-2:] == ["CAM-1 recording", "the first shift on duty"]
+    assert data["setup"][0]["command"].startswith("vaultctl inspect --room R1")
+    text = vault.run("--lang", "zh", "status").stdout
+    assert text.startswith(
+        "接收试卷前尚需办理：\n  R1 的联合检查验收\n    vaultctl inspect"
+    )
+
+
+def test_the_setup_list_is_gone_once_papers_are_stored(stocked: Site) -> None:
+    import json
+
+    assert json.loads(stocked.run("status", "--json").stdout)["setup"] == []
+    assert "Still to do" not in stocked.run("status").stdout

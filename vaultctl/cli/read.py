@@ -24,7 +24,7 @@ from vaultctl.cli.common import (
     verified,
 )
 from vaultctl.errors import CanonicalError, SchemaError, VaultError
-from vaultctl.i18n import _
+from vaultctl.i18n import N_, _
 from vaultctl.ledger import Vault
 from vaultctl.model import Entry, parse_ts
 from vaultctl.rules.watch import footage_kept_until
@@ -213,6 +213,52 @@ def _owed_json(o: rules.Owed) -> dict[str, Any]:
     }
 
 
+def setup_steps(state: Any) -> list[tuple[str, str, str]]:
+    """Before the first papers arrive: what is still to be done, in the order
+    of the first day (inspection, key custody, cameras, the first shift),
+    each as (English, in the run's language, the command that does it)."""
+    if state.packets:
+        return []
+    steps: list[tuple[str, str, str]] = []
+
+    def step(template: str, command: str, **params: str) -> None:
+        en = template.format(**params)
+        steps.append((en, _(template).format(**params), command))
+
+    for room in state.rooms:
+        result = state.inspections.get(room, ("none",))[0]
+        if result != "pass":
+            step(
+                N_("joint inspection of {room}"),
+                f"vaultctl inspect --room {room} --result pass --item … "
+                "--signer <SECRECY INSPECTOR> --signer <POLICE INSPECTOR>",
+                room=room,
+            )
+    for item, holder in sorted(state.holders.items()):
+        if holder is None:
+            step(
+                N_("a holder for {item}"),
+                f"vaultctl custody assign --item {item} --to <OFFICER> "
+                "--signer <OFFICER> --signer <ROOM HEAD>",
+                item=item,
+            )
+    for camera, st in sorted(state.cameras.items()):
+        if st != "on":
+            step(
+                N_("{camera} recording"),
+                f"vaultctl cctv on --camera {camera} --signer <OFFICER> "
+                "--signer <OFFICER>",
+                camera=camera,
+            )
+    if state.shift is None:
+        step(
+            N_("the first shift on duty"),
+            "vaultctl shift start --leader <LEADER> --member <MEMBER> "
+            "--member <SECURITY> --signer <LEADER> --signer <MEMBER>",
+        )
+    return steps
+
+
 @click.command("status")
 @json_option
 @pass_context
@@ -230,8 +276,10 @@ def status(ctx: Context, as_json: bool) -> None:
     assert state.tz is not None  # noqa: S101 - a genesis sets it
     summary = state.summary()
     banner = failed_banner(rep)
+    steps = setup_steps(state)
     if as_json:
         summary = {"owed": [_owed_json(o) for o in rep.owed], **summary}
+        summary["setup"] = [{"step": en, "command": cmd} for en, _l, cmd in steps]
         summary["verified"] = not rep.integrity
         summary["keep_footage_until"] = str(footage_kept_until(state))
         summary["integrity"] = [f.to_dict() for f in rep.integrity]
@@ -239,6 +287,12 @@ def status(ctx: Context, as_json: bool) -> None:
         return
     if banner:
         click.echo(banner + "\n")
+    if steps:
+        click.echo(_("Still to do before papers can arrive:"))
+        for _en, what, cmd in steps:
+            click.echo(render.safe(f"  {what}"))
+            click.echo(render.safe(f"    {cmd}"))
+        click.echo()
     if rep.owed:
         click.echo(_("Owed now (earliest first):"))
         for line in owed_lines(rep.owed, state.tz):
