@@ -143,3 +143,68 @@ def test_the_setup_list_is_gone_once_papers_are_stored(stocked: Site) -> None:
 
     assert json.loads(stocked.run("status", "--json").stdout)["setup"] == []
     assert "Still to do" not in stocked.run("status").stdout
+
+
+def test_demo_keys_are_published_cheap_and_refused_by_a_real_site(
+    tmp_path, clean_env: None
+) -> None:
+    """Issue 23: `make demo` uses demo keys (a cheap KDF, derived from the
+    officer id by a published rule); a real site's roster refuses them."""
+    from click.testing import CliRunner
+
+    from vaultctl import keyfile, keys
+    from vaultctl.cli import cli
+
+    from .conftest import OFFICERS, private_key, site_toml
+
+    env = {keys.passphrase_variable(o): "演示口令演示口令" for o, _n, _r in OFFICERS}
+    kd = tmp_path / "k"
+    for officer, _name, _roles in OFFICERS:
+        r = CliRunner().invoke(
+            cli, ["--key-dir", str(kd), "keys", "generate", "--demo", officer], env=env
+        )
+        assert r.exit_code == 0, r.stderr
+    pem = (kd / "O-003.key").read_bytes()
+    assert keyfile._kdf(pem) == ("scrypt", {"n": 2**10, "r": 8, "p": 1})
+    raw = keys.read_public(kd, "O-003")
+    assert keys.is_demo_key("O-003", raw)
+    assert "DEMO KEY" in (kd / "O-003.pub").read_text("utf-8")
+    text = site_toml()
+    for officer, _name, _roles in OFFICERS:
+        real = keys.format_public_key(keys.raw_public(private_key(officer)))
+        demo = keys.format_public_key(keys.read_public(kd, officer))
+        text = text.replace(real, demo)
+    real_site = tmp_path / "real.toml"
+    real_site.write_text(text, "utf-8")
+    args = ["--key-dir", str(kd), "--vault", str(tmp_path / "v"), "init"]
+    args += ["--config", str(real_site), *sign("O-001", "O-002")]
+    refused_run = CliRunner().invoke(cli, args, env=env)
+    assert refused_run.exit_code == 1
+    assert "published demo key" in refused_run.stderr
+    demo_site = tmp_path / "demo.toml"
+    demo_site.write_text(
+        text.replace(
+            'exam_end = "2026-06-08"\n', 'exam_end = "2026-06-08"\ndemo = true\n'
+        ),
+        "utf-8",
+    )
+    args[args.index(str(real_site))] = str(demo_site)
+    ok_run = CliRunner().invoke(cli, args, env=env)
+    assert ok_run.exit_code == 0, ok_run.stderr
+
+
+def test_a_roster_change_may_not_bring_in_a_demo_key(vault: Site) -> None:
+    from vaultctl import keys
+
+    demo = keys.raw_public(keys.demo_private("O-003"))
+    body = {
+        "action": "add-key",
+        "id": "O-003",
+        "key": {"key": keys.key_id(demo), "public_key": keys.format_public_key(demo)},
+    }
+    from vaultctl.state import replay
+
+    from .test_tamper import entries
+
+    roster = replay(entries(vault)).roster
+    assert "published demo key" in (roster.problem(body) or "")

@@ -327,7 +327,9 @@ class ChainVerifier:
         for code, message in problems:
             self._report(code, message)
         if entry.type == "genesis" and all(c != "bad-schema" for c, _ in problems):
-            self.roster = Roster(entry.body["officers"])
+            self.roster = Roster(
+                entry.body["officers"], bool(entry.body["site"].get("demo", False))
+            )
 
 
 def entry_problems(

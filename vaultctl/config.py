@@ -43,12 +43,13 @@ def build(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigError(_("{value}: unknown section").format(value=unknown[0]))
     site = _table(raw, "site")
-    _known_fields(site, SITE_FIELDS, "site")
+    _known_fields(site, (*SITE_FIELDS, "demo"), "site")
     for i, room in enumerate(_list(raw, "rooms")):
         _known_fields(room, ("id", "name", "doors"), f"rooms[{i}]")
     tz = zone(site.get("timezone"), "site.timezone")
     body: dict[str, Any] = {
-        "site": {k: site.get(k) for k in SITE_FIELDS},
+        "site": {k: site.get(k) for k in SITE_FIELDS}
+        | ({"demo": site["demo"]} if "demo" in site else {}),
         "policy": _policy(raw.get("policy", {})),
         "officers": [
             _officer(o, f"officers[{i}]", base)

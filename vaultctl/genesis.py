@@ -24,6 +24,10 @@ TEMPLATES = (
     N_("site.exam_end: before exam_start"),
     N_("site.exam_start/exam_end: years {year}-{year2} out of range (1900-9000)"),
     N_("officers: {problem}"),
+    N_(
+        "officers: {officer} has a published demo key: a real site cannot use it "
+        "(run 'vaultctl keys generate' without --demo)"
+    ),
     N_("officers: no officer has the role {role}"),
     N_("{section}[{i}].room: unknown room {room}"),
     N_("sessions[{i}]: end {end} is not after start"),
@@ -35,7 +39,7 @@ TEMPLATES = (
 def check(body: dict[str, Any]) -> None:
     """Raise :class:`SchemaError` naming the field of the first problem."""
     _site(body["site"])
-    _officers(body["officers"])
+    _officers(body["officers"], bool(body["site"].get("demo", False)))
     _places(body)
     _sessions(body["sessions"], {o["id"] for o in body["officers"]})
     try:
@@ -73,7 +77,7 @@ def _site(site: dict[str, Any]) -> None:
         )
 
 
-def _officers(officers: list[dict[str, Any]]) -> None:
+def _officers(officers: list[dict[str, Any]], demo: bool = False) -> None:
     _unique([o["id"] for o in officers], "officers", "officer id")
     _unique(
         [keys.passphrase_variable(o["id"]) for o in officers],
@@ -85,6 +89,16 @@ def _officers(officers: list[dict[str, Any]]) -> None:
         problem = keys.key_ref_problem(ref)
         if problem:
             raise SchemaError(N_("officers: {problem}").format(problem=problem))
+    for o in officers:
+        for ref in o["keys"]:
+            if not demo and keys.is_demo_key(o["id"], keys.ref_raw(ref)):
+                raise SchemaError(
+                    N_(
+                        "officers: {officer} has a published demo key: a real "
+                        "site cannot use it (run 'vaultctl keys generate' "
+                        "without --demo)"
+                    ).format(officer=o["id"])
+                )
     # NOTE: compared as points up to sign: A and -A are one person's key
     _unique(
         [keys.point_id(keys.ref_raw(k)).hex() for k in refs],

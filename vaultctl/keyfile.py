@@ -114,8 +114,14 @@ def _oid_text(body: bytes) -> str:
 # --- the key file ------------------------------------------------------------
 
 
-def encrypt(private: Ed25519PrivateKey, passphrase: bytes) -> bytes:
-    """The PEM of ``private`` encrypted with ``passphrase`` (PBES2, scrypt)."""
+def encrypt(
+    private: Ed25519PrivateKey,
+    passphrase: bytes,
+    cost: tuple[int, int, int] | None = None,
+) -> bytes:
+    """The PEM of ``private`` encrypted with ``passphrase`` (PBES2, scrypt at
+    ``cost`` = (N, r, p), by default the module's)."""
+    n, r, p = cost or (SCRYPT_N, SCRYPT_R, SCRYPT_P)
     plain = private.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
@@ -125,9 +131,9 @@ def encrypt(private: Ed25519PrivateKey, passphrase: bytes) -> bytes:
     key = hashlib.scrypt(
         passphrase,
         salt=salt,
-        n=SCRYPT_N,
-        r=SCRYPT_R,
-        p=SCRYPT_P,
+        n=n,
+        r=r,
+        p=p,
         maxmem=MAX_COST["mem"],
         dklen=32,
     )
@@ -135,9 +141,7 @@ def encrypt(private: Ed25519PrivateKey, passphrase: bytes) -> bytes:
     padded = padder.update(plain) + padder.finalize()
     enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     cipher = enc.update(padded) + enc.finalize()
-    scrypt_params = _seq(
-        _octets(salt), _int(SCRYPT_N), _int(SCRYPT_R), _int(SCRYPT_P), _int(32)
-    )
+    scrypt_params = _seq(_octets(salt), _int(n), _int(r), _int(p), _int(32))
     algorithm = _seq(
         _oid(_OID_PBES2),
         _seq(

@@ -188,16 +188,36 @@ def refuse_existing(key_dir: Path, officer_id: str) -> None:
             raise KeyFileError(f"{path}: already exists, not overwritten")
 
 
+# NOTE: demo keys (``keys generate --demo``, ``make demo``): derived from the
+# officer id by a published rule, so anyone can recompute them, and wrapped
+# with a cheap scrypt so a demonstration week runs in a minute. A genesis or a
+# roster change that lists one is refused unless the site says ``demo = true``.
+DEMO_SEED = b"vaultctl/demo-key/v1\n"
+DEMO_COST = (2**10, 8, 1)
+
+
+def demo_private(officer_id: str) -> Ed25519PrivateKey:
+    """The published demo key of ``officer_id``: nobody's secret."""
+    seed = hashlib.sha256(DEMO_SEED + officer_id.encode("utf-8")).digest()
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def is_demo_key(officer_id: str, raw: bytes) -> bool:
+    return point_id(raw) == point_id(raw_public(demo_private(officer_id)))
+
+
 def generate(
     key_dir: Path,
     officer_id: str,
     passphrase: str,
     private: Ed25519PrivateKey | None = None,
+    demo: bool = False,
 ) -> tuple[Path, Path]:
     """Write a new encrypted private key (0600) and its public key; never overwrite.
 
     ``private`` is for tests that need keys from fixed seeds; normally a fresh
-    key is generated.
+    key is generated. ``demo``: the officer's published demo key, wrapped
+    cheaply (only a ``demo = true`` site accepts it).
     """
     refuse_existing(key_dir, officer_id)
     problem = passphrase_problem(passphrase)
@@ -205,10 +225,19 @@ def generate(
         raise UsageError(problem)
     key_path, pub_path = key_paths(key_dir, officer_id)
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if demo:
+        private = demo_private(officer_id)
     private = private or Ed25519PrivateKey.generate()
-    _write_new(key_path, keyfile.encrypt(private, passphrase_bytes(passphrase)), 0o600)
+    cost = DEMO_COST if demo else None
+    wrapped = keyfile.encrypt(private, passphrase_bytes(passphrase), cost)
+    _write_new(key_path, wrapped, 0o600)
     raw = raw_public(private)
-    _write_new(pub_path, f"{format_public_key(raw)} {officer_id}\n".encode(), 0o644)
+    comment = (
+        f"{officer_id} DEMO KEY, published: never for a real site"
+        if demo
+        else officer_id
+    )
+    _write_new(pub_path, f"{format_public_key(raw)} {comment}\n".encode(), 0o644)
     return key_path, pub_path
 
 

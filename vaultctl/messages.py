@@ -19,6 +19,7 @@ TEMPLATES = (
     N_("key {key} is not a key of {by}"),
     N_("key {key} of {by} was revoked"),
     N_("key {key} of {by} is weak and signs nothing"),
+    N_("{officer_id}'s key {key} is a published demo key: a real site cannot use it"),
     N_("signature by {by} (key {key}) fails"),
     N_("{by} or key {key} signs twice"),
     N_("{n} valid signature(s) by distinct officers and keys, expected at least {m}"),

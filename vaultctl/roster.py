@@ -77,7 +77,8 @@ class Officer:
 class Roster:
     """Officers by id; ``apply`` replays one roster entry that passed ``problem``."""
 
-    def __init__(self, officers: list[dict[str, Any]]) -> None:
+    def __init__(self, officers: list[dict[str, Any]], demo: bool = False) -> None:
+        self.demo = demo  # NOTE: a demonstration site accepts published demo keys
         self.officers: dict[str, Officer] = {}
         for obj in officers:
             officer = Officer.from_body(obj)
@@ -115,6 +116,9 @@ class Roster:
             new = body["officer"]
             if new["id"] in self.officers:
                 return f"{new['id']} is already on the roster"
+            demo = self._demo_problem(new["id"], new["keys"])
+            if demo:
+                return demo
             variable = keys.passphrase_variable(new["id"])
             for other in self.officers:
                 if keys.passphrase_variable(other) == variable:
@@ -127,7 +131,9 @@ class Roster:
         if officer is None:
             return f"{body['id']} is not on the roster"
         if action == "add-key":
-            return self._keys_problem([body["key"]])
+            return self._demo_problem(body["id"], [body["key"]]) or self._keys_problem(
+                [body["key"]]
+            )
         if action == "revoke-key":
             record = officer.keys.get(body["key"])
             if record is None:
@@ -137,6 +143,19 @@ class Roster:
                 )
             if record.revoked:
                 return f"key {body['key']} of {officer.id} is already revoked"
+        return None
+
+    def _demo_problem(self, officer_id: str, refs: list[dict[str, str]]) -> str | None:
+        if self.demo:
+            return None
+        for ref in refs:
+            if not keys.key_ref_problem(ref) and keys.is_demo_key(
+                officer_id, keys.ref_raw(ref)
+            ):
+                return (
+                    f"{officer_id}'s key {ref['key']} is a published demo key: "
+                    "a real site cannot use it"
+                )
         return None
 
     def _keys_problem(self, refs: list[dict[str, str]]) -> str | None:

@@ -61,6 +61,7 @@ GENESIS = {
         "timezone": str,
         "exam_start": "date",
         "exam_end": "date",
+        "?demo": bool,  # NOTE: a demonstration: published demo keys allowed
     },
     "policy": {"params": {"*": int}, "levels": {"*": LEVELS}},
     "officers": [OFFICER],

@@ -215,7 +215,7 @@ class State:
         if self.genesis is not None:
             return
         self.genesis = body
-        self.roster = Roster(body["officers"])
+        self.roster = Roster(body["officers"], bool(body["site"].get("demo", False)))
         self.tz = ZoneInfo(body["site"]["timezone"])
         self.log = getattr(entry, "log", None)
         self.genesis_hash = getattr(entry, "hash", None)

@@ -62,7 +62,7 @@ def init(
         )
     body = config.load(config_path)
     state = State()
-    state.roster = Roster(body["officers"])
+    state.roster = Roster(body["officers"], bool(body["site"].get("demo", False)))
     state.tz = config.zone(body["site"]["timezone"], "site.timezone")
     check_signer_ids(state, sign.signers)
     # NOTE: who signs and whether the room allows two-person control are

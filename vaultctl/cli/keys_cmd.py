@@ -61,8 +61,14 @@ def _new_passphrase(officer_id: str, variable: str) -> str:
 
 @keys_group.command("generate")
 @click.argument("officer_id", metavar="ID")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="The officer's published demo key, wrapped with a cheap KDF, for "
+    "`make demo` and training; only a site.toml with demo = true accepts it.",
+)
 @pass_context
-def generate(ctx: Context, officer_id: str) -> None:
+def generate(ctx: Context, officer_id: str, demo: bool) -> None:
     """Create ID.key (encrypted, 0600) and ID.pub in the key dir.
 
     The passphrase (at least 10 characters, or 4 Chinese characters) is asked
@@ -77,7 +83,7 @@ def generate(ctx: Context, officer_id: str) -> None:
     """
     keys.refuse_existing(ctx.key_dir, officer_id)  # checks the id, before prompting
     passphrase = _new_passphrase(officer_id, keys.passphrase_variable(officer_id))
-    key_path, pub_path = keys.generate(ctx.key_dir, officer_id, passphrase)
+    key_path, pub_path = keys.generate(ctx.key_dir, officer_id, passphrase, demo=demo)
     raw = keys.read_public(ctx.key_dir, officer_id)
     click.echo(
         _("{key_path}\n{pub_path}\nkey id {value}").format(
