@@ -11,6 +11,15 @@
 # Exits with verify's code; non-zero prints a summary.
 set -uo pipefail
 : "${VAULTCTL_VAULT:?set VAULTCTL_VAULT to the vault directory}"
+# NOTE: messages in Chinese when the locale is Chinese (LANG=zh_CN.UTF-8)
+say() { case "${LC_ALL:-${LANG:-}}" in zh*) echo "$2" ;; *) echo "$1" ;; esac; }
+# NOTE: cron's PATH is short: use $VAULTCTL, or vaultctl on PATH, or say so
+vaultctl="${VAULTCTL:-$(command -v vaultctl || true)}"
+if [ -z "$vaultctl" ] || [ ! -x "$vaultctl" ]; then
+  say "vaultctl nightly: vaultctl is not on PATH (cron's PATH is short); set VAULTCTL=/path/to/.venv/bin/vaultctl in the crontab" \
+      "vaultctl 夜间校验：找不到 vaultctl（cron 的 PATH 很短）；请在 crontab 中设置 VAULTCTL=/路径/.venv/bin/vaultctl" >&2
+  exit 4
+fi
 report_dir="${REPORT_DIR:-$VAULTCTL_VAULT/../vault-reports}"
 mkdir -p "$report_dir"
 today="$(date +%F)"
@@ -21,12 +30,16 @@ if [ -f "$report_dir/codes.txt" ]; then
     [ -n "$code" ] && codes+=(--code "$code")
   done < "$report_dir/codes.txt"
 fi
-vaultctl verify --json "${codes[@]}" > "$report"
+# NOTE: written to a temporary file first: no empty report is ever left
+"$vaultctl" verify --json "${codes[@]}" > "$report.tmp"
 status=$?
-if [ $status -eq 4 ] || [ ! -s "$report" ]; then
-  echo "vaultctl nightly $today: the vault cannot be read (exit $status)" >&2
+if [ $status -eq 4 ] || [ ! -s "$report.tmp" ]; then
+  rm -f "$report.tmp"
+  say "vaultctl nightly $today: the vault cannot be read (exit $status)" \
+      "vaultctl 夜间校验 $today：无法读取记录库（退出码 $status）" >&2
   exit 4
 fi
+mv "$report.tmp" "$report"
 summary=$(python3 - "$report" <<'PY'
 import collections, json, sys
 r = json.load(open(sys.argv[1], encoding="utf-8"))
@@ -49,11 +62,12 @@ if [ $status -eq 0 ] || [ $status -eq 1 ]; then
   if ! grep -qF " ${code/ · /:}" "$report_dir/codes.txt" 2>/dev/null; then
     echo "$today ${code/ · /:}" >> "$report_dir/codes.txt"
   fi
-  echo "tonight's code to phone in: $code"
+  say "tonight's code to phone in: $code" "今晚电话报送的校验码：$code"
 else
-  echo "no code to phone in tonight: the log fails verification; call the centre"
+  say "no code to phone in tonight: the log fails verification; call the centre" \
+      "今晚不报送校验码：记录未通过完整性校验，请立即联系考试中心"
 fi
-echo "report: $report"
+say "report: $report" "报告：$report"
 if [ $status -ne 0 ]; then
   echo "vaultctl nightly $today (exit $status): $(echo "$summary" | tail -1)" >&2
 fi

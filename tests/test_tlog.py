@@ -396,6 +396,29 @@ def test_nightly_script(vault: Site, tmp_path: Path) -> None:
     assert len(codes) == 1  # a failing night's code is not kept as an anchor
 
 
+def test_nightly_script_without_vaultctl_on_path(vault: Site, tmp_path: Path) -> None:
+    """Issue 23: under cron, vaultctl is often not on PATH: say so (in the
+    locale's language), exit 4, and leave no empty report behind."""
+    import os
+    import subprocess
+
+    script = Path(__file__).parent.parent / "examples" / "nightly.sh"
+    reports = tmp_path / "reports"
+    for lang, said in (("C.UTF-8", "not on PATH"), ("zh_CN.UTF-8", "找不到 vaultctl")):
+        env = {
+            "VAULTCTL_VAULT": str(vault.vault_dir),
+            "REPORT_DIR": str(reports),
+            "PATH": "/usr/bin:/bin",
+            "LANG": lang,
+            "HOME": os.environ.get("HOME", "/tmp"),
+        }
+        done = subprocess.run(
+            ["bash", str(script)], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 4 and said in done.stderr
+        assert not reports.exists() or list(reports.iterdir()) == []
+
+
 def test_prove_check_needs_public_keys_and_the_right_log(
     vault: Site, tmp_path: Path
 ) -> None:

@@ -19,6 +19,11 @@ TEMPLATES = (
     N_("key {key} is not a key of {by}"),
     N_("key {key} of {by} was revoked"),
     N_("key {key} of {by} is weak and signs nothing"),
+    # anchors.py: a checkpoint or code the log does not extend
+    N_("the first {size} entries do not have the anchored root (rewritten or forked)"),
+    N_(
+        "anchors {anchored} entries but the log has only {size} (rolled back or truncated)"
+    ),
     N_("{officer_id}'s key {key} is a published demo key: a real site cannot use it"),
     N_("signature by {by} (key {key}) fails"),
     N_("{by} or key {key} signs twice"),

@@ -63,6 +63,7 @@ LABELS_ZH = {
     "entries": "条目",
     "head": "末条哈希",
     "code": "校验码",
+    "problem": "问题类别",
     "integrity": "完整性",
     "anchors": "锚点",
     "compliance": "合规",
@@ -327,7 +328,8 @@ def report(rep: Report, lang: str = "en") -> str:
             )
             for f in rep.integrity
         ]
-        out.append(table(rows, ["line", "seq", "code", "message"], lang))
+        # NOTE: "problem", not "code": in Chinese 校验码 is the phoned-in code
+        out.append(table(rows, ["line", "seq", "problem", "message"], lang))
     else:
         out.append(word("none", lang))
     out += [

@@ -10,6 +10,14 @@ from vaultctl.rules import Finding, Owed, Pending, Rule, rule
 from vaultctl.state import Event, State
 
 MOVES = ("receipt", "issue", "return", "dispatch")
+# NOTE: words of the log shown inside a Chinese message (issue 23)
+RESULT_ZH = {"none": "无", "pass": "合格", "fail": "不合格"}
+WHERE_ZH = {
+    "never received": "从未接收",
+    "stock": "在库",
+    "issued": "已发放",
+    "dispatched": "已送出",
+}
 
 
 @rule
@@ -69,7 +77,8 @@ class Inspected(Rule):
                 e,
                 f"papers received into {room} without a passed joint "
                 f"inspection (last: {result})",
-                f"{room} 未经保密、公安部门联合检查验收即接收试卷（最近：{result}）",
+                f"{room} 未经保密、公安部门联合检查验收即接收试卷"
+                f"（最近：{RESULT_ZH.get(result, result)}）",
             )
 
 
@@ -157,7 +166,7 @@ class Inventory(Rule):
                     yield self.hit(
                         e,
                         f"{moved['id']} is not in stock ({where})",
-                        f"{moved['id']} 不在库（{where}）",
+                        f"{moved['id']} 不在库（{WHERE_ZH.get(where, where)}）",
                     )
                 elif e.type == "issue" and p.session != e.body["session"]:
                     yield self.hit(
