@@ -22,7 +22,8 @@ TEMPLATES = (
     # anchors.py: a checkpoint or code the log does not extend
     N_("the first {size} entries do not have the anchored root (rewritten or forked)"),
     N_(
-        "anchors {anchored} entries but the log has only {size} (rolled back or truncated)"
+        "anchors {anchored} entries but the log has only {size} "
+        "(rolled back or truncated)"
     ),
     N_("{officer_id}'s key {key} is a published demo key: a real site cannot use it"),
     N_("signature by {by} (key {key}) fails"),
