@@ -394,3 +394,27 @@ def test_the_demo_site_file_allows_two_person_control() -> None:
     assert [en for en, _ in lock_problems(body)] == [
         "cabinet C1 has 1 key(s) and 0 code(s): it needs two keys, or a key and a code"
     ]
+
+
+def test_a_fix_names_one_command_a_line_whatever_the_log_says(
+    stocked: Site,
+) -> None:
+    """A value from the log (here an id with a line break, as a hostile
+    genesis could declare) never makes a next-step line of its own."""
+    from vaultctl import writer
+    from vaultctl.rules import Finding
+
+    f = Finding(
+        rule="KEY-DUTY",
+        level="error",
+        seq=1,
+        ts="2026-06-06T16:00:00+08:00",
+        officers=(),
+        message="m",
+        message_zh="m",
+        clause="c",
+        fix=("vaultctl custody handover --item K\nrm -rf / --from O-003",),
+    )
+    error = writer.refusal([f])
+    assert len(error.hints) == 2  # the fix, then --force: never three
+    assert error.hints[0].startswith("put it right first: vaultctl custody")

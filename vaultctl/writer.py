@@ -145,7 +145,7 @@ def refusal(errors: Sequence[Finding], lang: str = "en") -> RefusedError:
     """Why an entry is refused; as hints, the commands that put it right,
     then --force last."""
     lang = lang if lang in REFUSAL else "en"
-    fixes = dict.fromkeys(cmd for f in errors for cmd in f.fix.splitlines())
+    fixes = dict.fromkeys(cmd for f in errors for cmd in f.fix)
     hints = [FIX[lang].format(cmd) for cmd in fixes] + [FORCE[lang]]
     error = RefusedError(REFUSAL[lang].format(describe(errors, lang)))
     error.with_hints(*hints)

@@ -37,7 +37,9 @@ class Finding:
     message: str
     message_zh: str
     clause: str
-    fix: str = ""  # the command that puts it right, where there is one
+    # NOTE: the commands that put it right, one each (never split from text,
+    # so no value from a log can make a line of its own)
+    fix: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,7 +51,7 @@ class Finding:
             "message": self.message,
             "message_zh": self.message_zh,
             "clause": self.clause,
-            "fix": self.fix,
+            "fix": list(self.fix),
         }
 
     def text(self, lang: str) -> str:
@@ -111,7 +113,7 @@ class Rule:
         zh: str,
         officers: Iterable[str] | None = None,
         s: State | None = None,
-        fix: str = "",
+        fix: str | Iterable[str] = (),
     ) -> Finding:
         """A finding at entry ``e`` (or at the end of the log, from ``s.last``);
         ``fix``: the command that puts it right, named in a refusal."""
@@ -126,7 +128,7 @@ class Rule:
             message=en,
             message_zh=zh,
             clause=self.clause,
-            fix=fix,
+            fix=(fix,) if isinstance(fix, str) else tuple(fix),
         )
 
     def genesis(self, e: Event, s: State) -> Iterable[Finding]:

@@ -296,9 +296,9 @@ class KeyDuty(Rule):
                 f"{who} 已于 #{self.handover.seq} 交班，仍持有 {ids}",
                 [who],
                 s,
-                fix="\n".join(
+                fix=[
                     f"vaultctl custody handover --item {i.id} --from {who} "
                     f"--to {self.incoming} --signer {who} --signer {self.incoming}"
                     for i in kept
-                ),
+                ],
             )

@@ -129,11 +129,11 @@ class DoorState(Rule):
                 e,
                 f"shift handover with {left} open",
                 f"交接班时 {left} 仍开启",
-                fix="\n".join(
+                fix=[
                     f"vaultctl close --{w.replace(':', ' ')} --signer <OFFICER> "
                     "--signer <OFFICER>"
                     for w in sorted(s.opened)
-                ),
+                ],
             )
 
     def end(self, s: State) -> Iterator[Finding]:
