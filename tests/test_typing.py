@@ -208,3 +208,15 @@ def test_a_roster_change_may_not_bring_in_a_demo_key(vault: Site) -> None:
 
     roster = replay(entries(vault)).roster
     assert "published demo key" in (roster.problem(body) or "")
+
+
+def test_the_audit_table_in_chinese(vault: Site, tmp_path) -> None:
+    """Issue 23: the audit table's headers and statuses in Chinese."""
+    from .test_audit import export
+
+    export(vault, tmp_path / "b", "S-TEST-01")
+    result = vault.run("--lang", "zh", "audit", str(tmp_path / "b"), "--jobs", "1")
+    header = result.stdout.splitlines()[0]
+    for english in ("warnings", "policy", "file", "status"):
+        assert english not in header
+    assert "无问题" in result.stdout.splitlines()[2]

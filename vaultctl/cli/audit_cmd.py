@@ -207,6 +207,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
         policy = [f"{x} off" for x in r["rules_off"]]
         policy += [f"{x} warn" for x in r["rules_warn"]] + r["relaxed"]
         cells = [_cell(r[c]) for c in TABLE]
+        cells[TABLE.index("status")] = render.label(r["status"], i18n.current())
         cells += [_cell(r["warnings"]), _cell(policy), str(r["anchors"]), r["code"]]
         cells = [render.safe(c) for c in cells]
         if color and r["exit"] >= 3:
@@ -216,6 +217,10 @@ def _table(rows: list[dict[str, Any]]) -> None:
     click.echo(render.table(body, headers, i18n.current(), escaped=True))
     for r in rows:
         for p in r["problems"]:
+            kind, sep, rest = p.partition(": ")
+            if sep and kind in ("rollback", "fork", "bad-note"):
+                # NOTE: how an anchor failed, named in the run's language
+                p = f"{render.label(kind, i18n.current())}: {rest}"
             text = f"{r['file'] or r['site']}: {i18n.localise_message(p)}"
             click.echo(render.safe(text))
     bad = sum(r["exit"] >= 3 for r in rows)
