@@ -220,3 +220,13 @@ def test_the_audit_table_in_chinese(vault: Site, tmp_path) -> None:
     for english in ("warnings", "policy", "file", "status"):
         assert english not in header
     assert "无问题" in result.stdout.splitlines()[2]
+
+
+def test_log_in_chinese_shows_no_english_field_words(stocked: Site) -> None:
+    """Issue 23: `log` showed `action=assign item=…` under zh."""
+    result = stocked.run("--lang", "zh", "log")
+    assert result.exit_code == 0
+    assert "动作=交付 物品=K-D1 交给=O-002" in result.stdout
+    for english in ("action=", "item=", " packets:", "=assign"):
+        assert english not in result.stdout
+    assert "action=assign item=K-D1 to=O-002" in stocked.run("log").stdout

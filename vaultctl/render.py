@@ -184,22 +184,99 @@ def clip(text: str, width: int = SUMMARY_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def summarize(entry: Entry) -> str:
-    """One line saying what an entry records."""
+# NOTE: the words of a body as `log` shows them in Chinese (issue 23); ids and
+# free text stay as written
+FIELDS_ZH = {
+    "action": "动作",
+    "item": "物品",
+    "to": "交给",
+    "from": "来自",
+    "member": "人员",
+    "reason": "原因",
+    "kind": "类别",
+    "camera": "摄像头",
+    "door": "门",
+    "cabinet": "柜",
+    "present": "在场",
+    "person": "人员",
+    "room": "保密室",
+    "approver": "批准人",
+    "escort": "陪同",
+    "purpose": "事由",
+    "session": "场次",
+    "exam_room": "考场",
+    "shift": "班次",
+    "leader": "班长",
+    "members": "成员",
+    "from_shift": "交班班次",
+    "from_leader": "交班班长",
+    "stock": "清点",
+    "result": "结果",
+    "items": "项目",
+    "cctv": "监控",
+    "seal_checked": "核对封条",
+    "refs": "涉及",
+    "reported_to": "上报对象",
+    "reported_at": "上报时间",
+    "occurred_at": "发生时间",
+    "id": "编号",
+    "attachments": "附件",
+}
+VALUES_ZH = {
+    "assign": "交付",
+    "handover": "交接",
+    "return": "交回",
+    "start": "开始",
+    "end": "结束",
+    "leave": "离开",
+    "enter": "进入",
+    "exit": "离开",
+    "on": "开",
+    "off": "关",
+    "fault": "故障",
+    "segment": "录像段",
+    "pass": "合格",
+    "fail": "不合格",
+    "meal": "就餐",
+    "toilet": "如厕",
+    "patrol": "巡查",
+    "errand": "办事",
+    "home": "回家",
+    "other": "其他",
+    "seal-broken": "封条破损",
+    "count-mismatch": "数量不符",
+    "leak": "泄密",
+    "theft": "失窃",
+    "intrusion": "闯入",
+    "cctv-fault": "监控故障",
+}
+
+
+def summarize(entry: Entry, lang: str = "en") -> str:
+    """One line saying what an entry records (field names and their fixed
+    words in Chinese with ``lang`` zh; ids and free text as written)."""
     body = entry.body
     if "text" in body:
         return clip(str(body["text"]))
     if entry.type == "genesis":
         site = body["site"]
         return clip(f"{site['name']} · {site['exam']}")
+
+    def pair(k: str, v: Any) -> str:
+        shown = _short(v)
+        if lang == "zh":
+            return f"{FIELDS_ZH.get(k, k)}={VALUES_ZH.get(shown, shown)}"
+        return f"{k}={shown}"
+
     if "packets" in body:
         ids = [p["id"] for p in body["packets"]]
         rest = {k: v for k, v in body.items() if k not in ("packets", "note", "count")}
+        packets = f"{len(ids)} 袋" if lang == "zh" else f"{len(ids)} packets"
         return clip(
-            " ".join(f"{k}={_short(v)}" for k, v in rest.items())
-            + f" · {len(ids)} packets: {','.join(ids)}"
+            " ".join(pair(k, v) for k, v in rest.items())
+            + f" · {packets}: {','.join(ids)}"
         )
-    return clip(" ".join(f"{k}={_short(v)}" for k, v in body.items() if k != "note"))
+    return clip(" ".join(pair(k, v) for k, v in body.items() if k != "note"))
 
 
 def _short(value: Any) -> str:
@@ -215,7 +292,13 @@ def _short(value: Any) -> str:
 def entries_table(entries: Sequence[tuple[bool, Entry]], lang: str = "en") -> str:
     """Entries as a table; those marked True fail verification (``✗``)."""
     rows = [
-        (f"✗{e.seq}" if bad else e.seq, e.ts, e.type, " ".join(e.signers), summarize(e))
+        (
+            f"✗{e.seq}" if bad else e.seq,
+            e.ts,
+            e.type,
+            " ".join(e.signers),
+            summarize(e, lang),
+        )
         for bad, e in entries
     ]
     return table(rows, ["seq", "ts", "type", "signed by", "what"], lang)

@@ -17,6 +17,7 @@ from vaultctl import report, report_audit
 from vaultctl.cli import read
 from vaultctl.cli.common import Context, pass_context, verified
 from vaultctl.errors import UsageError
+from vaultctl.i18n import _
 from vaultctl.timeline import Timeline
 
 
@@ -55,7 +56,11 @@ def report_cmd(
     # NOTE: the anchors verify_vault checked, as the verdict records them
     page = report.site_page(report.Site(rep, timeline, list(rep.anchors)), ctx.lang)
     write(out, page)
-    click.echo(f"{out} · {rep.entries} entries · {rep.code}")
+    click.echo(
+        _("{out} · {entries} entries · {code}").format(
+            out=out, entries=rep.entries, code=rep.code
+        )
+    )
     read.ctx_exit(rep.exit_code)
 
 
