@@ -225,3 +225,33 @@ def test_long_row_labels_are_cut_by_display_width() -> None:
     assert clip("K-D1", 26) == "K-D1"
     assert clip("x" * 30, 26) == "x" * 25 + "…"
     assert clip("语文" * 10, 26) == "语文" * 6 + "…"  # two columns each
+
+
+def test_a_one_day_report_says_which_day_and_names_the_sessions(
+    tmp_path: Path,
+) -> None:
+    """Issue 23: a one-day axis showed `12` and `18` and no date; session bands
+    carried their subject only in a tooltip."""
+    story = Story(
+        tmp_path,
+        extra_toml="""
+[[sessions]]
+id = "S-0606-PM"
+subject = "数学"
+start = "2026-06-06T14:00"
+end = "2026-06-06T16:00"
+exam_rooms = { E01 = "O-101" }
+""",
+    )
+    setup(story)
+    story.add("note", {"text": "巡查"}, t("17:00"), ("O-003", "O-004"))
+    vault = write_vault(story, tmp_path / "v")
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(
+        cli, ["--vault", str(vault), "report", "--html", str(out)]
+    )
+    assert result.exit_code in (0, 1), result.stderr
+    svg = out.read_text("utf-8")
+    assert re.search(r'class="axis"[^>]*>06-06</text>', svg)
+    assert ">12:00</text>" in svg
+    assert re.search(r'class="axis small session-label"[^>]*>[^<]*数学', svg)

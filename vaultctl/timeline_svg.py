@@ -368,9 +368,22 @@ def _grid(cv: Canvas, tl: Timeline, height: int) -> str:
             f'width="{max(x1 - x0, 1):.1f}" '
             f'height="{height - AXIS + 12}"><title>{esc(label)}</title></rect>'
         )
+        # NOTE: the subject and session written on the band, not only in its
+        # tooltip (issue 23), where the band is wide enough to hold it
+        if x1 - x0 > 24:
+            out.append(
+                f'<text class="axis small session-label" x="{x0 + 2:.1f}" '
+                f'y="{height - 4}">{esc(clip(label, int((x1 - x0) // 6)))}</text>'
+            )
     days = (cv.t1 - cv.t0).days + 1
     step = max(1, days // 14)
     day = cv.t0.replace(hour=0)
+    if day < cv.t0 and day + timedelta(days=1) > cv.t1:
+        # NOTE: no midnight in view (a one-day report): still say which day
+        out.append(
+            f'<text class="axis" x="{cv.x(cv.t0) + 3:.1f}" '
+            f'y="{AXIS - 18}">{cv.t0:%m-%d}</text>'
+        )
     n = 0
     while day <= cv.t1:
         if day >= cv.t0:
@@ -392,7 +405,7 @@ def _grid(cv: Canvas, tl: Timeline, height: int) -> str:
                     out.append(
                         f'<line class="hour" x1="{x:.1f}" x2="{x:.1f}" '
                         f'y1="{AXIS - 6}" y2="{height}"/><text class="axis small" '
-                        f'x="{x + 2:.1f}" y="{AXIS - 6}">{hour:02d}</text>'
+                        f'x="{x + 2:.1f}" y="{AXIS - 6}">{hour:02d}:00</text>'
                     )
         day += timedelta(days=1)
         n += 1
