@@ -255,3 +255,28 @@ exam_rooms = { E01 = "O-101" }
     assert re.search(r'class="axis"[^>]*>06-06</text>', svg)
     assert ">12:00</text>" in svg
     assert re.search(r'class="axis small session-label"[^>]*>[^<]*数学', svg)
+
+
+def test_a_rule_off_by_default_is_not_called_relaxed(tmp_path: Path) -> None:
+    """Issue 23: PATROL, off by default, was listed as 'relaxed'."""
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    out = tmp_path / "r.html"
+    CliRunner().invoke(cli, ["--vault", str(vault), "report", "--html", str(out)])
+    page = out.read_text("utf-8")
+    relaxed = page.split("<ul class='relaxed'>", 1)[1].split("</ul>", 1)[0]
+    assert "PATROL" not in relaxed
+    assert "Off by default (the regulations do not ask for them): PATROL" in page
+
+
+def test_the_chinese_page_names_doors_and_camera_states_in_chinese(
+    tmp_path: Path,
+) -> None:
+    """Issue 23: `door:D1` and `on` were English on the Chinese page."""
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    out = tmp_path / "r.html"
+    CliRunner().invoke(
+        cli, ["--vault", str(vault), "--lang", "zh", "report", "--html", str(out)]
+    )
+    page = out.read_text("utf-8")
+    assert ">门 D1<title>" in page and ">door:D1<" not in page
+    assert 'class="in-bar"' in page and re.search(r'class="in-bar"[^>]*>开<', page)

@@ -36,6 +36,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "per-rule": ("Findings per rule", "各规则问题数"),
     "policy": ("Policy in force", "执行的规则参数"),
     "relaxed": ("Relaxed from the defaults", "较默认放宽"),
+    "off-default": (
+        "Off by default (the regulations do not ask for them)",
+        "默认关闭（规定未作要求）",
+    ),
     "state": ("State at the end", "期末状态"),
     "checkpoints": ("Checkpoints and codes", "检查点与校验码"),
     "integrity": ("Integrity", "完整性"),
@@ -122,6 +126,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "lane-events": ("Patrols, incidents, notes", "巡查、事件、备注"),
     "row-findings": ("findings", "问题"),
     "row-entries": ("entries", "条目"),
+    "row-door": ("door", "门"),
+    "row-cabinet": ("cabinet", "柜"),
+    "bar-on": ("on", "开"),
+    "bar-off": ("off", "关"),
+    "bar-fault": ("fault", "故障"),
     "row-shifts": ("shifts", "班次"),
     "row-handovers": ("handovers", "交接"),
     "row-on duty": ("duty members on site", "值班人员在场"),
@@ -341,13 +350,20 @@ def _policy(policy: Mapping[str, Any], off: Sequence[str], say: Words) -> str:
     for rid, level in sorted(levels_in_force(policy).items()):
         if level != REGISTRY[rid].default_level:
             relaxed.append(f"{rid}: {REGISTRY[rid].default_level} → {level}")
-    relaxed += [f"{rid}: off" for rid in off if REGISTRY[rid].default_level == "off"]
+    # NOTE: a rule off by default (PATROL) is not relaxed: said apart (issue 23)
+    quiet = [rid for rid in off if REGISTRY[rid].default_level == "off"]
     listing = (
         "".join(f"<li>{esc(r)}</li>" for r in relaxed) or f"<li>{esc(say('none'))}</li>"
     )
+    by_default = (
+        f"<p class='relaxed'>{esc(say('off-default'))}: {esc(', '.join(quiet))}</p>"
+        if quiet
+        else ""
+    )
     return (
         f"<h3>{esc(say('relaxed'))}</h3><ul class='relaxed'>{listing}</ul>"
-        f"<details class='policy'><summary>{esc(say('policy'))}</summary>"
+        + by_default
+        + f"<details class='policy'><summary>{esc(say('policy'))}</summary>"
         + _table([say("parameter"), say("rule"), say("value"), say("default")], rows)
         + "</details>"
     )
@@ -557,7 +573,7 @@ vertical-align:-1px;border-radius:2px}
 .cols{display:flex;gap:28px;flex-wrap:wrap}
 .summary .cols>div:first-child{flex:0 0 470px}
 table.pairs td{word-break:break-all}
-ul.relaxed{margin:2px 0;font-size:13px}
+ul.relaxed,p.relaxed{margin:2px 0;font-size:13px}
 details.policy summary{cursor:pointer;font-size:13px;margin-top:6px}
 .sign .lines{display:flex;gap:24px;margin-top:26px}
 .sign .line{flex:1;border-top:1px solid #000;padding-top:3px;font-size:12px}

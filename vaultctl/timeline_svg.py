@@ -88,6 +88,7 @@ class Canvas:
         self.colours: dict[str, str] = {}
         self.activity: list[tuple[datetime, int]] = []
         self.moments: list[datetime] = []  # of each finding
+        self.say: Say | None = None  # the page's words (bar labels)
 
     def x(self, t: datetime) -> float:
         return LABEL + (t - self.t0).total_seconds() / self.span * PLOT
@@ -116,6 +117,7 @@ def draw(
     t0 = tl.first.replace(minute=0, second=0)
     t1 = tl.last.replace(minute=0, second=0) + timedelta(hours=1)
     cv = Canvas(t0, t1, prefix)
+    cv.say = say
     cv.activity = sorted(tl.per_hour.items())
     cv.moments = [_moment(f, tl.last) for f in findings]
     body: list[str] = []
@@ -177,7 +179,13 @@ def _lane(
     cv.y += HEAD + GAP
     names = list(rows)
     for name in names[:MAX_ROWS]:
-        label = say("row-" + name) if name in _FIXED else name
+        kind, sep, ident = name.partition(":")
+        if name in _FIXED:
+            label = say("row-" + name)
+        elif sep and kind in ("door", "cabinet"):
+            label = f"{say('row-' + kind)} {ident}"  # "门 D1" under zh
+        else:
+            label = name
         short = clip(label, LABEL_CHARS)
         y = cv.y
         cv.out.append(
@@ -233,6 +241,8 @@ def _spans(cv: Canvas, items: list[Span], y: float, lane: str) -> None:
     for x0, x1, fill, title, label, n in merged:
         if n > 1:
             title, label = f"{n} × {title}", ""
+        if label in ("on", "off", "fault") and cv.say is not None:
+            label = cv.say("bar-" + label)  # a camera's state, in the page's words
         cv.rect(x0, x1, fill, title, y + 1, ROW - 2)
         if label and x1 - x0 > 7 * len(label) + 6:
             cv.out.append(
@@ -378,8 +388,9 @@ def _grid(cv: Canvas, tl: Timeline, height: int) -> str:
     days = (cv.t1 - cv.t0).days + 1
     step = max(1, days // 14)
     day = cv.t0.replace(hour=0)
-    if day < cv.t0 and day + timedelta(days=1) > cv.t1:
-        # NOTE: no midnight in view (a one-day report): still say which day
+    if day < cv.t0 and cv.x(day + timedelta(days=1)) - cv.x(cv.t0) > 60:
+        # NOTE: the first day has a date too, even with no midnight in view
+        # (a one-day report showed only "12" and "18": issue 23)
         out.append(
             f'<text class="axis" x="{cv.x(cv.t0) + 3:.1f}" '
             f'y="{AXIS - 18}">{cv.t0:%m-%d}</text>'
