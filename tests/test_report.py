@@ -280,3 +280,19 @@ def test_the_chinese_page_names_doors_and_camera_states_in_chinese(
     page = out.read_text("utf-8")
     assert ">门 D1<title>" in page and ">door:D1<" not in page
     assert 'class="in-bar"' in page and re.search(r'class="in-bar"[^>]*>开<', page)
+
+
+def test_the_audit_page_is_signed_by_the_centre_not_the_site_head(
+    tmp_path: Path,
+) -> None:
+    """Issue 23: the audit page's signature block said 考点主考."""
+    vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
+    bundles = tmp_path / "b"
+    bundles.mkdir()
+    runner = CliRunner()
+    runner.invoke(cli, ["--vault", str(vault), "export", str(bundles / "S")])
+    out = tmp_path / "a.html"
+    runner.invoke(cli, ["--lang", "zh", "audit", str(bundles), "--html", str(out)])
+    page = out.read_text("utf-8")
+    sign = page.split('<section class="sign">', 1)[1]
+    assert "考试中心审核人" in sign and "考点主考" not in sign

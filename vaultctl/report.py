@@ -96,6 +96,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "no": ("NO", "否"),
     "sign-title": ("Signed for the printed copy", "打印件签字"),
     "sign-head": ("Site head (主考)", "考点主考"),
+    "sign-auditor": ("Exam centre auditor", "考试中心审核人"),
     "sign-name": ("Name", "姓名"),
     "sign-date": ("Date", "日期"),
     "sign-sig": ("Signature", "签名"),
@@ -518,14 +519,16 @@ def _legend(say: Words) -> str:
     return f'<div class="legend" aria-label="{esc(say("legend"))}">{chips}</div>'
 
 
-def signature_block(say: Words) -> str:
+def signature_block(say: Words, who: str = "sign-head") -> str:
+    """The printed copy's signature lines: the site head's for a site report,
+    the centre's auditor's for the audit page (issue 23)."""
     cells = "".join(
         f'<div class="line"><span>{esc(say(k))}</span></div>'
         for k in ("sign-name", "sign-date", "sign-sig")
     )
     return (
         f'<section class="sign"><h2>{esc(say("sign-title"))}</h2>'
-        f'<p class="who">{esc(say("sign-head"))}</p>'
+        f'<p class="who">{esc(say(who))}</p>'
         f'<div class="lines">{cells}</div></section>'
     )
 

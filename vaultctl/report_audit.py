@@ -98,7 +98,13 @@ def audit_page(
         if str(r.get("file")) in sections
     )
     title = say("audit-title")
-    inner = h("h1", title) + h("p", total) + table + details + signature_block(say)
+    inner = (
+        h("h1", title)
+        + h("p", total)
+        + table
+        + details
+        + signature_block(say, "sign-auditor")
+    )
     main = tag("main", inner)
     return page(title, main, lang, AUDIT_JS)
 
