@@ -42,10 +42,12 @@ def test_stock_steps_follow_the_packet(tmp_path: Path) -> None:
 def test_lanes_of_the_compliant_day(tmp_path: Path) -> None:
     _, timeline = build(compliant_story(tmp_path))
     shifts = timeline.lanes["duty"]["shifts"]
-    assert [s.label for s in shifts] == ["O-003", "O-005", "O-003"]
+    # names with the ids (issue 23: lanes showed ids only)
+    assert [s.label for s in shifts] == ["张伟 O-003", "陈静 O-005", "张伟 O-003"]
+    assert [s.kind for s in shifts] == ["O-003", "O-005", "O-003"]  # colours
     assert shifts[-1].end is not None  # the shift ended
     holders = [s.label for s in timeline.lanes["keys"]["K-D2"]]
-    assert holders == ["O-003", "O-005", "O-003"]
+    assert holders == ["张伟 O-003", "陈静 O-005", "张伟 O-003"]
     opened = timeline.lanes["open"]
     assert set(opened) == {"door:D1", "cabinet:C1"}
     assert opened["cabinet:C1"][0].title == "cabinet:C1 · O-001 O-002"
@@ -296,3 +298,12 @@ def test_the_audit_page_is_signed_by_the_centre_not_the_site_head(
     page = out.read_text("utf-8")
     sign = page.split('<section class="sign">', 1)[1]
     assert "考试中心审核人" in sign and "考点主考" not in sign
+
+
+def test_a_packet_that_is_out_shows_who_has_it(tmp_path: Path) -> None:
+    """Issue 23: packets out in an exam room showed as a gap."""
+    _, timeline = build(compliant_story(tmp_path))
+    [out] = timeline.lanes["stock"]["语文 S-0607-AM ⇢"]
+    assert out.label == "E01 林晓燕 O-101"
+    assert out.end is not None  # back at the return
+    assert out.title == "P-E01 → E01 林晓燕 O-101"

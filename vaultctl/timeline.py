@@ -117,10 +117,10 @@ class Timeline:
         if body["action"] == "end":
             self.end("duty", "shifts", e.moment)
         else:
-            members = " ".join(body["members"])
-            title = f"{body['shift']} · {body['leader']} · {members}"
+            members = " ".join(_who(state, m) for m in body["members"])
             leader = body["leader"]
-            span = Span(e.moment, None, leader, title, leader, e.seq)
+            title = f"{body['shift']} · {_who(state, leader)} · {members}"
+            span = Span(e.moment, None, _who(state, leader), title, leader, e.seq)
             self.begin("duty", "shifts", span)
             if body["action"] == "handover":
                 self.mark("duty", "handovers", e, f"handover → {title}", "handover")
@@ -166,7 +166,8 @@ class Timeline:
         if holder is None:
             self.end("keys", item, e.moment)
         else:
-            span = Span(e.moment, None, holder, f"{item} · {holder}", holder, e.seq)
+            who = _who(state, holder)
+            span = Span(e.moment, None, who, f"{item} · {who}", holder, e.seq)
             self.begin("keys", item, span)
 
     def _on_cctv(self, e: Entry, body: dict[str, Any], state: State) -> None:
@@ -190,6 +191,16 @@ class Timeline:
         """Recount the (subject, session) rows this entry's packets touch."""
         touched = set()
         for p in body["packets"]:
+            packet = state.packets.get(p["id"])
+            if packet is not None and e.type == "issue" and packet.where == "issued":
+                # NOTE: who has a packet that is out, not only a gap (issue 23)
+                who = f"{body['exam_room']} {_who(state, body['to'])}"
+                title = f"{p['id']} → {who}"
+                out_row = f"{packet.subject} {packet.session} ⇢"
+                span = Span(e.moment, None, who, title, "paper", e.seq)
+                self.begin("stock", f"out:{p['id']}", span, row=out_row)
+            else:
+                self.end("stock", f"out:{p['id']}", e.moment)
             was = self._where.pop(p["id"], None)
             if was is not None:
                 self._stock[was] -= 1
@@ -209,3 +220,10 @@ class Timeline:
         self.mark("stock", "moves", e, f"{e.type} · {' '.join(e.signers)}", e.type)
 
     _on_receipt = _on_issue = _on_return = _on_dispatch = _papers
+
+
+def _who(state: State, officer_id: str) -> str:
+    """An officer as the pages show them: name and id (issue 23: lanes showed
+    ids only)."""
+    officer = state.roster.get(officer_id)
+    return f"{officer.name} {officer_id}" if officer and officer.name else officer_id
