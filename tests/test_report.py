@@ -307,3 +307,15 @@ def test_a_packet_that_is_out_shows_who_has_it(tmp_path: Path) -> None:
     assert out.label == "E01 林晓燕 O-101"
     assert out.end is not None  # back at the return
     assert out.title == "P-E01 → E01 林晓燕 O-101"
+
+
+def test_the_page_fits_a_phone(tmp_path: Path) -> None:
+    """Issue 23: on a phone's width the summary fits and the timeline scrolls
+    sideways instead of shrinking to nothing (checked by eye in Chromium at
+    390 px: docs/report-phone-zh.png)."""
+    page = page_of(compliant_story(tmp_path), "zh")
+    assert '<div class="tl-scroll"><svg class="timeline"' in page
+    css = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    media = css.index("@media (max-width:700px)")
+    assert css.index(".summary .cols>div:first-child{flex:0 0 470px}") < media
+    assert "svg.timeline{min-width:880px}" in css[media:]

@@ -227,7 +227,8 @@ def site_body(site: Site, say: Words, prefix: str, cap: int = MAX_FINDINGS) -> s
     parts = [
         _summary(rep, tl, site.anchors, say),
         f'<section class="tl"><h2>{esc(say("timeline"))}</h2>'
-        f"{draw(tl, rep.findings, ids, say, prefix)}{_legend(say)}</section>",
+        f'<div class="tl-scroll">{draw(tl, rep.findings, ids, say, prefix)}</div>'
+        f"{_legend(say)}</section>",
         _findings(
             rep.findings, tl, say, prefix, cap, sum(rep.findings_dropped.values())
         ),
@@ -556,6 +557,8 @@ margin:4px 0 8px}
 .verdict.warn{background:#fff8c5;color:#7d4e00}
 .verdict.bad{background:#ffebe9;color:#a40e26}
 svg.timeline{width:100%;height:auto;display:block;background:#fff}
+.tl-scroll{overflow-x:auto}
+td{overflow-wrap:anywhere}
 svg .lane{fill:#eef1f4}
 svg .lane-title{font-weight:700;fill:#24292f;font-size:11.5px}
 svg .row-label{fill:#424a53;font-size:10.5px}
@@ -575,6 +578,9 @@ vertical-align:-1px;border-radius:2px}
 .chip i.sess{background:#fff3c4;border:1px solid #e6d38a}
 .cols{display:flex;gap:28px;flex-wrap:wrap}
 .summary .cols>div:first-child{flex:0 0 470px}
+@media (max-width:700px){svg.timeline{min-width:880px}
+table.pairs,table.findings{font-size:11.5px}
+.summary .cols>div:first-child{flex:1 1 100%;min-width:0}}
 table.pairs td{word-break:break-all}
 ul.relaxed,p.relaxed{margin:2px 0;font-size:13px}
 details.policy summary{cursor:pointer;font-size:13px;margin-top:6px}
