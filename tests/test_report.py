@@ -319,3 +319,22 @@ def test_the_page_fits_a_phone(tmp_path: Path) -> None:
     media = css.index("@media (max-width:700px)")
     assert css.index(".summary .cols>div:first-child{flex:0 0 470px}") < media
     assert "svg.timeline{min-width:880px}" in css[media:]
+
+
+def test_the_audit_page_has_the_columns_the_cli_shows(tmp_path: Path) -> None:
+    """Issue 23: no anchors/policy column on the page although the CLI shows
+    them; statuses in the page's language."""
+    story = Story(tmp_path, policy='[policy.levels]\nSHIFT-SIZE = "off"')
+    setup(story)
+    vault = write_vault(story, tmp_path / "v")
+    bundles = tmp_path / "b"
+    bundles.mkdir()
+    runner = CliRunner()
+    runner.invoke(cli, ["--vault", str(vault), "export", str(bundles / "S")])
+    out = tmp_path / "a.html"
+    runner.invoke(cli, ["--lang", "zh", "audit", str(bundles), "--html", str(out)])
+    page = out.read_text("utf-8")
+    head = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert "中心锚点" in head and "策略" in head
+    row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "SHIFT-SIZE off" in row and ">放宽策略<" in row

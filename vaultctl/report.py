@@ -111,6 +111,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "col-findings": ("Findings", "问题"),
     "col-integrity": ("Integrity", "完整性"),
     "col-code": ("Last code", "最新校验码"),
+    "col-anchors": ("Centre's anchors", "中心锚点"),
+    "col-policy": ("Policy", "策略"),
+    "st-ok": ("ok", "无问题"),
+    "st-findings": ("findings", "有合规问题"),
+    "st-relaxed": ("relaxed", "放宽策略"),
+    "st-INTEGRITY": ("INTEGRITY", "完整性不通过"),
+    "st-missing": ("missing", "缺失"),
+    "st-unreadable": ("unreadable", "无法读取"),
+    "st-failed": ("failed", "核验失败"),
+    "st-bad-record": ("bad record", "记录有误"),
     "col-activity": ("Entries per day", "每日条目"),
     "sites": (
         "{n} bundle(s): {ok} clean, {f} with findings, {bad} failing",
@@ -589,6 +599,8 @@ details.policy summary{cursor:pointer;font-size:13px;margin-top:6px}
 .sign{page-break-inside:avoid}
 table.sites{width:100%}
 table.sites th{cursor:pointer;user-select:none;white-space:nowrap}
+table.sites td.problems{min-width:14em}
+table.sites{display:block;overflow-x:auto;max-width:100%}
 table.sites td.st,table.sites td.nowrap,table.sites td.num,table.sites td.code{
 white-space:nowrap;word-break:normal}
 table.sites th[data-asc="1"]::after{content:" ▲"}

@@ -50,7 +50,17 @@ def audit_page(
     """The table of sites, worst first, each row opening its site's section."""
     say = words(lang)
     ordered = sorted(rows, key=_badness, reverse=True)
-    columns = ("status", "site", "file", "entries", "findings", "integrity", "code")
+    columns = (
+        "status",
+        "site",
+        "file",
+        "entries",
+        "findings",
+        "integrity",
+        "anchors",
+        "policy",
+        "code",
+    )
     heads = [say(f"col-{k}") for k in (*columns, "activity")]
     body = []
     for r in ordered:
@@ -63,13 +73,22 @@ def audit_page(
             + [str(p) for p in r.get("problems") or ()]
         )
         link = f'<a href="#{esc(sec.anchor)}">{esc(site)}</a>' if sec else esc(site)
+        # NOTE: as the CLI's table shows them (issue 23)
+        policy = "; ".join(
+            [f"{x} off" for x in r.get("rules_off") or ()]
+            + [f"{x} warn" for x in r.get("rules_warn") or ()]
+            + [str(x) for x in r.get("relaxed") or ()]
+        )
+        anchors = str(r.get("anchors") or 0)
         cells = [
-            (str(_exit(r)), esc(status), f"st st-{esc(status)}"),
+            (str(_exit(r)), esc(say(f"st-{status}")), f"st st-{esc(status)}"),
             (site, link, "nowrap"),
             (str(r.get("file", "")), esc(r.get("file", "")), "nowrap"),
             (str(r.get("entries") or 0), esc(r.get("entries", "")), "num"),
             (str(n), esc(_findings_text(r.get("findings"))), "num"),
             (problems, esc(problems), "problems"),
+            (anchors, esc(anchors), "num"),
+            (policy, esc(policy), ""),
             (str(r.get("code", "")), esc(r.get("code", "")), "code"),
             (
                 str(sum(sec.per_day.values()) if sec else 0),
