@@ -230,3 +230,22 @@ def test_log_in_chinese_shows_no_english_field_words(stocked: Site) -> None:
     for english in ("action=", "item=", " packets:", "=assign"):
         assert english not in result.stdout
     assert "action=assign item=K-D1 to=O-002" in stocked.run("log").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "chinese"),
+    [
+        (["verify", "--code", "12:ABC"], "校验码：收到 3 个字符"),
+        (["verify", "--code", "4:AAAA-BBBB-CCCC-DDDD"], "只有 16 个字符"),
+        (["prove", "999"], "第 999 条不在最新检查点范围内"),
+    ],
+)
+def test_code_and_proof_errors_in_chinese(
+    vault: Site, args: list[str], chinese: str
+) -> None:
+    """Issue 23: these came out in English under zh."""
+    assert vault.run("checkpoint", *sign("O-003", "O-004")).exit_code == 0
+    result = vault.run("--lang", "zh", *args)
+    assert result.exit_code != 0
+    assert chinese in result.stderr
+    assert "short code" not in result.stderr and "entry" not in result.stderr

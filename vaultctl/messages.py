@@ -19,6 +19,25 @@ TEMPLATES = (
     N_("key {key} is not a key of {by}"),
     N_("key {key} of {by} was revoked"),
     N_("key {key} of {by} is weak and signs nothing"),
+    # shortcode.py: a code misheard or mistyped (issue 23: they were English)
+    N_("short code: {char} is not a base32 character (A-Z, 2-7)"),
+    N_("short code: got {n} characters, expected 17 (16 and the check symbol)"),
+    N_("short code: expected SIZE:CODE, e.g. 412:K7QM-2XPA-3RTB-5JCD-G (got {code})"),
+    N_(
+        "short code {code}: 16 characters, expected 17: the check symbol is "
+        "missing or a character was dropped (not a forgery): ask the site to "
+        "read all of it again"
+    ),
+    N_(
+        "short code {code}: the check symbol does not match, so a character was "
+        "misheard or two were swapped (not a forgery): ask the site to read it "
+        "again"
+    ),
+    # proofs.py
+    N_(
+        "entry {index} is not covered by the latest checkpoint (size {size}); "
+        "write a new checkpoint first"
+    ),
     # anchors.py: a checkpoint or code the log does not extend
     N_("the first {size} entries do not have the anchored root (rewritten or forked)"),
     N_(
