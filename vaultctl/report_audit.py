@@ -44,6 +44,17 @@ class SiteSection:
     per_day: Mapping[str, int]
 
 
+def policy_words(row: Mapping[str, Any]) -> list[str]:
+    """An audit row's policy as every view of it says it (the CLI's table,
+    ``enrol``'s refusal, the page): rules off, rules lowered to warn, looser
+    parameters."""
+    return (
+        [f"{x} off" for x in row.get("rules_off") or ()]
+        + [f"{x} warn" for x in row.get("rules_warn") or ()]
+        + [str(x) for x in row.get("relaxed") or ()]
+    )
+
+
 def audit_page(
     rows: Sequence[Mapping[str, Any]], sections: Mapping[str, SiteSection], lang: str
 ) -> str:
@@ -73,12 +84,7 @@ def audit_page(
             + [str(p) for p in r.get("problems") or ()]
         )
         link = f'<a href="#{esc(sec.anchor)}">{esc(site)}</a>' if sec else esc(site)
-        # NOTE: as the CLI's table shows them (issue 23)
-        policy = "; ".join(
-            [f"{x} off" for x in r.get("rules_off") or ()]
-            + [f"{x} warn" for x in r.get("rules_warn") or ()]
-            + [str(x) for x in r.get("relaxed") or ()]
-        )
+        policy = "; ".join(policy_words(r))
         anchors = str(r.get("anchors") or 0)
         cells = [
             (str(_exit(r)), esc(say(f"st-{status}")), f"st st-{esc(status)}"),

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from vaultctl import audit, bundle, centre, check, i18n, render, verify
+from vaultctl import audit, bundle, centre, check, i18n, render, report_audit, verify
 from vaultctl.cli import report_cmd
 from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.errors import RefusedError, UsageError
@@ -204,8 +204,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
     color = sys.stdout.isatty()
     body = []
     for r in rows:
-        policy = [f"{x} off" for x in r["rules_off"]]
-        policy += [f"{x} warn" for x in r["rules_warn"]] + r["relaxed"]
+        policy = report_audit.policy_words(r)
         cells = [_cell(r[c]) for c in TABLE]
         cells[TABLE.index("status")] = render.label(r["status"], i18n.current())
         cells += [_cell(r["warnings"]), _cell(policy), str(r["anchors"]), r["code"]]
@@ -261,9 +260,7 @@ def enrol(path: Path, header: bool) -> None:
         why = "; ".join(
             [f"{code} ×{n}" for code, n in row["integrity"].items()]
             + [f"{rule} ×{n}" for rule, n in row["findings"].items()]
-            + [f"{rule} off" for rule in row["rules_off"]]
-            + [f"{rule} warn" for rule in row["rules_warn"]]
-            + row["relaxed"]
+            + report_audit.policy_words(row)
             + [i18n.localise_message(p) for p in row["problems"]]
         )
         raise EnrolError(
