@@ -18,21 +18,35 @@ from vaultctl.errors import ConfigError, SchemaError
 from vaultctl.i18n import N_
 from vaultctl.model import OFFICER_RE, parse_ts
 
+# NOTE: each message once, raised in English and listed for the catalog
+UNKNOWN_ZONE = N_("{where}: unknown time zone {name}")
+BAD_SITE_ID = N_("site.id: expected letters, digits, '.', '_' or '-', got {id}")
+END_BEFORE_START = N_("site.exam_end: before exam_start")
+YEARS = N_("site.exam_start/exam_end: years {year}-{year2} out of range (1900-9000)")
+OFFICER_KEY = N_("officers: {problem}")
+DEMO_KEY = N_(
+    "officers: {officer} has a published demo key: a real site cannot use it "
+    "(run 'vaultctl keys generate' without --demo)"
+)
+NO_ROLE = N_("officers: no officer has the role {role}")
+UNKNOWN_ROOM = N_("{section}[{i}].room: unknown room {room}")
+SESSION_ORDER = N_("sessions[{i}]: end {end} is not after start")
+UNKNOWN_INVIGILATOR = N_(
+    "sessions[{i}].exam_rooms.{exam_room}: unknown officer {officer}"
+)
+DUPLICATE = N_("{where}: duplicate {what} {value}")
 TEMPLATES = (
-    N_("{where}: unknown time zone {name}"),
-    N_("site.id: expected letters, digits, '.', '_' or '-', got {id}"),
-    N_("site.exam_end: before exam_start"),
-    N_("site.exam_start/exam_end: years {year}-{year2} out of range (1900-9000)"),
-    N_("officers: {problem}"),
-    N_(
-        "officers: {officer} has a published demo key: a real site cannot use it "
-        "(run 'vaultctl keys generate' without --demo)"
-    ),
-    N_("officers: no officer has the role {role}"),
-    N_("{section}[{i}].room: unknown room {room}"),
-    N_("sessions[{i}]: end {end} is not after start"),
-    N_("sessions[{i}].exam_rooms.{exam_room}: unknown officer {officer}"),
-    N_("{where}: duplicate {what} {value}"),
+    UNKNOWN_ZONE,
+    BAD_SITE_ID,
+    END_BEFORE_START,
+    YEARS,
+    OFFICER_KEY,
+    DEMO_KEY,
+    NO_ROLE,
+    UNKNOWN_ROOM,
+    SESSION_ORDER,
+    UNKNOWN_INVIGILATOR,
+    DUPLICATE,
 )
 
 
@@ -52,29 +66,18 @@ def zone(name: Any, where: str = "site.timezone") -> ZoneInfo:
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError, OSError) as e:  # OSError: "Asia"
-        raise SchemaError(
-            N_("{where}: unknown time zone {name}").format(where=where, name=repr(name))
-        ) from e
+        raise SchemaError(UNKNOWN_ZONE.format(where=where, name=repr(name))) from e
 
 
 def _site(site: dict[str, Any]) -> None:
     if not OFFICER_RE.fullmatch(site["id"]):
-        raise SchemaError(
-            N_("site.id: expected letters, digits, '.', '_' or '-', got {id}").format(
-                id=repr(site["id"])
-            )
-        )
+        raise SchemaError(BAD_SITE_ID.format(id=repr(site["id"])))
     zone(site["timezone"])
     start, end = (date.fromisoformat(site[k]) for k in ("exam_start", "exam_end"))
     if start > end:
-        raise SchemaError(N_("site.exam_end: before exam_start"))
+        raise SchemaError(END_BEFORE_START)
     if not (start.year >= 1900 and end.year <= 9000):  # NOTE: room for retention
-        raise SchemaError(
-            N_(
-                "site.exam_start/exam_end: years {year}-{year2} out of range "
-                "(1900-9000)"
-            ).format(year=start.year, year2=end.year)
-        )
+        raise SchemaError(YEARS.format(year=start.year, year2=end.year))
 
 
 def _officers(officers: list[dict[str, Any]], demo: bool = False) -> None:
@@ -88,17 +91,10 @@ def _officers(officers: list[dict[str, Any]], demo: bool = False) -> None:
     for ref in refs:
         problem = keys.key_ref_problem(ref)
         if problem:
-            raise SchemaError(N_("officers: {problem}").format(problem=problem))
+            raise SchemaError(OFFICER_KEY.format(problem=problem))
     for o in officers:
-        for ref in o["keys"]:
-            if not demo and keys.is_demo_key(o["id"], keys.ref_raw(ref)):
-                raise SchemaError(
-                    N_(
-                        "officers: {officer} has a published demo key: a real "
-                        "site cannot use it (run 'vaultctl keys generate' "
-                        "without --demo)"
-                    ).format(officer=o["id"])
-                )
+        if not demo and keys.demo_key_among(o["id"], o["keys"]):
+            raise SchemaError(DEMO_KEY.format(officer=o["id"]))
     # NOTE: compared as points up to sign: A and -A are one person's key
     _unique(
         [keys.point_id(keys.ref_raw(k)).hex() for k in refs],
@@ -107,9 +103,7 @@ def _officers(officers: list[dict[str, Any]], demo: bool = False) -> None:
     )
     for role in ("site_head", "room_head"):
         if not any(role in o["roles"] for o in officers):
-            raise SchemaError(
-                N_("officers: no officer has the role {role}").format(role=role)
-            )
+            raise SchemaError(NO_ROLE.format(role=role))
 
 
 def _places(body: dict[str, Any]) -> None:
@@ -125,9 +119,7 @@ def _places(body: dict[str, Any]) -> None:
         for i, item in enumerate(body[section]):
             if item["room"] not in rooms:
                 raise SchemaError(
-                    N_("{section}[{i}].room: unknown room {room}").format(
-                        section=section, i=i, room=repr(item["room"])
-                    )
+                    UNKNOWN_ROOM.format(section=section, i=i, room=repr(item["room"]))
                 )
 
 
@@ -135,26 +127,17 @@ def _sessions(sessions: list[dict[str, Any]], officers: set[str]) -> None:
     _unique([s["id"] for s in sessions], "sessions", "session id")
     for i, session in enumerate(sessions):
         if parse_ts(session["start"]) >= parse_ts(session["end"]):
-            raise SchemaError(
-                N_("sessions[{i}]: end {end} is not after start").format(
-                    i=i, end=session["end"]
-                )
-            )
+            raise SchemaError(SESSION_ORDER.format(i=i, end=session["end"]))
         for exam_room, officer in session["exam_rooms"].items():
             if officer not in officers:
                 raise SchemaError(
-                    N_(
-                        "sessions[{i}].exam_rooms.{exam_room}: unknown officer "
-                        "{officer}"
-                    ).format(i=i, exam_room=exam_room, officer=repr(officer))
+                    UNKNOWN_INVIGILATOR.format(
+                        i=i, exam_room=exam_room, officer=repr(officer)
+                    )
                 )
 
 
 def _unique(values: list[str], where: str, what: str) -> None:
     dup = schema.repeated(values)
     if dup:
-        raise SchemaError(
-            N_("{where}: duplicate {what} {value}").format(
-                where=where, what=what, value=repr(dup[0])
-            )
-        )
+        raise SchemaError(DUPLICATE.format(where=where, what=what, value=repr(dup[0])))

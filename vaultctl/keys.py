@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -204,6 +205,21 @@ def demo_private(officer_id: str) -> Ed25519PrivateKey:
 
 def is_demo_key(officer_id: str, raw: bytes) -> bool:
     return point_id(raw) == point_id(raw_public(demo_private(officer_id)))
+
+
+def demo_key_among(
+    officer_id: str, refs: Sequence[dict[str, str]]
+) -> dict[str, str] | None:
+    """The first of ``refs`` that is ``officer_id``'s published demo key (a
+    malformed ref is another check's business)."""
+    return next(
+        (
+            ref
+            for ref in refs
+            if not key_ref_problem(ref) and is_demo_key(officer_id, ref_raw(ref))
+        ),
+        None,
+    )
 
 
 def generate(

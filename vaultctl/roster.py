@@ -146,17 +146,13 @@ class Roster:
         return None
 
     def _demo_problem(self, officer_id: str, refs: list[dict[str, str]]) -> str | None:
-        if self.demo:
+        ref = None if self.demo else keys.demo_key_among(officer_id, refs)
+        if ref is None:
             return None
-        for ref in refs:
-            if not keys.key_ref_problem(ref) and keys.is_demo_key(
-                officer_id, keys.ref_raw(ref)
-            ):
-                return (
-                    f"{officer_id}'s key {ref['key']} is a published demo key: "
-                    "a real site cannot use it"
-                )
-        return None
+        return (
+            f"{officer_id}'s key {ref['key']} is a published demo key: "
+            "a real site cannot use it"
+        )
 
     def _keys_problem(self, refs: list[dict[str, str]]) -> str | None:
         seen: set[bytes] = set()
