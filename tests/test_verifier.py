@@ -94,3 +94,19 @@ def test_rules_lists_the_policy_of_a_rolled_back_vault(vault: Site) -> None:
     result = vault.run("rules", "--json")
     assert result.exit_code == 0, result.stderr
     assert {r["id"] for r in json.loads(result.stdout)} >= {"OPENING", "KEY-DUTY"}
+
+
+@pytest.mark.parametrize(
+    "policy", [[], "strict", {"params": []}, {"levels": ["OPENING"]}, {"params": 7}]
+)
+def test_rules_shows_the_defaults_over_a_genesis_policy_of_the_wrong_shape(
+    vault: Site, policy: object
+) -> None:
+    lines = vault.lines()
+    genesis = canonical.parse(lines[0].rstrip(b"\n"))
+    genesis["body"]["policy"] = policy
+    vault.write_lines([canonical.encode(genesis) + b"\n", *lines[1:]])
+    result = vault.run("rules", "--json")
+    assert result.exit_code == 0, result.stderr
+    levels = {r["id"]: r["level"] for r in json.loads(result.stdout)}
+    assert levels["OPEN-LONG"] == "warn" and levels["OPENING"] == "error"

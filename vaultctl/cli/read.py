@@ -25,7 +25,7 @@ from vaultctl.cli.common import (
 )
 from vaultctl.errors import CanonicalError, SchemaError, VaultError
 from vaultctl.i18n import N_, _
-from vaultctl.ledger import Vault
+from vaultctl.ledger import MAX_LINE, Vault
 from vaultctl.model import Entry, parse_ts
 from vaultctl.rules.watch import footage_kept_until
 from vaultctl.schema import ENTRY_TYPES
@@ -315,16 +315,13 @@ def genesis_policy(vault: Any) -> dict[str, Any]:
     default: dict[str, Any] = {"params": {}, "levels": {}}
     try:
         with vault.ledger.open("rb") as f:
-            first = f.readline(MAX_GENESIS)
+            first = f.readline(MAX_LINE)
         entry = canonical.parse(first.rstrip(b"\n"))
         policy = entry["body"]["policy"]
         rules.validate_policy(policy)
     except (OSError, VaultError, KeyError, TypeError):
         return default
-    return policy if isinstance(policy, dict) else default
-
-
-MAX_GENESIS = 4 * 1024**2
+    return dict(policy)
 
 
 @click.command("rules")

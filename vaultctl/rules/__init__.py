@@ -172,7 +172,13 @@ def all_params() -> dict[str, tuple[str, int]]:
 
 
 def validate_policy(policy: Mapping[str, Any]) -> None:
-    """Refuse unknown parameters, unknown rule ids and bad levels in a site policy."""
+    """Refuse a policy of the wrong shape, unknown parameters, unknown rule ids
+    and bad levels."""
+    if not isinstance(policy, Mapping):
+        raise ConfigError(f"policy: expected a table, got {policy!r}")
+    for part in ("params", "levels"):
+        if not isinstance(policy.get(part, {}), Mapping):
+            raise ConfigError(f"policy.{part}: expected a table")
     known = all_params()
     for name, value in policy.get("params", {}).items():
         if name not in known:
