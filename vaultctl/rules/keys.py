@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from vaultctl.rules import Finding, Rule, rule
+from vaultctl.rules.people import HEADS, is_head
 from vaultctl.state import Event, Item, State, target_of
 
 
@@ -63,7 +64,7 @@ class CabinetKeys(Rule):
         to = e.body.get("to")
         if item is None or item.kind != "cabinet" or item.is_code or to is None:
             return
-        if not (s.officer_has(to, "site_head") or s.officer_has(to, "room_head")):
+        if not is_head(s, to):
             yield self.hit(
                 e,
                 f"cabinet key {item.id} given to {to}, who is neither "
@@ -76,13 +77,8 @@ class CabinetKeys(Rule):
             holder = s.holders.get(other.id)
             if other.id == item.id or other.is_code or holder in (None, to):
                 continue
-            roles = {
-                r
-                for w in (to, holder)
-                for r in ("site_head", "room_head")
-                if s.officer_has(w, r)
-            }
-            if roles != {"site_head", "room_head"}:
+            roles = {r for w in (to, holder) for r in HEADS if s.officer_has(w, r)}
+            if roles != set(HEADS):
                 yield self.hit(
                     e,
                     f"keys of {item.target} held by {to} and {holder}, "
@@ -283,7 +279,7 @@ class KeyDuty(Rule):
     def _check(self, e: Event | None, s: State) -> Iterator[Finding]:
         assert self.handover is not None  # noqa: S101 - callers check
         for who in self.outgoing:
-            if any(s.officer_has(who, r) for r in ("room_head", "site_head")):
+            if is_head(s, who):
                 continue
             kept = _duty_items(s, who)
             if not kept:

@@ -10,6 +10,11 @@ from vaultctl.state import Event, State
 HEADS = ("room_head", "site_head")
 
 
+def is_head(s: State, who: str) -> bool:
+    """Whether ``who`` is the room head or the site head."""
+    return any(s.officer_has(who, r) for r in HEADS)
+
+
 def named(e: Event, s: State) -> list[tuple[str, str, str]]:
     """Officers an entry names besides its signers: ``(id, as what, zh)``."""
     b = e.body
@@ -138,7 +143,7 @@ class Access(Rule):
                 f"{person} 未登记离开又再次进入",
             )
         approver = b.get("approver")
-        if approver is None or not any(s.officer_has(approver, r) for r in HEADS):
+        if approver is None or not is_head(s, approver):
             yield self.hit(
                 e,
                 f"entry of {person} not approved by the room head or site head",
