@@ -192,8 +192,8 @@ LEAVE_WORDS = {
 
 def leave_kind(reason: str | None) -> str:
     """The kind of a ``--reason`` (``KIND`` or ``KIND:words``, either colon)."""
-    word = (reason or "").replace("：", ":").split(":", 1)[0].strip().lower()
-    kind = LEAVE_WORDS.get(word)
+    given = (reason or "").replace("：", ":")
+    kind = LEAVE_WORDS.get(given.split(":", 1)[0].strip().lower())
     if kind is None:
         raise ArgumentError(
             _(
@@ -202,7 +202,7 @@ def leave_kind(reason: str | None) -> str:
                 "':' and your own words if you like, e.g. --reason \"办事:取快递\""
             ).format(reason=reason or "")
         )
-    if kind == "other" and ":" not in (reason or "").replace("：", ":"):
+    if kind == "other" and ":" not in given:
         raise ArgumentError(
             _('--reason other: say what, e.g. --reason "其他:接家长电话"')
         )
