@@ -82,6 +82,12 @@ class Inspected(Rule):
             )
 
 
+def _unreported(rule: Rule, pending: Pending, moment: datetime) -> Iterator[Finding]:
+    """A finding for each entry whose incident is past due at ``moment``."""
+    for late, en, zh in pending.overdue(moment):
+        yield rule.hit(late, f"{en}, and no incident reported", f"{zh}，未报告事件")
+
+
 def _party(e: Event) -> str | None:
     b = e.body
     return {
@@ -343,8 +349,7 @@ class Seal(Rule):
             )
 
     def end(self, s: State) -> Iterator[Finding]:
-        for late, en, zh in self.pending.overdue(self.now):
-            yield self.hit(late, f"{en}, and no incident reported", f"{zh}，未报告事件")
+        yield from _unreported(self, self.pending, self.now)
 
 
 @rule
@@ -404,8 +409,7 @@ class StockCount(Rule):
         )
 
     def step(self, e: Event, s: State) -> Iterator[Finding]:
-        for late, en, zh in self.pending.overdue(e.moment):
-            yield self.hit(late, f"{en}, and no incident reported", f"{zh}，未报告事件")
+        yield from _unreported(self, self.pending, e.moment)
         self.pending.settle(e)
         if e.type != "shift" or e.body["action"] != "handover" or not s.has_stock():
             return
@@ -425,8 +429,7 @@ class StockCount(Rule):
             self.pending.expect(e, en, zh)
 
     def end(self, s: State) -> Iterator[Finding]:
-        for late, en, zh in self.pending.overdue(self.now):
-            yield self.hit(late, f"{en}, and no incident reported", f"{zh}，未报告事件")
+        yield from _unreported(self, self.pending, self.now)
 
     def owed(self, s: State) -> Iterator[Owed]:
         return self.pending.owed(self.id)
