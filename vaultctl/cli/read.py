@@ -27,6 +27,7 @@ from vaultctl.errors import CanonicalError, SchemaError, VaultError
 from vaultctl.i18n import N_, _
 from vaultctl.ledger import MAX_LINE, Vault
 from vaultctl.model import Entry, parse_ts
+from vaultctl.rules.papers import inspect_command
 from vaultctl.rules.watch import footage_kept_until
 from vaultctl.schema import ENTRY_TYPES
 
@@ -230,8 +231,7 @@ def setup_steps(state: Any) -> list[tuple[str, str, str]]:
         if result != "pass":
             step(
                 N_("joint inspection of {room}"),
-                f"vaultctl inspect --room {room} --result pass --item … "
-                "--signer <SECRECY INSPECTOR> --signer <POLICE INSPECTOR>",
+                inspect_command(room),
                 room=room,
             )
     for item, holder in sorted(state.holders.items()):

@@ -10,6 +10,16 @@ from vaultctl.rules import Finding, Owed, Pending, Rule, rule
 from vaultctl.state import Event, State
 
 MOVES = ("receipt", "issue", "return", "dispatch")
+
+
+def inspect_command(room: str) -> str:
+    """The command that records a passing joint inspection of ``room``."""
+    return (
+        f"vaultctl inspect --room {room} --result pass --item … "
+        "--signer <SECRECY INSPECTOR> --signer <POLICE INSPECTOR>"
+    )
+
+
 # NOTE: words of the log shown inside a Chinese message (issue 23)
 RESULT_ZH = {"none": "无", "pass": "合格", "fail": "不合格"}
 WHERE_ZH = {
@@ -58,8 +68,7 @@ class Inspected(Rule):
                     e,
                     f"{room} opened after a failed inspection, before a passing one",
                     f"{room} 检查不合格后、复检合格前被开启",
-                    fix=f"vaultctl inspect --room {room} --result pass --item … "
-                    "--signer <SECRECY INSPECTOR> --signer <POLICE INSPECTOR>",
+                    fix=inspect_command(str(room)),
                 )
             return
         if e.type != "receipt":
