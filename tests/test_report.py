@@ -31,6 +31,35 @@ def page_of(story: Story, lang: str = "en") -> str:
     return report.site_page(report.Site(rep, timeline, []), lang)
 
 
+def exported(vault: Path, tmp_path: Path, *names: str) -> Path:
+    """A folder of bundles of ``vault``, one per name."""
+    bundles = tmp_path / "b"
+    bundles.mkdir()
+    for name in names:
+        result = CliRunner().invoke(
+            cli, ["--vault", str(vault), "export", str(bundles / name)]
+        )
+        assert result.exit_code == 0, result.output
+    return bundles
+
+
+def zh_audit_page(vault: Path, tmp_path: Path) -> str:
+    """The Chinese audit page of one bundle of ``vault``."""
+    out = tmp_path / "a.html"
+    CliRunner().invoke(
+        cli,
+        [
+            "--lang",
+            "zh",
+            "audit",
+            str(exported(vault, tmp_path, "S")),
+            "--html",
+            str(out),
+        ],
+    )
+    return out.read_text("utf-8")
+
+
 def test_stock_steps_follow_the_packet(tmp_path: Path) -> None:
     _, timeline = build(compliant_story(tmp_path))
     steps = timeline.lanes["stock"]["语文 S-0607-AM"]
@@ -140,10 +169,8 @@ def test_chinese_from_the_locale(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["--json", "--csv"])
 def test_audit_html_leaves_stdout_alone(tmp_path: Path, fmt: str) -> None:
     vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
-    bundles = tmp_path / "b"
-    bundles.mkdir()
+    bundles = exported(vault, tmp_path, "S")
     runner = CliRunner()
-    runner.invoke(cli, ["--vault", str(vault), "export", str(bundles / "S")])
     plain = runner.invoke(cli, ["audit", str(bundles), "--jobs", "1", fmt])
     out = tmp_path / "a.html"
     both = runner.invoke(
@@ -163,11 +190,8 @@ def test_audit_html_draws_only_what_its_bounded_workers_verified(
     from vaultctl import audit
 
     vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
-    bundles = tmp_path / "b"
-    bundles.mkdir()
+    bundles = exported(vault, tmp_path, "A", "B")
     runner = CliRunner()
-    for name in ("A", "B"):
-        runner.invoke(cli, ["--vault", str(vault), "export", str(bundles / name)])
     monkeypatch.setenv(audit.KILL_ENV, "B.vaultctl.tar.gz")
     out = tmp_path / "a.html"
     result = runner.invoke(
@@ -289,13 +313,7 @@ def test_the_audit_page_is_signed_by_the_centre_not_the_site_head(
 ) -> None:
     """Issue 23: the audit page's signature block said 考点主考."""
     vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
-    bundles = tmp_path / "b"
-    bundles.mkdir()
-    runner = CliRunner()
-    runner.invoke(cli, ["--vault", str(vault), "export", str(bundles / "S")])
-    out = tmp_path / "a.html"
-    runner.invoke(cli, ["--lang", "zh", "audit", str(bundles), "--html", str(out)])
-    page = out.read_text("utf-8")
+    page = zh_audit_page(vault, tmp_path)
     sign = page.split('<section class="sign">', 1)[1]
     assert "考试中心审核人" in sign and "考点主考" not in sign
 
@@ -326,14 +344,7 @@ def test_the_audit_page_has_the_columns_the_cli_shows(tmp_path: Path) -> None:
     them; statuses in the page's language."""
     story = Story(tmp_path, policy='[policy.levels]\nSHIFT-SIZE = "off"')
     setup(story)
-    vault = write_vault(story, tmp_path / "v")
-    bundles = tmp_path / "b"
-    bundles.mkdir()
-    runner = CliRunner()
-    runner.invoke(cli, ["--vault", str(vault), "export", str(bundles / "S")])
-    out = tmp_path / "a.html"
-    runner.invoke(cli, ["--lang", "zh", "audit", str(bundles), "--html", str(out)])
-    page = out.read_text("utf-8")
+    page = zh_audit_page(write_vault(story, tmp_path / "v"), tmp_path)
     head = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert "中心锚点" in head and "策略" in head
     row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
