@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,18 @@ from .conftest import OUTSIDER, Site, private_key
 from .test_audit import audit_cli, csv_file, export, genesis
 
 COSIGN = ("--signer", "O-003", "--signer", "O-004")
+
+
+def audit_june(
+    vault: Site, tmp_path: Path, earlier: Path, *args: str
+) -> tuple[int, list[dict[str, Any]]]:
+    """Export the vault as June's bundle and audit it against ``earlier``."""
+    export(vault, tmp_path / "june", "S-TEST-01")
+    status, rows = audit_cli(
+        vault, tmp_path / "june", "--previous", str(earlier), *args
+    )
+    assert isinstance(rows, list), rows
+    return status, rows
 
 
 def plant_note(site: Site, size: int, signers: tuple[str, ...], root: bytes) -> Path:
@@ -240,14 +253,10 @@ def test_a_hostile_earlier_bundle_claiming_a_site_stops_nothing(
     evil = other_site(vault, tmp_path, "S-TEST-01")
     (earlier / "zz-evil.vaultctl.tar.gz").write_bytes(evil.read_bytes())
     vault.append("note", {"text": "六月"}, "2026-06-06T12:00:00+08:00")
-    export(vault, tmp_path / "june", "S-TEST-01")
     pins = csv_file(
         tmp_path / "pins.csv", "site,genesis", f"S-TEST-01,{genesis(vault)}"
     )
-    status, rows = audit_cli(
-        vault, tmp_path / "june", "--previous", str(earlier), "--pins", str(pins)
-    )
-    assert isinstance(rows, list), rows
+    status, rows = audit_june(vault, tmp_path, earlier, "--pins", str(pins))
     by_file = {r["file"]: r for r in rows}
     assert by_file["S-TEST-01.vaultctl.tar.gz"]["status"] == "ok"
     assert "previous-mismatch" not in by_file["S-TEST-01.vaultctl.tar.gz"]["integrity"]
@@ -264,9 +273,7 @@ def test_two_earlier_bundles_of_one_site_without_pins_are_named(
     export(vault, earlier, "S-TEST-01")
     evil = other_site(vault, tmp_path, "S-TEST-01")
     (earlier / "zz-evil.vaultctl.tar.gz").write_bytes(evil.read_bytes())
-    export(vault, tmp_path / "june", "S-TEST-01")
-    status, rows = audit_cli(vault, tmp_path / "june", "--previous", str(earlier))
-    assert isinstance(rows, list), rows
+    status, rows = audit_june(vault, tmp_path, earlier)
     assert status == 3
     files = {r["file"] for r in rows}
     assert "S-TEST-01.vaultctl.tar.gz" in files
@@ -282,9 +289,7 @@ def test_a_broken_earlier_bundle_is_its_own_row(vault: Site, tmp_path: Path) -> 
     vault.write_lines(lines)
     export(vault, earlier, "tampered")
     vault.write_lines(original)
-    export(vault, tmp_path / "june", "S-TEST-01")
-    status, rows = audit_cli(vault, tmp_path / "june", "--previous", str(earlier))
-    assert isinstance(rows, list), rows
+    status, rows = audit_june(vault, tmp_path, earlier)
     by_file = {r["file"]: r for r in rows}
     assert by_file["S-TEST-01.vaultctl.tar.gz"]["status"] == "ok"
     bad = by_file["may/tampered.vaultctl.tar.gz"]
@@ -298,9 +303,7 @@ def test_an_unreadable_earlier_bundle_is_its_own_row(
     earlier = tmp_path / "may"
     export(vault, earlier, "S-TEST-01")
     (earlier / "junk.vaultctl.tar.gz").write_bytes(b"not a tar")
-    export(vault, tmp_path / "june", "S-TEST-01")
-    status, rows = audit_cli(vault, tmp_path / "june", "--previous", str(earlier))
-    assert isinstance(rows, list), rows
+    status, rows = audit_june(vault, tmp_path, earlier)
     by_file = {r["file"]: r for r in rows}
     assert by_file["S-TEST-01.vaultctl.tar.gz"]["status"] == "ok"
     assert by_file["may/junk.vaultctl.tar.gz"]["status"] == "unreadable"
@@ -313,8 +316,7 @@ def test_the_real_earlier_bundle_still_catches_a_rollback(
     earlier = tmp_path / "may"
     export(vault, earlier, "S-TEST-01")
     vault.write_lines(vault.lines()[:3])
-    export(vault, tmp_path / "june", "S-TEST-01")
-    status, rows = audit_cli(vault, tmp_path / "june", "--previous", str(earlier))
+    status, rows = audit_june(vault, tmp_path, earlier)
     assert status == 3
     assert "previous-mismatch" in rows[0]["integrity"]
 
