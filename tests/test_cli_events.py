@@ -299,6 +299,8 @@ def prepared(site: Site, built: dict[str, bytes]) -> Site:
 
 @pytest.fixture
 def stocked(site: Site, built: dict[str, bytes]) -> Site:
+    """P-E01 (SL-1) and P-E02 (SL-2) stored since 10:00 on 06-06, shift A on
+    duty (O-003 leads), CAM-1 recording."""
     return _install(site, built["stocked"])
 
 

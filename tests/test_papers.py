@@ -31,15 +31,10 @@ from .test_cli_events import (
     verify_json,
 )
 
+stocked = events.stocked  # the fixture: papers in store, shift A on duty
+
 ISSUE = ("issue", "--session", "S-0607-AM", "--exam-room", "E01", "--to", "O-101")
 RETURN = ("return", "--session", "S-0607-AM", "--exam-room", "E01")
-
-
-@pytest.fixture
-def stocked(site: Site, built: dict[str, bytes]) -> Site:  # noqa: F811
-    """P-E01 (SL-1) and P-E02 (SL-2) stored since 10:00 on 06-06, shift A on
-    duty (O-003 leads), CAM-1 recording."""
-    return events._install(site, built["stocked"])
 
 
 def findings(site: Site) -> list[tuple[str, int | None]]:

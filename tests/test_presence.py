@@ -28,11 +28,7 @@ from .test_cli_events import (
     verify_json,
 )
 
-
-@pytest.fixture
-def stocked(site: Site, built: dict[str, bytes]) -> Site:  # noqa: F811
-    """Papers in store since 10:00 on 06-06, shift A (O-003 leads) on duty."""
-    return events._install(site, built["stocked"])
+stocked = events.stocked  # the fixture: papers in store, shift A on duty
 
 
 def findings(site: Site) -> list[tuple[str, str]]:

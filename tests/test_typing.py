@@ -18,10 +18,7 @@ from .test_cli_events import (
     verify_json,
 )
 
-
-@pytest.fixture
-def stocked(site: Site, built: dict[str, bytes]) -> Site:  # noqa: F811
-    return events._install(site, built["stocked"])
+stocked = events.stocked  # the fixture: papers in store, shift A on duty
 
 
 @pytest.mark.parametrize("typed", ["o-003", "Ｏ－００３", "O-0O3"])
