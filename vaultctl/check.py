@@ -10,8 +10,6 @@ checkpoints are always anchors; notes are read as bytes and decoded strictly
 from __future__ import annotations
 
 import io
-import os
-import stat
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ from vaultctl import anchors, evidence, footage, rules, verify
 from vaultctl.anchors import Anchor
 from vaultctl.chain import Integrity
 from vaultctl.errors import ArgumentError, CheckpointError
-from vaultctl.ledger import Vault, read_lines
+from vaultctl.ledger import NotRegularFile, Vault, open_regular, read_lines
 from vaultctl.model import Entry
 from vaultctl.rules import Finding
 from vaultctl.state import State
@@ -30,14 +28,13 @@ MAX_NOTE_BYTES = 64 * 1024
 
 def read_note(path: Path) -> str:
     """A checkpoint note's text: at most 64 KiB, strict UTF-8, bytes as they are."""
-    # NOTE: never follow a link, never block on a FIFO, only a regular file
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        f = open_regular(path)
+    except NotRegularFile as e:
+        raise CheckpointError("not a regular file") from e
     except OSError as e:
         raise CheckpointError(f"cannot read ({e.strerror})") from e
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise CheckpointError("not a regular file")
+    with f:
         data = f.read(MAX_NOTE_BYTES + 1)
     if len(data) > MAX_NOTE_BYTES:
         raise CheckpointError(f"larger than {MAX_NOTE_BYTES} bytes")

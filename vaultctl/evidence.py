@@ -21,6 +21,7 @@ from typing import Any
 
 from vaultctl.chain import Integrity
 from vaultctl.errors import ArgumentError
+from vaultctl.ledger import NotRegularFile, open_regular
 
 MAX_BYTES = 32 * 1024**2
 FOLDER = "evidence"
@@ -38,14 +39,14 @@ def store(vault_path: Path, path: Path) -> dict[str, Any]:
     overwritten and an identical file already there is kept.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        src = open_regular(path)
+    except NotRegularFile as e:
+        raise ArgumentError(f"--attach {path}: not a regular file") from e
     except OSError as e:
         raise ArgumentError(f"--attach {path}: cannot read ({e.strerror})") from e
     folder = vault_path / FOLDER
-    with os.fdopen(fd, "rb") as src:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ArgumentError(f"--attach {path}: not a regular file")
+    with src:
+        info = os.fstat(src.fileno())
         if info.st_size > MAX_BYTES:
             raise ArgumentError(
                 f"--attach {path}: {info.st_size} bytes, more than "
@@ -85,12 +86,10 @@ def in_vault(vault_path: Path) -> Callable[[str], bytes | None]:
 
     def read(sha: str) -> bytes | None:
         try:
-            fd = os.open(folder / sha, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
+            f = open_regular(folder / sha)
+        except OSError:  # NOTE: NotRegularFile too
             return None
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
+        with f:
             return f.read(MAX_BYTES + 1)
 
     return read

@@ -11,12 +11,14 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from vaultctl.errors import LedgerError, LockTimeoutError, VaultMissingError
 from vaultctl.i18n import _
@@ -188,6 +190,22 @@ class Vault:
             f.truncate(self.size() - len(torn))
             os.fsync(f.fileno())
         return target
+
+
+class NotRegularFile(OSError):
+    """A path that names a FIFO, a device, a folder or a socket."""
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open ``path`` to read only if it is a regular file: a link is not
+    followed and a FIFO is not waited on. Raises :class:`OSError` when it
+    cannot be opened, :class:`NotRegularFile` when it is not a regular file.
+    """
+    f = os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb")
+    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        f.close()
+        raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
+    return f
 
 
 def lock_timeout() -> float:
