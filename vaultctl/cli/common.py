@@ -460,20 +460,14 @@ def need_known(state: State, kind: str, value: str, option: str) -> None:
     known = state.known(kind)
     if value in known:
         return
-    hint = did_you_mean(value, known)
-    need(
-        False,
-        (
-            _("{option} {value}: unknown {kind}").format(
-                option=option, value=value, kind=_(KIND_NAMES.get(kind, kind))
-            )
-            + (
-                hint
-                or _(" (known: {items}{more})").format(
-                    items=", ".join(known[:12]), more=" …" if len(known) > 12 else ""
-                )
-            )
-        ),
+    hint = did_you_mean(value, known) or _(" (known: {items}{more})").format(
+        items=", ".join(known[:12]), more=" …" if len(known) > 12 else ""
+    )
+    raise UsageError(
+        _("{option} {value}: unknown {kind}").format(
+            option=option, value=value, kind=_(KIND_NAMES.get(kind, kind))
+        )
+        + hint
     )
 
 
