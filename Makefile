@@ -23,7 +23,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lint]'
-	$(BIN)/ruff check vaultctl tests bench
+	$(BIN)/ruff check vaultctl tests bench tools
 	$(BIN)/mypy
 
 # NOTE: ~20 min (vaults of 1M entries are generated once, into bench/.cache)
@@ -31,10 +31,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
 docs: $(STAMP)
-	$(BIN)/python -m vaultctl.docs docs
+	$(BIN)/python -m tools.docs docs
 
 i18n: $(STAMP)
-	$(BIN)/python -m vaultctl.catalog
+	$(BIN)/python -m tools.catalog
 
 clean:
 	rm -rf $(VENV) build demo-vault

@@ -29,8 +29,11 @@ from nacl.signing import VerifyKey
 sys.path.insert(0, str(Path(__file__).parent))
 from gen import WEEK, cached  # noqa: E402
 
-from vaultctl import audit, bundle, canonical, check, verify, writer  # noqa: E402
-from vaultctl.ledger import Vault  # noqa: E402
+from vaultctl import verify
+from vaultctl.centre import audit, bundle
+from vaultctl.core import canonical
+from vaultctl.store import check, writer
+from vaultctl.store.ledger import Vault  # noqa: E402
 
 HERE = Path(__file__).parent
 FAR = datetime.fromisoformat("2300-01-01T00:00:00+08:00")  # after every entry
@@ -158,8 +161,9 @@ RSS_CHILD = """
 import json, resource, sys
 from datetime import datetime
 from pathlib import Path
-from vaultctl import check, render
-from vaultctl.ledger import Vault
+from vaultctl.store import check
+from vaultctl.present import render
+from vaultctl.store.ledger import Vault
 far = datetime.fromisoformat("2300-01-01T00:00:00+08:00")
 rep = check.verify_vault(Vault(Path(sys.argv[1])), now=far, jobs=int(sys.argv[2]))
 with open("/dev/null", "w") as out:

@@ -16,8 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from gen import generate  # noqa: E402
 
-from vaultctl import audit, bundle, verify  # noqa: E402
-from vaultctl.ledger import Vault  # noqa: E402
+from vaultctl import verify
+from vaultctl.centre import audit, bundle
+from vaultctl.store.ledger import Vault  # noqa: E402
 
 
 def main(count: int, entries: int) -> None:

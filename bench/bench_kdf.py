@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from vaultctl import keyfile
+from vaultctl.core import keyfile
 
 
 def timed(fn: object, rounds: int) -> float:

@@ -18,10 +18,13 @@ from typing import Any
 
 from gen import START, genesis_body, officer
 
-from vaultctl import canonical, model, report, verify, writer
-from vaultctl.ledger import Vault
-from vaultctl.state import State
-from vaultctl.timeline import Timeline
+from vaultctl import verify
+from vaultctl.core import canonical, model
+from vaultctl.present import report
+from vaultctl.rules.state import State
+from vaultctl.store import writer
+from vaultctl.store.ledger import Vault
+from vaultctl.verify.timeline import Timeline
 
 
 def busy(i: int) -> tuple[str, dict[str, Any]]:

@@ -24,8 +24,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import canonical, writer
-from vaultctl.state import State
+from vaultctl.core import canonical
+from vaultctl.rules.state import State
+from vaultctl.store import writer
 
 WEEK = json.loads((Path(__file__).parent / "week.json").read_text("utf-8"))
 PERIOD = timedelta(days=7)

@@ -18,8 +18,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import canonical, keyfile, keys
 from vaultctl.cli import cli
+from vaultctl.core import canonical, keyfile, keys
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 keyfile.SCRYPT_N, keyfile.SCRYPT_R, keyfile.SCRYPT_P = 2**10, 8, 1

@@ -13,9 +13,10 @@ from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import settings
 
-from vaultctl import i18n, keyfile, keys, writer
 from vaultctl.cli import cli
-from vaultctl.ledger import Vault
+from vaultctl.core import i18n, keyfile, keys
+from vaultctl.store import writer
+from vaultctl.store.ledger import Vault
 
 # NOTE: no per-example deadline: a slow or busy CI machine must not turn a
 # correct property into a flaky failure
@@ -203,7 +204,7 @@ GENESIS_AT = "2026-06-06T08:00:00+08:00"
 @pytest.fixture
 def make_vault(site: Site) -> Callable[[int], Site]:
     """Factory: a vault with the genesis and ``n`` notes."""
-    from vaultctl import config
+    from vaultctl.store import config
 
     def make(n: int) -> Site:
         body = config.load(site.config)
@@ -244,5 +245,5 @@ def english_after_each_test() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
-    """The writers' snapshot cache (vaultctl.snapshot) of each test, not ~/.cache."""
+    """Each test's own writers' snapshot cache (vaultctl.store.snapshot)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

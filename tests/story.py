@@ -13,8 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vaultctl import canonical, config, verify, writer
+from vaultctl import verify
+from vaultctl.core import canonical
 from vaultctl.rules import Engine, Finding
+from vaultctl.store import config, writer
 
 from .conftest import private_key, site_toml
 

@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
-from vaultctl import audit, bundle, centre, checkpoint, keys, merkle, proofs, verify
+from vaultctl import centre, verify
+from vaultctl.centre import audit, bundle
 from vaultctl.cli import cli
+from vaultctl.core import keys
+from vaultctl.tlog import checkpoint, merkle
+from vaultctl.verify import proofs
 
 from .conftest import Site, private_key
 from .story import NOW, Story, t
@@ -272,7 +276,7 @@ def test_a_relaxed_policy_is_never_plain_ok(
 
 
 def _bundle_of(story: Story, tmp: Path, name: str = "s") -> Path:
-    from vaultctl.ledger import Vault
+    from vaultctl.store.ledger import Vault
 
     folder = tmp / f"vault-{name}"
     folder.mkdir()

@@ -17,7 +17,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from vaultctl import bundle, verify
+from vaultctl import verify
+from vaultctl.centre import bundle
 
 MEASURE = """
 import json, resource, subprocess, sys, time

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultctl import canonical
-from vaultctl.errors import CanonicalError
+from vaultctl.core import canonical
+from vaultctl.core.errors import CanonicalError
 
 SAFE = 2**53 - 1
 

@@ -1,4 +1,4 @@
-"""Tests for vaultctl.checkpoint: signed-note checkpoints and short codes.
+"""Tests for vaultctl.tlog.checkpoint: signed-note checkpoints and short codes.
 
 Real Ed25519 keys from fixed seeds; the golden note is recomputed here from
 the primitives (hashlib, base64, cryptography) independently of the module.
@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultctl import checkpoint, shortcode
-from vaultctl.checkpoint import (
+from vaultctl.core.errors import CheckpointError
+from vaultctl.tlog import checkpoint, shortcode
+from vaultctl.tlog.checkpoint import (
     Checkpoint,
     SignedNote,
     key_hash,
@@ -26,8 +27,7 @@ from vaultctl.checkpoint import (
     require_cosigners,
     sign_note,
 )
-from vaultctl.errors import CheckpointError
-from vaultctl.shortcode import code_matches, parse_short_code, short_code
+from vaultctl.tlog.shortcode import code_matches, parse_short_code, short_code
 
 EM = "\u2014"
 

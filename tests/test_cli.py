@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from wcwidth import wcswidth
 
-from vaultctl import keys
 from vaultctl.cli import cli
-from vaultctl.ledger import Vault
+from vaultctl.core import keys
+from vaultctl.store.ledger import Vault
 
 from .conftest import OUTSIDER, Site, passphrase
 
@@ -326,7 +326,7 @@ def test_log_filters_and_json(vault: Site) -> None:
 
 
 def test_tables_align_chinese_text_by_display_width() -> None:
-    from vaultctl import render
+    from vaultctl.present import render
 
     text = render.table(
         [("王建国", "签"), ("AB", "x"), ("试卷保密室负责人", "y")], ["name", "z"]

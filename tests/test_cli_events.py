@@ -37,9 +37,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import config, keys, rules, times
+from vaultctl import rules
 from vaultctl.cli import cli
-from vaultctl.model import parse_ts
+from vaultctl.core import keys, times
+from vaultctl.core.model import parse_ts
+from vaultctl.store import config
 
 from .conftest import GENESIS_AT, OUTSIDER, Site, private_key, site_toml
 

@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.conftest import OFFICERS, private_key, site_toml
-from vaultctl import canonical, config, schema
-from vaultctl.errors import ConfigError
+from vaultctl.core import canonical, schema
+from vaultctl.core.errors import ConfigError
+from vaultctl.store import config
 
 
 def raw_public(private: Ed25519PrivateKey) -> bytes:

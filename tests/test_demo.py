@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import keys
 from vaultctl.cli import cli
+from vaultctl.core import keys
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 PLANTED = {

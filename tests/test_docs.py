@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from vaultctl import docs, rules
+from tools import docs
+from vaultctl import rules
 
 ROOT = Path(__file__).parent.parent
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from vaultctl import check, checkpoint, merkle, shortcode
 from vaultctl.cli import cli
+from vaultctl.store import check
+from vaultctl.tlog import checkpoint, merkle, shortcode
 
 from .conftest import OUTSIDER, Site, private_key
 from .test_audit import audit_cli, csv_file, export, genesis
@@ -49,7 +50,7 @@ def plant_note(site: Site, size: int, signers: tuple[str, ...], root: bytes) -> 
 
 
 def revoke(site: Site, officer: str) -> None:
-    from vaultctl import keys
+    from vaultctl.core import keys
 
     key = keys.key_id(keys.raw_public(private_key(officer)))
     result = site.run(

@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 from unittest import mock
 
-from vaultctl import merkle, shortcode, verify
+from vaultctl import verify
+from vaultctl.tlog import merkle, shortcode
 
 from .story import Story, t
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+
 from click.testing import CliRunner
 
-from vaultctl import catalog, i18n
+from tools import catalog
 from vaultctl.cli import cli
+from vaultctl.core import i18n
+from vaultctl.core.i18n import N_
+from vaultctl.core.messages import Text, at
 
 from .conftest import Site
 
@@ -111,21 +116,40 @@ def test_a_chinese_confirmation(vault: Site) -> None:
 
 
 def test_core_messages_are_translated_at_the_edge() -> None:
-    assert i18n.localise_message("key ab12 of O-003 was revoked", "zh") == (
-        "O-003 的密钥 ab12 已吊销"
-    )
-    assert i18n.localise_message("line 3: O-9 is not on the roster", "zh") == (
-        "line 3: O-9 不在工作人员名册中"
-    )
+    revoked = Text(N_("key {key} of {by} was revoked"), key="ab12", by="O-003")
+    assert revoked == "key ab12 of O-003 was revoked"  # NOTE: English, a str
+    assert i18n.localise_message(revoked, "zh") == "O-003 的密钥 ab12 已吊销"
+    placed = at("line 3", Text(N_("{by} is not on the roster"), by="O-9"))
+    assert placed == "line 3: O-9 is not on the roster"
+    assert i18n.localise_message(placed, "zh") == "line 3：O-9 不在工作人员名册中"
     assert i18n.integrity_message("bad-json", "Expecting value", "zh") == (
         "不是有效的 JSON：Expecting value"
     )
-    assert i18n.localise_message("key ab12 of O-003 was revoked", "en") == (
-        "key ab12 of O-003 was revoked"
+    assert i18n.integrity_message("revoked-key", revoked, "zh") == (
+        "O-003 的密钥 ab12 已吊销"
     )
+    assert i18n.localise_message(revoked, "en") == "key ab12 of O-003 was revoked"
+
+
+def test_english_text_is_never_parsed_back() -> None:
+    """Only a Text is rendered in another language; a plain string that reads
+    like a template (a value a log could carry) is shown as it is."""
+    plain = "key ab12 of O-003 was revoked"
+    assert i18n.localise_message(plain, "zh") == plain
+    # NOTE: a value with braces is put in, never formatted again
+    odd = Text(N_("{by} is not on the roster"), by="{key}")
+    assert i18n.localise_message(odd, "zh") == "{key} 不在工作人员名册中"
+
+
+def test_a_text_survives_a_worker_process() -> None:
+    sent = at("b.tar.gz", Text(N_("{by} is not on the roster"), by="O-9"))
+    back = pickle.loads(pickle.dumps(sent))  # noqa: S301 - our own bytes
+    assert isinstance(back, Text)
+    assert i18n.localise_message(back, "zh") == "b.tar.gz：O-9 不在工作人员名册中"
 
 
 def test_every_integrity_code_has_a_chinese_name() -> None:
-    from vaultctl import chain, messages
+    from vaultctl.core import messages
+    from vaultctl.tlog import chain
 
     assert set(chain.CODES) <= set(messages.CODES)

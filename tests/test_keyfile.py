@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import keyfile, keys
 from vaultctl.cli import cli
-from vaultctl.errors import KeyFileError, UsageError
+from vaultctl.core import keyfile, keys
+from vaultctl.core.errors import KeyFileError, UsageError
 
 from .conftest import REAL_SCRYPT
 

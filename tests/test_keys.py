@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import keys
-from vaultctl.errors import KeyFileError, UsageError
+from vaultctl.core import keys
+from vaultctl.core.errors import KeyFileError, UsageError
 
 # RFC 8032 section 7.1, TEST 1 (empty message).
 RFC_SECRET = bytes.fromhex(

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from vaultctl import ledger, verify, writer
-from vaultctl.errors import LedgerError, LockTimeoutError, RefusedError
-from vaultctl.ledger import Vault
+from vaultctl import verify
+from vaultctl.core.errors import LedgerError, LockTimeoutError, RefusedError
+from vaultctl.store import ledger, writer
+from vaultctl.store.ledger import Vault
 
 from .conftest import Site, private_key
 from .test_tamper import entries
@@ -123,8 +124,8 @@ def test_writer_refuses_to_build_on_a_forged_roster_line(vault: Site) -> None:
     must not become the roster the writer checks the next entry against."""
     import json
 
-    from vaultctl import canonical
-    from vaultctl.state import replay
+    from vaultctl.core import canonical
+    from vaultctl.rules.state import replay
 
     from .conftest import OUTSIDER
 

@@ -1,4 +1,4 @@
-"""Tests for vaultctl.merkle: published RFC 6962 vectors, a reference model, tampering.
+"""vaultctl.tlog.merkle: published RFC 6962 vectors, a reference model, tampering.
 
 The vectors are those of transparency-dev/merkle (proof/verify_test.go and
 rfc6962/rfc6962_test.go), inherited from Certificate Transparency and
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultctl.errors import ProofError
-from vaultctl.merkle import (
+from vaultctl.core.errors import ProofError
+from vaultctl.tlog.merkle import (
     EMPTY_ROOT,
     TreeBuilder,
     consistency_proof,

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from vaultctl import canonical
-from vaultctl.errors import SchemaError
-from vaultctl.model import Entry, Signature, format_ts, parse_ts
+from vaultctl.core import canonical
+from vaultctl.core.errors import SchemaError
+from vaultctl.core.model import Entry, Signature, format_ts, parse_ts
 
 SIG_A = bytes(range(64))
 SIG_B = bytes(range(64, 128))

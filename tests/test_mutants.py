@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 
-from vaultctl import anchors, chain, checkpoint, config, keys, merkle, rules, writer
-from vaultctl.anchors import Anchor
-from vaultctl.errors import ConfigError, RefusedError
-from vaultctl.model import Entry
-from vaultctl.roster import Roster
-from vaultctl.state import State
+from vaultctl import rules
+from vaultctl.core import keys
+from vaultctl.core.errors import ConfigError, RefusedError
+from vaultctl.core.model import Entry
+from vaultctl.core.roster import Roster
+from vaultctl.rules.state import State
+from vaultctl.store import config, writer
+from vaultctl.tlog import anchors, chain, checkpoint, merkle
+from vaultctl.tlog.anchors import Anchor
 
 from .conftest import OUTSIDER, Site, private_key
 from .story import CREW_A, CREW_B, NOW, Story, setup, t

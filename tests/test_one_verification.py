@@ -15,9 +15,10 @@ from unittest import mock
 
 import pytest
 
-from vaultctl import canonical, check, footage, writer
-from vaultctl.errors import RefusedError
-from vaultctl.ledger import Vault
+from vaultctl.core import canonical
+from vaultctl.core.errors import RefusedError
+from vaultctl.store import check, footage, writer
+from vaultctl.store.ledger import Vault
 
 from .conftest import Site
 from .test_tamper import edit

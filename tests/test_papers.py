@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from vaultctl import evidence
+from vaultctl.store import evidence
 
 from . import test_cli_events as events
 from .conftest import Site

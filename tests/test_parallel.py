@@ -18,8 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultctl import canonical, config, keys, parallel, verify, writer
-from vaultctl.state import State
+from vaultctl import verify
+from vaultctl.core import canonical, keys
+from vaultctl.rules.state import State
+from vaultctl.store import config, writer
+from vaultctl.verify import parallel
 
 from .conftest import OUTSIDER, private_key, site_toml
 
@@ -300,6 +303,12 @@ def test_version_imports_no_command_module() -> None:
     ).stdout.splitlines()[-1]
     # NOTE: the language is chosen before anything (i18n, localise: light);
     # no command module, no verifier, no tabulate
-    assert out == (
-        "['vaultctl.cli', 'vaultctl.cli.localise', 'vaultctl.errors', 'vaultctl.i18n']"
+    assert out == str(
+        [
+            "vaultctl.cli",
+            "vaultctl.cli.localise",
+            "vaultctl.core",
+            "vaultctl.core.errors",
+            "vaultctl.core.i18n",
+        ]
     )

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from vaultctl import config, writer
 from vaultctl.cli import cli
-from vaultctl.errors import RefusedError
+from vaultctl.core.errors import RefusedError
+from vaultctl.store import config, writer
 
 from . import test_cli_events as events
 from .conftest import Site
@@ -397,8 +397,8 @@ def test_a_fix_names_one_command_a_line_whatever_the_log_says(
 ) -> None:
     """A value from the log (here an id with a line break, as a hostile
     genesis could declare) never makes a next-step line of its own."""
-    from vaultctl import writer
     from vaultctl.rules import Finding
+    from vaultctl.store import writer
 
     f = Finding(
         rule="KEY-DUTY",

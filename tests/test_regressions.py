@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vaultctl import audit, config, ledger, proofs, verify
+from vaultctl import verify
+from vaultctl.centre import audit
 from vaultctl.cli import cli
-from vaultctl.errors import ConfigError, ProofError
+from vaultctl.core.errors import ConfigError, ProofError
+from vaultctl.store import config, ledger
+from vaultctl.verify import proofs
 
 from .conftest import Site
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vaultctl import report, verify
+from vaultctl import verify
 from vaultctl.cli import cli
-from vaultctl.timeline import Step, Timeline
+from vaultctl.present import report
+from vaultctl.verify.timeline import Step, Timeline
 
 from .story import Story, compliant_story, setup, t
 from .test_report_browser import IMG, SCRIPT, hostile_story, write_vault
@@ -187,7 +188,7 @@ def test_audit_html_draws_only_what_its_bounded_workers_verified(
 ) -> None:
     """Issue 22: the page used to verify every bundle again in a plain process
     pool, drawing a bundle whose bounded worker had been killed or timed out."""
-    from vaultctl import audit
+    from vaultctl.centre import audit
 
     vault = write_vault(compliant_story(tmp_path), tmp_path / "v")
     bundles = exported(vault, tmp_path, "A", "B")
@@ -233,7 +234,7 @@ def test_an_unwritable_report_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_sparkline_counts_lines_by_their_own_time(tmp_path: Path) -> None:
-    from vaultctl.audit import _counted
+    from vaultctl.centre.audit import _counted
 
     story = compliant_story(tmp_path)
     story.add("note", {"text": ',"ts":"1999-01-01'}, t("14:00", "2026-06-07"),
@@ -246,7 +247,7 @@ def test_the_sparkline_counts_lines_by_their_own_time(tmp_path: Path) -> None:
 
 
 def test_long_row_labels_are_cut_by_display_width() -> None:
-    from vaultctl.timeline_svg import clip
+    from vaultctl.present.timeline_svg import clip
 
     assert clip("K-D1", 26) == "K-D1"
     assert clip("x" * 30, 26) == "x" * 25 + "…"

@@ -11,8 +11,10 @@ import json
 import os
 from pathlib import Path
 
-from vaultctl import canonical, check, keys, shortcode, writer
-from vaultctl.state import replay
+from vaultctl.core import canonical, keys
+from vaultctl.rules.state import replay
+from vaultctl.store import check, writer
+from vaultctl.tlog import shortcode
 
 from .conftest import Site, private_key
 from .test_audit import audit_cli, code_csv, csv_file, export

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from vaultctl import canonical, keys
+from vaultctl.core import canonical, keys
 from vaultctl.rules import REGISTRY, Finding
 from vaultctl.rules.watch import add_months
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from vaultctl import canonical, head, snapshot, writer
-from vaultctl.errors import LedgerError
+from vaultctl.core import canonical
+from vaultctl.core.errors import LedgerError
+from vaultctl.store import head, snapshot, writer
 
 from .conftest import OUTSIDER, Site
 
@@ -99,7 +100,7 @@ def test_the_cache_is_private(vault: Site) -> None:
     "forged",
     [
         {"$i": 0, "o": "os:system", "a": {}},
-        {"$i": 0, "o": "vaultctl.state:Path", "a": {}},
+        {"$i": 0, "o": "vaultctl.rules.state:Path", "a": {}},
         {"$i": 0, "o": "subprocess:Popen", "a": {}},
     ],
 )

@@ -14,11 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultctl import canonical, config, ledger, verify, writer
-from vaultctl.errors import RefusedError
-from vaultctl.ledger import Vault
-from vaultctl.model import Entry
-from vaultctl.state import replay
+from vaultctl import verify
+from vaultctl.core import canonical
+from vaultctl.core.errors import RefusedError
+from vaultctl.core.model import Entry
+from vaultctl.rules.state import replay
+from vaultctl.store import config, ledger, writer
+from vaultctl.store.ledger import Vault
 
 from .conftest import GENESIS_AT, OUTSIDER, Site, private_key
 
@@ -354,7 +356,7 @@ FORGED_SIG = bytes(32) + bytes(32)  # R = identity, S = 0
 
 
 def weak_ref(raw: bytes) -> dict[str, str]:
-    from vaultctl import keys
+    from vaultctl.core import keys
 
     return {"key": keys.key_id(raw), "public_key": keys.format_public_key(raw)}
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultctl import times
-from vaultctl.errors import UsageError
-from vaultctl.model import format_ts, parse_ts
+from vaultctl.core import times
+from vaultctl.core.errors import UsageError
+from vaultctl.core.model import format_ts, parse_ts
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=TZ)
@@ -143,8 +143,8 @@ def test_relative_days_follow_the_site_date() -> None:
 
 
 def test_ahead_of_the_clock_shows_the_clock_in_site_time() -> None:
+    from vaultctl.rules.state import State
     from vaultctl.rules.watch import TimeOrder
-    from vaultctl.state import State
 
     clock = datetime(2026, 12, 3, 17, 1, tzinfo=ZoneInfo("UTC"))
     rule = TimeOrder({}, "error", clock)

@@ -9,21 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from vaultctl import (
-    anchors,
-    audit,
-    bundle,
-    checkpoint,
-    merkle,
-    proofs,
-    shortcode,
-    verify,
-    writer,
-)
+from vaultctl import verify
+from vaultctl.centre import audit, bundle
 from vaultctl.cli import cli
-from vaultctl.errors import ProofError, RefusedError
-from vaultctl.ledger import Vault
-from vaultctl.model import format_ts, parse_ts
+from vaultctl.core.errors import ProofError, RefusedError
+from vaultctl.core.model import format_ts, parse_ts
+from vaultctl.store import writer
+from vaultctl.store.ledger import Vault
+from vaultctl.tlog import anchors, checkpoint, merkle, shortcode
+from vaultctl.verify import proofs
 
 from .conftest import Site, private_key
 from .story import NOW, Story, t
@@ -239,7 +233,7 @@ def test_inclusion_proof_round_trip_and_tamper(tmp_path: Path) -> None:
 
 
 def test_footage_missing_or_altered_is_a_finding(tmp_path: Path) -> None:
-    from vaultctl import footage
+    from vaultctl.store import footage
 
     folder = tmp_path / "footage"
     folder.mkdir()

@@ -17,10 +17,13 @@ from nacl.bindings import (
     crypto_scalarmult_ed25519_base_noclamp,
 )
 
-from vaultctl import canonical, chain, keys, verify, writer
-from vaultctl.model import Entry
-from vaultctl.roster import Roster
-from vaultctl.state import replay
+from vaultctl import verify
+from vaultctl.core import canonical, keys
+from vaultctl.core.model import Entry
+from vaultctl.core.roster import Roster
+from vaultctl.rules.state import replay
+from vaultctl.store import writer
+from vaultctl.tlog import chain
 
 from .conftest import Site, private_key
 from .test_tamper import append_unchecked, codes_at, entries, weak_ref

@@ -149,8 +149,8 @@ def test_demo_keys_are_published_cheap_and_refused_by_a_real_site(
     officer id by a published rule); a real site's roster refuses them."""
     from click.testing import CliRunner
 
-    from vaultctl import keyfile, keys
     from vaultctl.cli import cli
+    from vaultctl.core import keyfile, keys
 
     from .conftest import OFFICERS, private_key, site_toml
 
@@ -191,7 +191,7 @@ def test_demo_keys_are_published_cheap_and_refused_by_a_real_site(
 
 
 def test_a_roster_change_may_not_bring_in_a_demo_key(vault: Site) -> None:
-    from vaultctl import keys
+    from vaultctl.core import keys
 
     demo = keys.raw_public(keys.demo_private("O-003"))
     body = {
@@ -199,7 +199,7 @@ def test_a_roster_change_may_not_bring_in_a_demo_key(vault: Site) -> None:
         "id": "O-003",
         "key": {"key": keys.key_id(demo), "public_key": keys.format_public_key(demo)},
     }
-    from vaultctl.state import replay
+    from vaultctl.rules.state import replay
 
     from .test_tamper import entries
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from vaultctl import keys
+from vaultctl.core import keys
 
 HERE = Path(__file__).parent / "vectors"
 

@@ -20,10 +20,11 @@ from typing import Any
 
 import click
 
-from vaultctl import __version__, i18n
+from vaultctl import __version__
 from vaultctl.cli.localise import localise
-from vaultctl.errors import VaultError
-from vaultctl.i18n import _
+from vaultctl.core import i18n
+from vaultctl.core.errors import VaultError
+from vaultctl.core.i18n import _
 
 # NOTE: commands are imported when used, not at start-up: `vaultctl --version`
 # or `vaultctl note` need not import the verifier, tabulate, dateutil… Every
@@ -125,7 +126,9 @@ class Failure(click.ClickException):
         self.hints = tuple(hints)
 
     def show(self, file: object = None) -> None:
-        from vaultctl.render import safe  # NOTE: a message may quote a ledger line
+        from vaultctl.present.render import (
+            safe,  # NOTE: a message may quote a ledger line
+        )
 
         line = _("vaultctl: error: {message}").format(message=safe(self.message))
         click.echo(line, err=True)
@@ -190,7 +193,7 @@ class VaultGroup(click.Group):
             return super().invoke(ctx)
         except VaultError as e:
             _trace(ctx)
-            raise Failure(i18n.localise_message(str(e)), e.exit_code, e.hints) from e
+            raise Failure(i18n.localise_message(e.message), e.exit_code, e.hints) from e
         except (KeyboardInterrupt, click.Abort) as e:
             raise Cancelled() from e
         except BrokenPipeError as e:
@@ -277,7 +280,7 @@ def cli(
           --signer O-003 --signer O-004
     """
     from vaultctl.cli.common import Context
-    from vaultctl.ledger import Vault
+    from vaultctl.store.ledger import Vault
 
     lang = i18n.current() if lang is None else lang
     ctx.obj = Context(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from vaultctl.cli.common import Context, pass_context
-from vaultctl.errors import RefusedError
-from vaultctl.i18n import _, ngettext
+from vaultctl.core.errors import RefusedError
+from vaultctl.core.i18n import _, ngettext
 
 
 @click.command("repair")

@@ -13,11 +13,15 @@ from typing import Any, TypeVar
 
 import click
 
-from vaultctl import audit, bundle, centre, check, i18n, render, report_audit, verify
+from vaultctl import centre, verify
+from vaultctl.centre import audit, bundle
 from vaultctl.cli import report_cmd
 from vaultctl.cli.common import Context, json_option, pass_context
-from vaultctl.errors import RefusedError, UsageError
-from vaultctl.i18n import _
+from vaultctl.core import i18n
+from vaultctl.core.errors import RefusedError, UsageError
+from vaultctl.core.i18n import _
+from vaultctl.present import render, report_audit
+from vaultctl.store import check
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,6 +1,6 @@
 """What every command shares: the context, option decorators, signing, times.
 
-Only this edge of the program parses what people type (:mod:`vaultctl.times`)
+Only this edge of the program parses what people type (:mod:`vaultctl.core.times`)
 and talks to the terminal; the library below never prompts.
 """
 
@@ -23,10 +23,8 @@ from zoneinfo import ZoneInfo
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vaultctl import check, evidence, i18n, keys, render, times, writer
-from vaultctl.anchors import BAD_CHECKPOINT
-from vaultctl.chain import Integrity
-from vaultctl.errors import (
+from vaultctl.core import i18n, keys, times
+from vaultctl.core.errors import (
     ArgumentError,
     IntegrityError,
     KeyFileError,
@@ -34,12 +32,17 @@ from vaultctl.errors import (
     VaultMissingError,
     WrongPassphraseError,
 )
-from vaultctl.evidence import BAD_EVIDENCE
-from vaultctl.i18n import N_, _
-from vaultctl.ledger import Vault
-from vaultctl.model import format_ts, parse_ts
+from vaultctl.core.i18n import N_, _
+from vaultctl.core.messages import Text
+from vaultctl.core.model import format_ts, parse_ts
+from vaultctl.present import render
 from vaultctl.rules import Engine, Owed
-from vaultctl.state import State
+from vaultctl.rules.state import State
+from vaultctl.store import check, evidence, writer
+from vaultctl.store.evidence import BAD_EVIDENCE
+from vaultctl.store.ledger import Vault
+from vaultctl.tlog.anchors import BAD_CHECKPOINT
+from vaultctl.tlog.chain import Integrity
 from vaultctl.verify import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -146,7 +149,7 @@ def parse_time(
 ) -> str:
     """Turn what an officer types into a stored ``ts`` in the site time zone.
 
-    One strict grammar (:mod:`vaultctl.times`); nothing is guessed.
+    One strict grammar (:mod:`vaultctl.core.times`); nothing is guessed.
     """
     now = (now or datetime.now(tz)).astimezone(tz)
     if text is None:
@@ -155,7 +158,9 @@ def parse_time(
         return format_ts(times.parse(text, tz, now, date_ok=date_ok))
     except UsageError as e:
         # NOTE: a value that is not a time is a usage error, exit 2 like click's
-        raise ArgumentError(f"{option} {e}") from e
+        raise ArgumentError(
+            Text("{option} {message}", option=option, message=e.message)
+        ) from e
 
 
 def check_signer_ids(state: State, signers: Sequence[str]) -> None:
@@ -291,7 +296,7 @@ PROGRESS_MIN_BYTES = 1 << 20
 
 
 def verified(ctx: Context, label: str = N_("verifying"), **kwargs: Any) -> Report:
-    """:func:`vaultctl.check.verify_vault` on the vault, with a progress bar on
+    """:func:`vaultctl.store.check.verify_vault` on the vault, with a progress bar on
     a terminal for long logs."""
     vault = ctx.vault
     vault.require()

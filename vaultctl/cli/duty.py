@@ -18,7 +18,7 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
-from vaultctl.i18n import _
+from vaultctl.core.i18n import _
 
 ROOM = click.option(
     "--room",

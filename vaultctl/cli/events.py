@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from vaultctl import config
 from vaultctl.cli.common import (
     Context,
     Signing,
@@ -19,11 +18,12 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
-from vaultctl.errors import RefusedError
-from vaultctl.i18n import _
-from vaultctl.roster import Roster
+from vaultctl.core.errors import RefusedError
+from vaultctl.core.i18n import _
+from vaultctl.core.roster import Roster
 from vaultctl.rules import Engine
-from vaultctl.state import State
+from vaultctl.rules.state import State
+from vaultctl.store import config
 
 
 @click.command("init")

@@ -6,11 +6,11 @@ import os
 
 import click
 
-from vaultctl import keys
 from vaultctl.cli import common
 from vaultctl.cli.common import Context, ask_current, pass_context
-from vaultctl.errors import KeyFileError
-from vaultctl.i18n import _
+from vaultctl.core import keys
+from vaultctl.core.errors import KeyFileError
+from vaultctl.core.i18n import _
 
 
 @click.group("keys")

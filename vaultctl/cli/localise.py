@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from vaultctl.i18n import N_, _
+from vaultctl.core.i18n import N_, _
 
 EXAMPLE = "\b\nExample:"
 # NOTE: click translates these words of its option lines with its own msgids

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from vaultctl import schema
 from vaultctl.cli.common import (
     Context,
     Signing,
@@ -24,8 +23,9 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
-from vaultctl.errors import UsageError
-from vaultctl.i18n import _
+from vaultctl.core import schema
+from vaultctl.core.errors import UsageError
+from vaultctl.core.i18n import _
 
 PACKET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 KINDS = ("paper", "answer-sheet")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from vaultctl import canonical, i18n, parallel, render, rules
+from vaultctl import rules
 from vaultctl.cli.common import (
     Context,
     failed_banner,
@@ -23,13 +23,16 @@ from vaultctl.cli.common import (
     require_genesis,
     verified,
 )
-from vaultctl.errors import CanonicalError, SchemaError, VaultError
-from vaultctl.i18n import N_, _
-from vaultctl.ledger import MAX_LINE, Vault
-from vaultctl.model import Entry, parse_ts
+from vaultctl.core import canonical, i18n
+from vaultctl.core.errors import CanonicalError, SchemaError, VaultError
+from vaultctl.core.i18n import N_, _
+from vaultctl.core.model import Entry, parse_ts
+from vaultctl.core.schema import ENTRY_TYPES
+from vaultctl.present import render
 from vaultctl.rules.papers import inspect_command
 from vaultctl.rules.watch import footage_kept_until
-from vaultctl.schema import ENTRY_TYPES
+from vaultctl.store.ledger import MAX_LINE, Vault
+from vaultctl.verify import parallel
 
 
 def _bound(text: str | None, tz: ZoneInfo, option: str) -> datetime | None:

@@ -2,7 +2,7 @@
 
 The same verification as ``verify`` (the vault's checkpoints, ``--checkpoint``,
 ``--code``, ``--footage``), with a timeline collected on the way; the page is
-built by :mod:`vaultctl.report`. ``audit --html`` comes here too, for one
+built by :mod:`vaultctl.present.report`. ``audit --html`` comes here too, for one
 section per bundle.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 
 import click
 
-from vaultctl import report, report_audit
 from vaultctl.cli import read
 from vaultctl.cli.common import Context, pass_context, verified
-from vaultctl.errors import UsageError
-from vaultctl.i18n import _
-from vaultctl.timeline import Timeline
+from vaultctl.core.errors import UsageError
+from vaultctl.core.i18n import _
+from vaultctl.present import report, report_audit
+from vaultctl.verify.timeline import Timeline
 
 
 @click.command("report")

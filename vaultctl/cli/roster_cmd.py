@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from vaultctl import keys, schema
 from vaultctl.cli.common import (
     Context,
     Signing,
@@ -20,8 +19,9 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
-from vaultctl.errors import UsageError
-from vaultctl.i18n import _
+from vaultctl.core import keys, schema
+from vaultctl.core.errors import UsageError
+from vaultctl.core.i18n import _
 
 ID = click.option(
     "--id", "officer_id", required=True, metavar="ID", help="The officer's id."

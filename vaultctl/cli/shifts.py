@@ -18,8 +18,8 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
-from vaultctl.errors import ArgumentError
-from vaultctl.i18n import _
+from vaultctl.core.errors import ArgumentError
+from vaultctl.core.i18n import _
 
 
 @click.group("shift")

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from vaultctl import anchors, bundle, centre, check, keys, proofs, render, writer
+from vaultctl import centre
+from vaultctl.centre import bundle
 from vaultctl.cli.common import (
     Context,
     blocking,
@@ -18,9 +19,14 @@ from vaultctl.cli.common import (
     unlock,
     verified,
 )
-from vaultctl.errors import ProofError, RefusedError, UsageError
-from vaultctl.i18n import _
-from vaultctl.ledger import Vault
+from vaultctl.core import keys
+from vaultctl.core.errors import ProofError, RefusedError, UsageError
+from vaultctl.core.i18n import _
+from vaultctl.present import render
+from vaultctl.store import check, writer
+from vaultctl.store.ledger import Vault
+from vaultctl.tlog import anchors
+from vaultctl.verify import proofs
 
 
 @click.command("checkpoint")

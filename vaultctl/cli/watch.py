@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from vaultctl import footage, schema
 from vaultctl.cli.common import (
     Context,
     Signing,
@@ -20,10 +19,12 @@ from vaultctl.cli.common import (
     record,
     signing_options,
 )
-from vaultctl.errors import UsageError
-from vaultctl.i18n import _
-from vaultctl.model import parse_ts
+from vaultctl.core import schema
+from vaultctl.core.errors import UsageError
+from vaultctl.core.i18n import _
+from vaultctl.core.model import parse_ts
 from vaultctl.rules import Engine
+from vaultctl.store import footage
 
 CAMERA = click.option("--camera", required=True, metavar="CAM")
 

@@ -2,7 +2,7 @@
 
 A rule declares its id, titles (en, zh), seed clause, parameters with
 defaults and default level, and implements any of three hooks, each reading
-the shared :class:`~vaultctl.state.State` (never files):
+the shared :class:`~vaultctl.rules.state.State` (never files):
 
 * ``step(e, s)`` — before ``e`` is applied to ``s``;
 * ``after(e, s)`` — after it is applied (interval rules keep their clocks here);
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from vaultctl.errors import ConfigError
-from vaultctl.schema import LEVELS
-from vaultctl.state import Event, State
+from vaultctl.core.errors import ConfigError
+from vaultctl.core.schema import LEVELS
+from vaultctl.rules.state import Event, State
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from vaultctl.rules import Finding, Rule, Timers, rule
-from vaultctl.state import Event, State
+from vaultctl.rules.state import Event, State
 
 STARTS = ("start", "handover")
 

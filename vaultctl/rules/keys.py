@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from vaultctl.rules import Finding, Rule, rule
 from vaultctl.rules.people import HEADS, is_head
-from vaultctl.state import Event, Item, State, target_of
+from vaultctl.rules.state import Event, Item, State, target_of
 
 
 def _same_lock_group(a: Item, b: Item) -> bool:

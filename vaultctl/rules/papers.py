@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from vaultctl import schema
+from vaultctl.core import schema
 from vaultctl.rules import Finding, Owed, Pending, Rule, rule
-from vaultctl.state import Event, State
+from vaultctl.rules.state import Event, State
 
 MOVES = ("receipt", "issue", "return", "dispatch")
 

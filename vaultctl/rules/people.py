@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from vaultctl.rules import Finding, Rule, rule
-from vaultctl.state import Event, State
+from vaultctl.rules.state import Event, State
 
 HEADS = ("room_head", "site_head")
 

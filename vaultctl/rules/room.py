@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from vaultctl.rules import Finding, Rule, Timers, rule
-from vaultctl.state import Event, State, target_of
+from vaultctl.rules.state import Event, State, target_of
 
 
 def lock_problems(body: dict[str, Any]) -> list[tuple[str, str]]:

@@ -6,13 +6,13 @@ import calendar
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
-from vaultctl.model import parse_ts
+from vaultctl.core.model import parse_ts
+from vaultctl.core.schema import EVENT_KINDS
+from vaultctl.core.times import show
 from vaultctl.rules import Finding, Owed, Pending, Rule, rule
 from vaultctl.rules import params_in_force as rules_params
 from vaultctl.rules.papers import MOVES
-from vaultctl.schema import EVENT_KINDS
-from vaultctl.state import Event, State
-from vaultctl.times import show
+from vaultctl.rules.state import Event, State
 
 
 def add_months(day: date, months: int) -> date:

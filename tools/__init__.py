@@ -1,0 +1,1 @@
+"""Development tools, not installed: ``make i18n`` and ``make docs``."""

@@ -1,0 +1,1 @@
+"""Presentation: terminal tables and JSON, the HTML report and audit pages."""
