@@ -398,3 +398,47 @@ def test_prove_check_refuses_a_checkpoint_by_a_revoked_key(
     roster.write_bytes(bundle.read(bundled).members["roster.json"])
     result = vault.run("prove", "--check", str(proof), "--roster", str(roster))
     assert result.exit_code == 1 and "too few cosigners" in result.stderr
+
+
+def test_the_centres_records_speak_chinese_under_zh(
+    make_vault: Callable[[int], Site], tmp_path: Path
+) -> None:
+    """The problems an audit finds in the centre's records are core messages
+    (``Text``): rendered in Chinese under zh, English in ``--json``."""
+    site = make_vault(3)
+    pins = csv_file(
+        tmp_path / "pins.csv",
+        "site,genesis",
+        f"S-TEST-01,{genesis(site)}",
+        f"S-TEST-99,{'a' * 64}",
+    )
+    site.ledger.unlink()
+    make_vault(3)  # the same site id and keys, a new genesis
+    export(site, tmp_path / "b", "S-TEST-01")
+    result = site.runner.invoke(
+        cli, ["--lang", "zh", "audit", str(tmp_path / "b"), "--pins", str(pins)]
+    )
+    assert result.exit_code == 3
+    lines = result.stdout.splitlines()
+    (rebuilt,) = [x for x in lines if x.startswith("S-TEST-01.vaultctl.tar.gz: ")]
+    assert rebuilt.startswith("S-TEST-01.vaultctl.tar.gz: 创世记录 ")
+    assert rebuilt.endswith("（日志被推倒重建）")
+    (missing,) = [x for x in lines if x.startswith("S-TEST-99: ")]
+    assert "no bundle" not in missing
+    assert "rebuilt" not in result.stdout
+    status, rows = audit_cli(site, tmp_path / "b", "--pins", str(pins))
+    assert "rebuilt from scratch" in rows[0]["problems"][0]
+
+
+def test_every_code_an_audit_row_carries_is_one_enum_with_a_chinese_name() -> None:
+    from vaultctl.core import codes, i18n, messages
+    from vaultctl.tlog import chain
+
+    assert set(chain.CODES) | set(codes.AUDIT) == set(codes.Code)
+    assert set(codes.Code) == set(messages.CODES)
+    for code in codes.Code:
+        assert i18n.translate_for("zh", messages.CODES[code]) != messages.CODES[code]
+    with pytest.raises(ValueError, match="unknown integrity code"):
+        chain.Integrity(line=1, seq=1, code="genesis-mismatch", message="x")
+    made = chain.Integrity(line=1, seq=1, code="bad-json", message="x")
+    assert made.code is codes.Code.BAD_JSON

@@ -97,7 +97,7 @@ def test_a_note_past_the_end_not_by_two_officers_in_force_blocks_nobody(
     rep = check.verify_vault(vault.vault)
     assert [f.code for f in rep.integrity] == ["bad-checkpoint"]
     assert rep.exit_code == 3
-    assert not [f for f in rep.anchors_failed if f["kind"] == "rollback"]
+    assert not [f for f in rep.anchors_failed if f.kind == "rollback"]
     assert "in force at the end of the log" in rep.integrity[0].message
     verify = vault.run("verify")
     assert verify.exit_code == 3 and "rolled back" not in verify.stdout
@@ -112,7 +112,7 @@ def test_a_note_past_the_end_by_two_officers_in_force_is_a_rollback(
     plant_note(vault, FAR, ("O-005", "O-006"), bytes(32))
     assert codes(vault) == ["checkpoint-mismatch"]
     rep = check.verify_vault(vault.vault)
-    assert [f["kind"] for f in rep.anchors_failed] == ["rollback"]
+    assert [f.kind for f in rep.anchors_failed] == ["rollback"]
     assert not can_write(vault)
 
 
@@ -138,7 +138,7 @@ def test_a_fork_note_by_keys_revoked_since_is_not_evidence(vault: Site) -> None:
 def test_a_fork_note_by_two_officers_in_force_is_a_fork(vault: Site) -> None:
     plant_note(vault, 2, ("O-005", "O-006"), bytes(32))
     rep = check.verify_vault(vault.vault)
-    assert [f["kind"] for f in rep.anchors_failed] == ["fork"]
+    assert [f.kind for f in rep.anchors_failed] == ["fork"]
     assert [f.code for f in rep.integrity] == ["checkpoint-mismatch"]
     assert not can_write(vault)
 

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from vaultctl.centre import bundle
 from vaultctl.core.errors import CheckpointError, UsageError
-from vaultctl.core.messages import at
+from vaultctl.core.i18n import N_
+from vaultctl.core.messages import CANNOT_READ, Text, at
 from vaultctl.core.model import OFFICER_RE
 from vaultctl.store import check
 from vaultctl.tlog import checkpoint, shortcode
@@ -68,21 +69,33 @@ class Records:
     previous: dict[str, Path] = field(default_factory=dict)
 
 
+def _at_line(path: Path, line: int, message: str) -> str:
+    return Text(N_("{path}: line {n}: {message}"), path=path, n=line, message=message)
+
+
 def _rows(path: Path, needed: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows of a CSV file with a header holding at least ``needed``."""
     try:
         if path.stat().st_size > MAX_FILE:
-            raise RecordsError(f"{path}: larger than {MAX_FILE >> 20} MiB")
+            too_big = Text(N_("larger than {n} MiB"), n=MAX_FILE >> 20)
+            raise RecordsError(at(path, too_big))
         text = path.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise RecordsError(f"{path}: cannot read ({e})") from e
+        raise RecordsError(Text(CANNOT_READ, path=path, why=e)) from e
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in needed if c not in header]
     if missing:
         raise RecordsError(
-            f"{path}: line 1: the header needs the columns {', '.join(needed)} "
-            f"(missing {', '.join(missing)})"
+            _at_line(
+                path,
+                1,
+                Text(
+                    N_("the header needs the columns {needed} (missing {missing})"),
+                    needed=", ".join(needed),
+                    missing=", ".join(missing),
+                ),
+            )
         )
     reader.fieldnames = header
     for row in reader:
@@ -91,13 +104,15 @@ def _rows(path: Path, needed: tuple[str, ...]) -> Iterator[tuple[int, dict[str, 
         if not any(clean.values()):
             continue
         if not all(clean.get(c) for c in needed):
-            raise RecordsError(f"{path}: line {line}: empty {' or '.join(needed)}")
+            empty = Text(N_("empty {columns}"), columns=" / ".join(needed))
+            raise RecordsError(_at_line(path, line, empty))
         if not OFFICER_RE.fullmatch(clean["site"]):
             # NOTE: an invisible or odd character would match no bundle
-            raise RecordsError(
-                f"{path}: line {line}: site {clean['site']!r:.80} is not a site id "
-                "(letters, digits, '.', '_', '-')"
+            odd = Text(
+                N_("site {site} is not a site id (letters, digits, '.', '_', '-')"),
+                site=f"{clean['site']!r:.80}",
             )
+            raise RecordsError(_at_line(path, line, odd))
         yield line, clean
 
 
@@ -106,12 +121,14 @@ def load_pins(path: Path) -> dict[str, str]:
     for line, row in _rows(path, ("site", "genesis")):
         site, genesis = row["site"], row["genesis"].lower()
         if not HASH_RE.fullmatch(genesis):
-            raise RecordsError(
-                f"{path}: line {line}: genesis must be 64 hex characters "
-                f"(got {row['genesis']!r})"
+            not_hex = Text(
+                N_("genesis must be 64 hex characters (got {got})"),
+                got=repr(row["genesis"]),
             )
+            raise RecordsError(_at_line(path, line, not_hex))
         if pins.get(site, genesis) != genesis:
-            raise RecordsError(f"{path}: line {line}: site {site} pinned twice")
+            twice = Text(N_("site {site} pinned twice"), site=site)
+            raise RecordsError(_at_line(path, line, twice))
         pins[site] = genesis
     return pins
 
@@ -150,7 +167,9 @@ def load_notes(folder: Path) -> dict[str, list[tuple[str, str]]]:
                 text.rsplit("\n\n", 1)[0] + "\n"
             ).origin
         except CheckpointError as e:
-            raise RecordsError(f"{path}: not a checkpoint note ({e})") from e
+            raise RecordsError(
+                at(path, Text(N_("not a checkpoint note ({why})"), why=e.message))
+            ) from e
         site = origin.split("/")[1] if origin.count("/") == 2 else ""
         notes.setdefault(site, []).append((f"centre {path.name}", text))
     return notes
@@ -178,7 +197,7 @@ def _files(folder: Path, suffix: str) -> list[Path]:
     try:
         return sorted(p for p in folder.iterdir() if p.name.endswith(suffix))
     except OSError as e:
-        raise RecordsError(f"{folder}: cannot read the folder ({e.strerror})") from e
+        raise RecordsError(Text(CANNOT_READ, path=folder, why=e.strerror)) from e
 
 
 def load(

@@ -23,6 +23,7 @@ from typing import Any
 
 from vaultctl import rules, verify
 from vaultctl.centre import Records, bundle, genesis_of
+from vaultctl.core.codes import Code
 from vaultctl.core.errors import (
     CheckpointError,
     LedgerError,
@@ -30,9 +31,10 @@ from vaultctl.core.errors import (
     VaultError,
     message_of,
 )
-from vaultctl.core.messages import at
+from vaultctl.core.i18n import N_
+from vaultctl.core.messages import Text, at, joined
 from vaultctl.present import report, report_audit
-from vaultctl.store import evidence, workers
+from vaultctl.store import check, evidence, workers
 from vaultctl.store.workers import KILL_ENV, MAX_MEMORY, TIMEOUT, Limits
 from vaultctl.tlog import anchors, shortcode
 from vaultctl.verify.timeline import Timeline
@@ -144,7 +146,9 @@ def audit_one(
         problem = _after_place(e, path.name)
         return blank(path.name, "unreadable", verify.EXIT_UNREADABLE, problem)
     except Exception as e:  # noqa: BLE001 - one bad bundle must not sink the audit
-        problem = f"cannot be audited ({type(e).__name__}: {e})"
+        problem = Text(
+            N_("cannot be audited ({error})"), error=f"{type(e).__name__}: {e}"
+        )
         return blank(path.name, "unreadable", verify.EXIT_UNREADABLE, problem)
     row = blank(path.name, "", 0)
     row |= {
@@ -154,20 +158,20 @@ def audit_one(
         "findings": rep.counts("error"),
         "warnings": rep.counts("warn"),
         "anchors": sum(1 for a in held if a.label in rep.anchors_ok),
-        "anchors_failed": [f"{f['kind']}: {f['anchor']}" for f in rep.anchors_failed],
+        "anchors_failed": [f"{f.kind}: {f.anchor}" for f in rep.anchors_failed],
         "last_checkpoint": max((a.size for a in own), default=0),
         "code": rep.code,
         "genesis": genesis,
     }
     row["rules_off"], row["rules_warn"], row["relaxed"] = policy_view(rep.state.policy)
-    extra: dict[str, list[str]] = {anchors.BAD_CHECKPOINT: broken} if broken else {}
+    extra: dict[Code, list[str]] = {anchors.BAD_CHECKPOINT: broken} if broken else {}
     _check_pin(records, row, extra)
     _check_previous(records, row, ledger, extra)
     _check_manifest(b.manifest, rep, extra)
     for code, messages in extra.items():
         row["integrity"][code] = row["integrity"].get(code, 0) + len(messages)
         row["problems"] += messages
-    row["problems"] += [f"{f['kind']}: {f['message']}" for f in rep.anchors_failed]
+    row["problems"] += [at(f.kind, f.message) for f in rep.anchors_failed]
     row["status"], row["exit"] = _verdict(row)
     if page:
         anchor = "site-" + hashlib.sha256(path.name.encode()).hexdigest()[:12]
@@ -200,7 +204,8 @@ def own_notes(b: bundle.Bundle) -> tuple[list[anchors.Anchor], list[str]]:
         try:
             own.append(anchors.from_note(data.decode("utf-8"), name, stored=True))
         except (UnicodeDecodeError, CheckpointError) as e:
-            broken.append(f"{name}: not a checkpoint note ({e}); it anchors nothing")
+            why = message_of(e)
+            broken.append(at(name, Text(check.NOT_A_NOTE, why=why)))
     return own, broken
 
 
@@ -214,22 +219,30 @@ def _held(records: Records, site: str) -> list[anchors.Anchor]:
 
 
 def _check_pin(
-    records: Records, row: dict[str, Any], out: dict[str, list[str]]
+    records: Records, row: dict[str, Any], out: dict[Code, list[str]]
 ) -> None:
     if records.pins is None:
         return
     pinned = records.pins.get(row["site"])
     if pinned is None:
-        out["unpinned-site"] = [f"site {row['site']!r} is not in the pins file"]
+        out[Code.UNPINNED_SITE] = [
+            Text(N_("site {site} is not in the pins file"), site=repr(row["site"]))
+        ]
     elif pinned != row["genesis"]:
-        out["genesis-mismatch"] = [
-            f"genesis {row['genesis'][:16]}… is not the pinned {pinned[:16]}… "
-            "(a log rebuilt from scratch)"
+        out[Code.GENESIS_MISMATCH] = [
+            Text(
+                N_(
+                    "genesis {genesis}… is not the pinned {pinned}… "
+                    "(a log rebuilt from scratch)"
+                ),
+                genesis=row["genesis"][:16],
+                pinned=pinned[:16],
+            )
         ]
 
 
 def _check_previous(
-    records: Records, row: dict[str, Any], ledger: bytes, out: dict[str, list[str]]
+    records: Records, row: dict[str, Any], ledger: bytes, out: dict[Code, list[str]]
 ) -> None:
     path = records.previous.get(row["site"])
     if path is None:
@@ -237,19 +250,28 @@ def _check_previous(
     try:
         before = bundle.read(path).members["ledger.jsonl"]
     except (VaultError, KeyError) as e:
-        out["previous-unreadable"] = [at(f"earlier bundle {path.name}", message_of(e))]
+        earlier = Text(N_("earlier bundle {name}"), name=path.name)
+        out[Code.PREVIOUS_UNREADABLE] = [at(earlier, message_of(e))]
         return
     if not ledger.startswith(before):
-        how = "rollback" if before.startswith(ledger) else "fork"
-        entries = before.count(b"\n")
-        out["previous-mismatch"] = [
-            f"{how}: does not extend the earlier bundle {path.name} "
-            f"({entries} entries) byte for byte"
+        how = anchors.ROLLBACK if before.startswith(ledger) else anchors.FORK
+        out[Code.PREVIOUS_MISMATCH] = [
+            at(
+                how,
+                Text(
+                    N_(
+                        "does not extend the earlier bundle {name} ({n} entries) "
+                        "byte for byte"
+                    ),
+                    name=path.name,
+                    n=before.count(b"\n"),
+                ),
+            )
         ]
 
 
 def _check_manifest(
-    manifest: dict[str, Any], rep: verify.Report, out: dict[str, list[str]]
+    manifest: dict[str, Any], rep: verify.Report, out: dict[Code, list[str]]
 ) -> None:
     """The unsigned manifest must say what verify found; it anchors nothing."""
     computed = {
@@ -258,8 +280,13 @@ def _check_manifest(
         "entries": rep.entries,
         "head": rep.head,
     }
-    bad = [
-        f"manifest {k} {manifest.get(k)!r:.80} is not the content's {v!r}"
+    bad: list[str] = [
+        Text(
+            N_("manifest {field} {said} is not the content's {value}"),
+            field=k,
+            said=f"{manifest.get(k)!r:.80}",
+            value=repr(v),
+        )
         for k, v in computed.items()
         if manifest.get(k) != v
     ]
@@ -269,9 +296,13 @@ def _check_manifest(
     except UsageError:
         ok = False
     if not ok:
-        bad.append(f"manifest code {manifest.get('code')!r:.80} is not {rep.code!r}")
+        told = f"{manifest.get('code')!r:.80}"
+        bad.append(Text(WRONG_CODE, said=told, code=rep.code))
     if bad:
-        out["manifest-mismatch"] = bad
+        out[Code.MANIFEST_MISMATCH] = bad
+
+
+WRONG_CODE = N_("manifest code {said} is not {code}")
 
 
 def _verdict(row: dict[str, Any]) -> tuple[str, int]:
@@ -291,10 +322,10 @@ def missing_rows(records: Records, rows: list[dict[str, Any]]) -> list[dict[str,
     seen = {r["site"] for r in rows}
     named: dict[str, list[str]] = {}
     for kind, sites in (
-        ("pin", records.pins or {}),
-        ("phoned-in code", records.codes),
-        ("kept checkpoint", records.notes),
-        ("earlier bundle", records.previous),
+        (Text(N_("pin")), records.pins or {}),
+        (Text(N_("phoned-in code")), records.codes),
+        (Text(N_("kept checkpoint")), records.notes),
+        (Text(N_("earlier bundle")), records.previous),
     ):
         for site in sites:
             named.setdefault(site, []).append(kind)
@@ -303,7 +334,10 @@ def missing_rows(records: Records, rows: list[dict[str, Any]]) -> list[dict[str,
             "",
             "missing",
             verify.EXIT_INTEGRITY,
-            f"no bundle, but the centre holds: {', '.join(kinds)}",
+            Text(
+                N_("no bundle, but the centre holds: {kinds}"),
+                kinds=joined(kinds, ", "),
+            ),
         )
         | {"site": site}
         for site, kinds in sorted(named.items())
@@ -325,9 +359,21 @@ def bundles_in(folder: Path) -> list[Path]:
     try:
         found = sorted(p for p in folder.iterdir() if p.name.endswith(bundle.SUFFIX))
     except OSError as e:
-        raise UsageError(f"{folder}: not a folder of bundles ({e.strerror})") from e
+        raise UsageError(
+            Text(
+                N_("{path}: not a folder of bundles ({why})"),
+                path=folder,
+                why=e.strerror,
+            )
+        ) from e
     if not found:
-        raise EmptyFolderError(f"{folder}: no *{bundle.SUFFIX} bundles to audit")
+        raise EmptyFolderError(
+            Text(
+                N_("{path}: no *{suffix} bundles to audit"),
+                path=folder,
+                suffix=bundle.SUFFIX,
+            )
+        )
     return found
 
 
@@ -357,7 +403,11 @@ def vet_previous(
         row["file"] = f"{path.parent.name}/{path.name}"
         if row["exit"] >= verify.EXIT_INTEGRITY:
             row["problems"].insert(
-                0, f"earlier bundle {path.name}: fails its own audit; used for no site"
+                0,
+                Text(
+                    N_("earlier bundle {name}: fails its own audit; used for no site"),
+                    name=path.name,
+                ),
             )
             bad.append(row)
             continue
@@ -366,8 +416,14 @@ def vet_previous(
             bad.append(
                 _claim(
                     row,
-                    f"earlier bundle {path.name} claims site {row['site']} but its "
-                    "genesis is not the pinned one; used for no site",
+                    Text(
+                        N_(
+                            "earlier bundle {name} claims site {site} but its "
+                            "genesis is not the pinned one; used for no site"
+                        ),
+                        name=path.name,
+                        site=row["site"],
+                    ),
                 )
             )
             continue
@@ -381,9 +437,17 @@ def vet_previous(
         bad += [
             _claim(
                 row,
-                f"earlier bundle {path.name}: {len(group)} earlier bundles claim "
-                f"site {site} ({names}); none is used: keep one per site, or "
-                "give --pins",
+                Text(
+                    N_(
+                        "earlier bundle {name}: {n} earlier bundles claim site "
+                        "{site} ({names}); none is used: keep one per site, or "
+                        "give --pins"
+                    ),
+                    name=path.name,
+                    n=len(group),
+                    site=site,
+                    names=names,
+                ),
             )
             for path, row in group
         ]
@@ -394,7 +458,7 @@ def _claim(row: dict[str, Any], problem: str) -> dict[str, Any]:
     """An earlier bundle that verifies but may anchor no site: its own row."""
     out = blank(row["file"], "INTEGRITY", verify.EXIT_INTEGRITY, problem)
     out |= {k: row[k] for k in ("site", "entries", "code", "genesis")}
-    out["integrity"] = {"previous-claim": 1}
+    out["integrity"] = {Code.PREVIOUS_CLAIM: 1}
     return out
 
 

@@ -20,8 +20,10 @@ from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.core import i18n
 from vaultctl.core.errors import RefusedError, UsageError
 from vaultctl.core.i18n import _
+from vaultctl.core.messages import at
 from vaultctl.present import render, report_audit
 from vaultctl.store import check
+from vaultctl.tlog import anchors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -204,6 +206,18 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+def _named(problem: str) -> str:
+    """A problem whose place is how an anchor failed, that way named in the
+    run's language (``回滚：…``)."""
+    params = getattr(problem, "params", {})
+    if set(params) == {"where", "message"} and params["where"] in HOW:
+        return at(render.label(params["where"], i18n.current()), params["message"])
+    return problem
+
+
+HOW = (anchors.ROLLBACK, anchors.FORK, anchors.BAD_NOTE)
+
+
 def _table(rows: list[dict[str, Any]]) -> None:
     color = sys.stdout.isatty()
     body = []
@@ -220,11 +234,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
     click.echo(render.table(body, headers, i18n.current(), escaped=True))
     for r in rows:
         for p in r["problems"]:
-            kind, sep, rest = p.partition(": ")
-            if sep and kind in ("rollback", "fork", "bad-note"):
-                # NOTE: how an anchor failed, named in the run's language
-                p = f"{render.label(kind, i18n.current())}: {rest}"
-            text = f"{r['file'] or r['site']}: {i18n.localise_message(p)}"
+            text = f"{r['file'] or r['site']}: {i18n.localise_message(_named(p))}"
             click.echo(render.safe(text))
     bad = sum(r["exit"] >= 3 for r in rows)
     click.echo(

@@ -75,4 +75,10 @@ CODES = {
     "bad-checkpoint": N_("bad checkpoint"),
     "bad-evidence": N_("bad evidence file"),
     "weak-key": N_("weak key"),
+    "unpinned-site": N_("site not pinned"),
+    "genesis-mismatch": N_("not the pinned genesis"),
+    "previous-unreadable": N_("earlier bundle unreadable"),
+    "previous-mismatch": N_("does not extend the earlier bundle"),
+    "previous-claim": N_("earlier bundle claims a site"),
+    "manifest-mismatch": N_("manifest does not match"),
 }

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from vaultctl import rules, verify
 from vaultctl.core.errors import ArgumentError, CheckpointError
+from vaultctl.core.i18n import N_
+from vaultctl.core.messages import Text, at
 from vaultctl.core.model import Entry
 from vaultctl.rules import Finding
 from vaultctl.rules.state import State
@@ -26,6 +28,8 @@ from vaultctl.tlog.anchors import Anchor
 from vaultctl.tlog.chain import Integrity
 
 MAX_NOTE_BYTES = 64 * 1024
+
+NOT_A_NOTE = N_("not a checkpoint note ({why}); it anchors nothing")
 
 
 def read_note(path: Path) -> str:
@@ -60,7 +64,13 @@ def stored_anchors(vault: Vault) -> tuple[list[Anchor], list[Integrity]]:
                     line=0,
                     seq=None,
                     code=anchors.BAD_CHECKPOINT,
-                    message=f"{label}: not a checkpoint note ({e}); it anchors nothing",
+                    message=at(
+                        label,
+                        Text(
+                            NOT_A_NOTE,
+                            why=e.message,
+                        ),
+                    ),
                 )
             )
     return found, broken

@@ -19,13 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from vaultctl.core.codes import Code
 from vaultctl.core.errors import ArgumentError
 from vaultctl.store.ledger import NotRegularFile, open_regular
 from vaultctl.tlog.chain import Integrity
 
 MAX_BYTES = 32 * 1024**2
 FOLDER = "evidence"
-BAD_EVIDENCE = "bad-evidence"
+BAD_EVIDENCE = Code.BAD_EVIDENCE
 CHUNK = 1 << 20
 
 

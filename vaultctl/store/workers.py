@@ -20,6 +20,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from vaultctl.core.i18n import N_
+from vaultctl.core.messages import Text
+
 Row = dict[str, Any]
 # NOTE: a test hook: the worker for the file of this name kills itself, as the
 # kernel's OOM killer would
@@ -50,9 +53,13 @@ def _worker(
     try:
         row = task(path)
     except MemoryError:
-        row = failed(path, f"over the memory cap of {limits.max_memory} MiB")
+        cap_mib = limits.max_memory
+        row = failed(path, Text(N_("over the memory cap of {n} MiB"), n=cap_mib))
     conn.send(row)
     conn.close()
+
+
+SLOW = N_("took longer than {seconds} s")
 
 
 def run(
@@ -88,7 +95,7 @@ def run(
             elif time.monotonic() > deadline:
                 proc.kill()
                 proc.join()
-                done[i] = failed(path, f"took longer than {limits.timeout:g} s")
+                done[i] = failed(path, Text(SLOW, seconds=f"{limits.timeout:g}"))
             else:
                 continue
             recv.close()
@@ -109,6 +116,6 @@ def _collect(
         proc.join()
         code = proc.exitcode
         how = f"signal {-code}" if code and code < 0 else f"exit {code}"
-        return failed(path, f"the worker died ({how})")
+        return failed(path, Text(N_("the worker died ({how})"), how=how))
     proc.join()
     return row

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from vaultctl.core.codes import Code
 from vaultctl.core.errors import CheckpointError
 from vaultctl.core.i18n import N_
 from vaultctl.core.messages import Text, at
@@ -66,7 +67,7 @@ def from_code(text: str, label: str | None = None) -> Anchor:
 
 
 Keys = Mapping[str, Sequence[bytes]]
-MISMATCH, BAD_CHECKPOINT = "checkpoint-mismatch", "bad-checkpoint"
+MISMATCH, BAD_CHECKPOINT = Code.CHECKPOINT_MISMATCH, Code.BAD_CHECKPOINT
 ROLLBACK, FORK, BAD_NOTE = "rollback", "fork", "bad-note"  # how an anchor failed
 
 
@@ -96,7 +97,7 @@ class AnchorCheck:
         self.waiting: dict[int, list[Anchor]] = {}
         for a in anchors:
             self.waiting.setdefault(a.size, []).append(a)
-        self.problems: list[tuple[Anchor, str, str]] = []
+        self.problems: list[tuple[Anchor, Code, str]] = []
         self.reached: list[tuple[Anchor, bool, Keys]] = []
         self.ok: list[str] = []
         self.kinds: dict[int, str] = {}  # id(anchor) -> ROLLBACK, FORK, BAD_NOTE
@@ -110,7 +111,7 @@ class AnchorCheck:
 
     def finish(
         self, size: int, origin: str, current: Keys
-    ) -> list[tuple[Anchor, str, str]]:
+    ) -> list[tuple[Anchor, Code, str]]:
         """``(anchor, code, message)`` of forks, anchors past the end
         (truncated log) and notes that anchor nothing. ``current``: the keys
         in force at the log's end (see the class for who may sign what)."""

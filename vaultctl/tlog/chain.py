@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vaultctl.core import canonical, keys, schema
+from vaultctl.core.codes import LOG, Code
 from vaultctl.core.errors import CanonicalError, SchemaError
 from vaultctl.core.i18n import N_
 from vaultctl.core.messages import Text, at
@@ -23,27 +24,7 @@ from vaultctl.core.model import GENESIS_PREV, VERSION, Entry
 from vaultctl.core.roster import Roster
 from vaultctl.rules import genesis
 
-CODES = (
-    "bad-json",
-    "bad-schema",
-    "non-canonical",
-    "torn-line",
-    "wrong-version",
-    "wrong-log",
-    "seq-gap",
-    "prev-mismatch",
-    "hash-mismatch",
-    "bad-signature",
-    "unknown-signer",
-    "unknown-key",
-    "revoked-key",
-    "weak-key",
-    "duplicate-signer",
-    "too-few-signatures",
-    "checkpoint-mismatch",
-    "bad-checkpoint",
-    "bad-evidence",
-)
+CODES = LOG  # NOTE: the codes a log's own verification reports
 MIN_SIGNERS = 2
 
 
@@ -53,12 +34,13 @@ class Integrity:
 
     line: int
     seq: int | None
-    code: str
+    code: Code
     message: str
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unknown integrity code {self.code!r}")
+        object.__setattr__(self, "code", Code(self.code))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,7 +66,7 @@ def check_signatures(
     roster: Roster,
     data: bytes | None = None,
     known: Known | None = None,
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[tuple[Code, str]]:
     """Yield ``(code, message)`` for every signature problem of ``entry``."""
     signed = data
 
@@ -102,16 +84,16 @@ def check_signatures(
         officer = roster.get(sig.by)
         record = officer.keys.get(sig.key) if officer else None
         if officer is None:
-            yield "unknown-signer", Text(N_("{by} is not on the roster"), by=sig.by)
+            yield Code.UNKNOWN_SIGNER, Text(N_("{by} is not on the roster"), by=sig.by)
         elif record is None:
             yield (
-                "unknown-key",
+                Code.UNKNOWN_KEY,
                 Text(N_("key {key} is not a key of {by}"), key=sig.key, by=sig.by),
             )
         elif keys.is_weak(record.raw):
             # NOTE: its own code: a weak key was never a key, not a revoked one
             yield (
-                "weak-key",
+                Code.WEAK_KEY,
                 Text(
                     N_("key {key} of {by} is weak and signs nothing"),
                     key=sig.key,
@@ -120,17 +102,17 @@ def check_signatures(
             )
         elif record.revoked:
             yield (
-                "revoked-key",
+                Code.REVOKED_KEY,
                 Text(N_("key {key} of {by} was revoked"), key=sig.key, by=sig.by),
             )
         elif not _valid(record.raw, sig.sig, signing_input, known, i):
             yield (
-                "bad-signature",
+                Code.BAD_SIGNATURE,
                 Text(N_("signature by {by} (key {key}) fails"), by=sig.by, key=sig.key),
             )
         elif sig.by in officers or keys.point_id(record.raw) in points:
             yield (
-                "duplicate-signer",
+                Code.DUPLICATE_SIGNER,
                 Text(N_("{by} or key {key} signs twice"), by=sig.by, key=sig.key),
             )
         else:
@@ -138,7 +120,7 @@ def check_signatures(
             points.add(keys.point_id(record.raw))
     if len(officers) < MIN_SIGNERS:
         yield (
-            "too-few-signatures",
+            Code.TOO_FEW_SIGNATURES,
             Text(
                 N_(
                     "{n} valid signature(s) by distinct officers and keys, "
@@ -200,7 +182,7 @@ class ChainVerifier:
     def ok(self) -> bool:
         return not self.findings and not self.omitted
 
-    def _report(self, code: str, message: str) -> None:
+    def _report(self, code: Code, message: str) -> None:
         self._total += 1
         n = self._per_code[code] = self._per_code.get(code, 0) + 1
         if self.cap is not None and n > self.cap:
@@ -225,7 +207,7 @@ class ChainVerifier:
         self._known = None
         if not complete:
             self._report(
-                "torn-line",
+                Code.TORN_LINE,
                 Text(
                     N_(
                         "{n} bytes after the last newline "
@@ -263,7 +245,7 @@ class ChainVerifier:
         try:
             obj = canonical.parse(raw)
         except CanonicalError as e:
-            self._report("bad-json", e.message)
+            self._report(Code.BAD_JSON, e.message)
             self._expected_seq += 1
             return None
         entry = self._model(obj)
@@ -290,7 +272,7 @@ class ChainVerifier:
         try:
             return Entry.from_dict(obj)
         except SchemaError as e:
-            self._report("bad-schema", e.message)
+            self._report(Code.BAD_SCHEMA, e.message)
             self._advance_seq(self._seq)
             return None
 
@@ -300,12 +282,12 @@ class ChainVerifier:
         odd = canonical.first_non_nfc(obj)
         if odd is not None:
             self._report(
-                "non-canonical",
+                Code.NON_CANONICAL,
                 Text(N_("string not NFC-normalised: {text}"), text=repr(odd[:20])),
             )
         elif encoded.line != raw:
             self._report(
-                "non-canonical",
+                Code.NON_CANONICAL,
                 Text(N_("line is not the RFC 8785 encoding of its entry")),
             )
 
@@ -318,19 +300,19 @@ class ChainVerifier:
     def _check_chain(self, entry: Entry, expected_prev: str | None) -> None:
         if entry.v != VERSION:
             self._report(
-                "wrong-version",
+                Code.WRONG_VERSION,
                 Text(N_("v is {got}, expected {want}"), got=entry.v, want=VERSION),
             )
         if self.log is None:
             self.log = entry.log  # NOTE: normally the genesis; else seq/prev say so
         elif entry.log != self.log:
             self._report(
-                "wrong-log",
+                Code.WRONG_LOG,
                 Text(N_("log {got}, expected {want}"), got=entry.log, want=self.log),
             )
         if entry.seq != self._expected_seq:
             self._report(
-                "seq-gap",
+                Code.SEQ_GAP,
                 Text(
                     N_("seq {got}, expected {want}"),
                     got=entry.seq,
@@ -340,7 +322,7 @@ class ChainVerifier:
         self._advance_seq(entry.seq)
         if expected_prev is not None and entry.prev != expected_prev:
             self._report(
-                "prev-mismatch",
+                Code.PREV_MISMATCH,
                 Text(
                     N_("prev {got}, expected {want} (the hash of the line before)"),
                     got=short(entry.prev),
@@ -351,7 +333,7 @@ class ChainVerifier:
         actual = self._bytes.hash
         if actual != entry.hash:
             self._report(
-                "hash-mismatch",
+                Code.HASH_MISMATCH,
                 Text(
                     N_("hash {got}, computed {want}"),
                     got=short(entry.hash),
@@ -362,17 +344,19 @@ class ChainVerifier:
     def _check_body_and_sigs(self, entry: Entry) -> None:
         first = entry.seq == 0 and self.entries == 1 and self.roster is None
         if entry.type == "genesis" and not first:
-            self._report("bad-schema", Text(N_("genesis entry after the first line")))
+            self._report(
+                Code.BAD_SCHEMA, Text(N_("genesis entry after the first line"))
+            )
             return
         if self.roster is None and entry.type != "genesis":
             try:
                 schema.check_body(entry.type, entry.body)
             except SchemaError as e:
-                self._report("bad-schema", e.message)
+                self._report(Code.BAD_SCHEMA, e.message)
             if not self._no_roster_reported:
                 self._no_roster_reported = True
                 self._report(
-                    "unknown-signer",
+                    Code.UNKNOWN_SIGNER,
                     Text(
                         N_(
                             "no valid genesis on line 1: "
@@ -388,7 +372,7 @@ class ChainVerifier:
             problems = list(entry_problems(entry, self.roster, self._bytes.signed))
         for code, message in problems:
             self._report(code, message)
-        if entry.type == "genesis" and all(c != "bad-schema" for c, _ in problems):
+        if entry.type == "genesis" and all(c != Code.BAD_SCHEMA for c, _ in problems):
             self.roster = Roster(
                 entry.body["officers"], bool(entry.body["site"].get("demo", False))
             )
@@ -399,7 +383,7 @@ def entry_problems(
     roster: Roster | None,
     data: bytes | None = None,
     known: Known | None = None,
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[tuple[Code, str]]:
     """``(code, message)`` for every integrity problem of one entry's body and
     signatures, given the roster in force before it (a genesis brings its own).
     ``verify`` reports them; the writer refuses an entry that has any."""
@@ -410,7 +394,7 @@ def entry_problems(
     except SchemaError as e:
         message = e.message
         yield (
-            "bad-schema",
+            Code.BAD_SCHEMA,
             at("genesis", message) if entry.type == "genesis" else message,
         )
         return
@@ -420,4 +404,4 @@ def entry_problems(
     yield from check_signatures(entry, roster, data, known)
     problem = roster.problem(entry.body) if entry.type == "roster" else None
     if problem:
-        yield "bad-schema", at("roster", problem)
+        yield Code.BAD_SCHEMA, at("roster", problem)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from vaultctl.core.codes import Code
 from vaultctl.core.errors import CheckpointError
 from vaultctl.core.i18n import N_
 from vaultctl.core.messages import Text
@@ -52,6 +53,19 @@ class Capped(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class AnchorFailure:
+    """An anchor the log does not extend: its label, how it failed
+    (``anchors.ROLLBACK``, ``FORK`` or ``BAD_NOTE``) and the message."""
+
+    anchor: str
+    kind: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"anchor": self.anchor, "kind": self.kind, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The verdict of one verification: frozen; renderers and exit codes read
     it, nothing patches it afterwards."""
@@ -65,7 +79,7 @@ class Report:
     rules_off: list[str] = field(default_factory=list)
     root: bytes = b""
     anchors_ok: list[str] = field(default_factory=list)
-    anchors_failed: list[dict[str, str]] = field(default_factory=list)
+    anchors_failed: list[AnchorFailure] = field(default_factory=list)
     findings_dropped: dict[str, int] = field(default_factory=dict)
     integrity_dropped: dict[str, int] = field(default_factory=dict)
     anchors: tuple[Anchor, ...] = ()  # every anchor given, with its origin
@@ -79,7 +93,7 @@ class Report:
 
     def integrity_counts(self) -> dict[str, int]:
         """Integrity findings per code, the dropped ones included."""
-        n = Counter(f.code for f in self.integrity)
+        n = Counter(str(f.code) for f in self.integrity)
         n.update(self.integrity_dropped)
         return dict(sorted(n.items()))
 
@@ -112,7 +126,7 @@ class Report:
             "root": base64.b64encode(self.root).decode("ascii"),
             "code": self.code,
             "anchors_ok": self.anchors_ok,
-            "anchors_failed": self.anchors_failed,
+            "anchors_failed": [a.to_dict() for a in self.anchors_failed],
             "findings_dropped": self.findings_dropped,
             "integrity_dropped": self.integrity_dropped,
             "state": self.state.summary(),
@@ -194,7 +208,7 @@ class Verifier:
 
     def anchor_problems(
         self, anchored: AnchorCheck | None = None
-    ) -> list[tuple[Anchor, str, str]]:
+    ) -> list[tuple[Anchor, Code, str]]:
         """The anchors' problems at the current size (``anchored``: a copy to
         finish, for a writer whose head goes on growing)."""
         check = anchored or self.anchored
@@ -215,11 +229,7 @@ class Verifier:
         problems = []
         for anchor, code, message in self.anchor_problems():
             failed.append(
-                {
-                    "anchor": anchor.label,
-                    "kind": self.anchored.kind(anchor),
-                    "message": message,
-                }
+                AnchorFailure(anchor.label, self.anchored.kind(anchor), message)
             )
             line = min(anchor.size, self.tree.size)
             problems.append(Integrity(line=line, seq=None, code=code, message=message))
@@ -228,7 +238,7 @@ class Verifier:
                 Integrity(
                     line=0,
                     seq=None,
-                    code="bad-schema",
+                    code=Code.BAD_SCHEMA,
                     message=Text(N_("the ledger is empty: no genesis")),
                 )
             )
