@@ -500,3 +500,38 @@ def test_times_near_the_end_of_the_calendar_are_refused(vault: Site) -> None:
     )
     vault.write_lines(lines)
     assert (4, "bad-schema") in codes_at(vault)
+
+
+def _refused_at(lines: list[tuple[bytes, bool]]) -> int | None:
+    """The line at which the writers' mode of the Verifier stops, if any."""
+    checked = verify.Verifier(refuse=True)
+    try:
+        for raw, complete in lines:
+            checked.feed(raw, complete)
+    except verify.Refused as e:
+        return e.line
+    return None
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_writers_and_verify_agree_on_every_mutation(
+    small_ledger: bytes, data: st.DataObject
+) -> None:
+    """Differential: the writers (refuse mode) stop at exactly the first line
+    that ``verify`` (report mode) finds unsound, and at no line when it finds
+    none; a byte changed, a line dropped or a line repeated."""
+    mutated = bytearray(small_ledger)
+    how = data.draw(st.sampled_from(["byte", "drop", "repeat"]), label="how")
+    if how == "byte":
+        at = data.draw(st.integers(0, len(mutated) - 1), label="position")
+        mutated[at] = data.draw(st.integers(0, 255), label="byte")
+    else:
+        rows = small_ledger.splitlines(keepends=True)
+        i = data.draw(st.integers(0, len(rows) - 1), label="line")
+        rows[i : i + 1] = [] if how == "drop" else [rows[i], rows[i]]
+        mutated = bytearray(b"".join(rows))
+    lines = list(ledger.read_lines(io.BytesIO(bytes(mutated))))
+    report = verify.run(lines)
+    first = min((f.line for f in report.integrity if f.line > 0), default=None)
+    assert _refused_at(lines) == first

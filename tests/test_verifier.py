@@ -111,3 +111,57 @@ def test_rules_shows_the_defaults_over_a_genesis_policy_of_the_wrong_shape(
     assert result.exit_code == 0, result.stderr
     levels = {r["id"]: r["level"] for r in json.loads(result.stdout)}
     assert levels["OPEN-LONG"] == "warn" and levels["OPENING"] == "error"
+
+
+def test_a_verifier_resumes_from_its_parts_on_the_new_clock(vault: Site) -> None:
+    """The writer's resume is the Verifier's own: built from ``parts()``,
+    judging against the resuming writer's clock; parts out of step (a tree
+    at another line than the chain) are not consistent and mean a replay."""
+    from datetime import datetime, timedelta
+
+    from vaultctl.tlog.merkle import TreeBuilder
+    from vaultctl.verify import Parts, Verifier
+
+    then = datetime.fromisoformat("2026-06-06T10:00:00+08:00")
+    first = Verifier(then, refuse=True)
+    for line in vault.lines():
+        first.feed(line.rstrip(b"\n"))
+    later = then + timedelta(days=1)
+    resumed = Verifier(later, refuse=True, parts=first.parts())
+    assert resumed.chain is first.chain and resumed.tree is first.tree
+    assert resumed.engine.now == later
+    assert {r.now for r in resumed.engine.rules} == {later}
+    assert resumed.verdict().entries == len(vault.lines())
+    assert first.parts().consistent()
+    stepped = first.parts()
+    stepped.tree = TreeBuilder()
+    assert not stepped.consistent()
+    assert not Parts(*(["junk"] * 4)).consistent()  # type: ignore[arg-type]
+
+
+def test_log_reads_each_line_once_and_still_lists_a_tampered_one(
+    vault: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``log`` used to parse the ledger a second time for display; the
+    Verifier lists each parsed line, sound or not (the unsound are marked)."""
+    from vaultctl.core.model import Entry
+
+    vault.append("note", {"text": "第一条"}, "2026-06-06T10:00:00+08:00")
+    vault.append("note", {"text": "第二条"}, "2026-06-06T11:00:00+08:00")
+    lines = vault.lines()
+    lines[-1] = lines[-1].replace("第二条".encode(), "改过了".encode())
+    vault.write_lines(lines)
+    made = []
+    real = Entry.from_dict.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Entry], obj: object) -> Entry:
+        made.append(obj)
+        return real(cls, obj)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Entry, "from_dict", classmethod(counted))
+    result = vault.run("log", "--json")
+    assert result.exit_code == 0
+    assert len(made) == len(lines)
+    shown = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [e["body"].get("text") for e in shown][-2:] == ["第一条", "改过了"]
+    assert "FAILS verification" in result.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,14 @@ from vaultctl.cli.common import (
     verified,
 )
 from vaultctl.core import canonical, i18n
-from vaultctl.core.errors import CanonicalError, SchemaError, VaultError
+from vaultctl.core.errors import VaultError
 from vaultctl.core.i18n import N_, _
 from vaultctl.core.model import Entry, parse_ts
 from vaultctl.core.schema import ENTRY_TYPES
 from vaultctl.present import render
 from vaultctl.rules.papers import inspect_command
 from vaultctl.rules.watch import footage_kept_until
-from vaultctl.store.ledger import MAX_LINE, Vault
+from vaultctl.store.ledger import MAX_LINE
 from vaultctl.verify import parallel
 
 
@@ -80,7 +79,9 @@ def log_cmd(
       vaultctl log --type issue --since "6/7 07:00" --until "6/7 12:00"
       vaultctl log --officer O-003 --json | jq .body
     """
-    rep = verified(ctx)
+    # NOTE: the one read of the ledger: the verifier lists each line it parsed
+    parsed: list[tuple[int, Entry]] = []
+    rep = verified(ctx, listing=lambda number, e: parsed.append((number, e)))
     require_genesis(ctx, rep)
     banner = failed_banner(rep)
     if banner:
@@ -99,25 +100,13 @@ def log_cmd(
             and (hi is None or e.moment <= hi)
         )
 
-    selected = [(number, e) for number, e in _entries(ctx.vault) if wanted(e)]
+    selected = [(number, e) for number, e in parsed if wanted(e)]
     if as_json:
         for _, entry in selected:
             click.echo(render.json_line(entry.to_dict()))
     else:
         marked = [(number in bad, e) for number, e in selected]
         click.echo(render.entries_table(marked, ctx.lang))
-
-
-def _entries(vault: Vault) -> Iterator[tuple[int, Entry]]:
-    """Every line that parses as an entry, with its line number (for display;
-    whether it verifies is the report's business)."""
-    for number, (raw, complete) in enumerate(vault.lines(), start=1):
-        if not complete:
-            continue
-        try:
-            yield number, Entry.from_dict(canonical.parse(raw))
-        except (CanonicalError, SchemaError):
-            continue
 
 
 @click.command("verify")

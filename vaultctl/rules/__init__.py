@@ -218,6 +218,13 @@ class Engine:
         self.off: list[str] = []
         self.now = now
 
+    def set_clock(self, now: datetime) -> None:
+        """Judge from now on against ``now`` (a writer resuming an engine
+        replayed by an earlier one judges against its own clock)."""
+        self.now = now
+        for rule in self.rules:
+            rule.now = now
+
     def _start_rules(self) -> None:
         policy = self.state.policy
         levels = levels_in_force(policy)

@@ -102,6 +102,7 @@ def verify_vault(
     now: datetime | None = None,
     observe: Callable[[Entry, State], None] | None = None,
     jobs: int = 1,
+    listing: Callable[[int, Entry], None] | None = None,
 ) -> verify.Report:
     """Verify the vault's ledger (or ``data``, bytes read from it) against its
     stored checkpoints, ``notes``, ``codes`` and, with ``footage_dir``, the
@@ -129,6 +130,7 @@ def verify_vault(
         progress=progress,
         anchors=[*stored, *wanted],
         observe=observe,
+        listing=listing,
         jobs=jobs,
         extra=files,
     )

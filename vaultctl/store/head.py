@@ -27,10 +27,9 @@ from vaultctl.core.model import Entry
 from vaultctl.rules import Engine
 from vaultctl.store import snapshot
 from vaultctl.store.ledger import Vault, read_lines
-from vaultctl.tlog.anchors import Anchor, AnchorCheck
-from vaultctl.tlog.chain import ChainVerifier, Integrity
-from vaultctl.tlog.merkle import TreeBuilder
-from vaultctl.verify import Refused, Verifier
+from vaultctl.tlog.anchors import Anchor
+from vaultctl.tlog.chain import Integrity
+from vaultctl.verify import Parts, Refused, Verifier
 
 
 @dataclass(slots=True)
@@ -42,22 +41,6 @@ class Head:
     marks: str  # SHA-256 of the stored checkpoint files it was given
     size: int  # bytes of the ledger covered
     hasher: Any  # SHA-256 of those bytes, running
-
-    @property
-    def engine(self) -> Engine:
-        return self.checked.engine
-
-    @property
-    def verifier(self) -> ChainVerifier:
-        return self.checked.chain
-
-    @property
-    def tree(self) -> TreeBuilder:
-        return self.checked.tree
-
-    @property
-    def anchored(self) -> AnchorCheck:
-        return self.checked.anchored
 
 
 # NOTE: engines handed out by load() remember their head, so append() can
@@ -86,7 +69,7 @@ def load(
     added = _feed_from(vault, head)
     if fresh or added:
         _save(vault, head)
-    _HEADS[head.engine] = head
+    _HEADS[head.checked.engine] = head
     return head
 
 
@@ -172,26 +155,27 @@ def advance(vault: Vault, engine: Engine, line: bytes) -> None:
 
 
 def _save(vault: Vault, head: Head) -> None:
-    if head.verifier.log is None:
+    if head.checked.chain.log is None:
         return
     meta = {
         "size": head.size,
         "sha256": head.hasher.hexdigest(),
-        "entries": head.verifier.entries,
-        "head": head.verifier.head,
+        "entries": head.checked.chain.entries,
+        "head": head.checked.chain.head,
         "checkpoints": head.marks,
     }
     # NOTE: a cache that cannot be written only costs the next writer a replay
     with contextlib.suppress(OSError, snapshot.SnapshotError):
-        snapshot.save(vault.ledger, head.verifier.log, meta, _parts(head))
+        snapshot.save(vault.ledger, head.checked.chain.log, meta, _parts(head))
 
 
 def _parts(head: Head) -> dict[str, Any]:
+    parts = head.checked.parts()
     return {
-        "engine": head.engine,
-        "verifier": head.verifier,
-        "tree": head.tree,
-        "anchored": head.anchored,
+        "engine": parts.engine,
+        "verifier": parts.chain,
+        "tree": parts.tree,
+        "anchored": parts.anchored,
     }
 
 
@@ -207,19 +191,14 @@ def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
         hasher = _prefix_hash(vault, size)
         if hasher is None or hasher.hexdigest() != want:
             return None
-        engine, verifier, tree = parts["engine"], parts["verifier"], parts["tree"]
-        anchored = parts["anchored"]
-        if not (
-            isinstance(engine, Engine)
-            and isinstance(verifier, ChainVerifier)
-            and isinstance(tree, TreeBuilder)
-            and isinstance(anchored, AnchorCheck)
-            and verifier.entries == meta["entries"] == tree.size
-        ):
+        kept = Parts(
+            chain=parts["verifier"],
+            engine=parts["engine"],
+            tree=parts["tree"],
+            anchored=parts["anchored"],
+        )
+        if not (kept.consistent() and kept.chain.entries == meta["entries"]):
             return None
-        checked = Verifier(now, refuse=True)
-        checked.engine, checked.chain = engine, verifier
-        checked.tree, checked.anchored = tree, anchored
     except (
         OSError,
         KeyError,
@@ -229,8 +208,7 @@ def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
         snapshot.SnapshotError,
     ):
         return None
-    _set_clock(engine, now)
-    return Head(checked, marks, size, hasher)
+    return Head(Verifier(now, refuse=True, parts=kept), marks, size, hasher)
 
 
 def _prefix_hash(vault: Vault, size: int) -> Any:
@@ -245,13 +223,6 @@ def _prefix_hash(vault: Vault, size: int) -> Any:
             hasher.update(block)
             left -= len(block)
     return hasher
-
-
-def _set_clock(engine: Engine, now: datetime) -> None:
-    """The rules judge against this writer's clock, not the last one's."""
-    engine.now = now
-    for rule in engine.rules:
-        rule.now = now
 
 
 def _log_of(vault: Vault) -> str | None:

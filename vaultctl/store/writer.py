@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from vaultctl.core import canonical, keys, schema
 from vaultctl.core.errors import LedgerError, RefusedError, SchemaError
 from vaultctl.core.i18n import N_
-from vaultctl.core.messages import Text, joined
+from vaultctl.core.messages import Text, at, joined
 from vaultctl.core.model import GENESIS_PREV, VERSION, Entry, Signature
 from vaultctl.rules import Engine, Finding
 from vaultctl.rules.state import Draft, Event, State
@@ -70,17 +70,23 @@ def replay(vault: Vault, now: datetime) -> Replay:
     # nothing and blocks nobody (verify reports it)
     stored, broken = check.stored_anchors(vault)
     verified = head.load(vault, now, stored, broken)
-    engine, tree = verified.engine, verified.tree
+    engine, tree = verified.checked.engine, verified.checked.tree
     if not stored:
         return Replay(engine, tree)
     # NOTE: on a copy of the anchors: the head goes on growing from this state
     for _, code, message in verified.checked.anchor_problems(
-        copy.deepcopy(verified.anchored)
+        copy.deepcopy(verified.checked.anchored)
     ):
         if code != BAD_CHECKPOINT:
             raise LedgerError(
-                f"{vault.ledger}: the log fails verification ({code}: {message}); "
-                "nothing can be added to it (run 'vaultctl verify')"
+                Text(
+                    N_(
+                        "{path}: the log fails verification ({why}); nothing "
+                        "can be added to it (run 'vaultctl verify')"
+                    ),
+                    path=vault.ledger,
+                    why=at(code, message),
+                )
             )
     return Replay(engine, tree)
 

@@ -172,11 +172,17 @@ class ChainVerifier:
         self._line = 0
         self._seq: int | None = None
         self._no_roster_reported = False
+        self.parsed: Entry | None = None  # the last line's entry, sound or not
         # of the line being checked
         self._bytes: canonical.EntryBytes | canonical.FastLine | _Proven = (
             canonical.EntryBytes({})
         )
         self._known: Known | None = None
+
+    @property
+    def line(self) -> int:
+        """The number of the line last fed (1 for the first)."""
+        return self._line
 
     @property
     def ok(self) -> bool:
@@ -205,6 +211,7 @@ class ChainVerifier:
         self._line += 1
         self._seq = None
         self._known = None
+        self.parsed = None
         if not complete:
             self._report(
                 Code.TORN_LINE,
@@ -223,6 +230,7 @@ class ChainVerifier:
         self.entries += 1
         before = self._total
         entry = self._parse(raw) if proven is None else self._parse_proven(raw, proven)
+        self.parsed = entry
         if entry is not None:
             self._check_chain(entry, expected_prev)
             self._check_body_and_sigs(entry)

@@ -145,6 +145,28 @@ class Refused(Exception):
         self.line, self.finding = line, finding
 
 
+@dataclass(slots=True)
+class Parts:
+    """What a :class:`Verifier` has built from the lines so far: the chain,
+    the rules' engine, the Merkle tree and the anchors' progress. A writer's
+    snapshot keeps these and resumes a Verifier from them."""
+
+    chain: ChainVerifier
+    engine: Engine
+    tree: TreeBuilder
+    anchored: AnchorCheck
+
+    def consistent(self) -> bool:
+        """Each part of its type, and all of them at the same line."""
+        return (
+            isinstance(self.chain, ChainVerifier)
+            and isinstance(self.engine, Engine)
+            and isinstance(self.tree, TreeBuilder)
+            and isinstance(self.anchored, AnchorCheck)
+            and self.chain.entries == self.tree.size
+        )
+
+
 class Verifier:
     """The one per-line verification loop: chain (hash, order, canonical form,
     signatures, roster), then the rules, then the observer, then the Merkle
@@ -167,16 +189,31 @@ class Verifier:
         refuse: bool = False,
         cap: int = CAP,
         observe: Callable[[Entry, State], None] | None = None,
+        parts: Parts | None = None,
+        listing: Callable[[int, Entry], None] | None = None,
     ) -> None:
-        self.chain = ChainVerifier()
-        self.engine = Engine(now or datetime.now().astimezone())
-        self.tree = TreeBuilder()
+        """``parts``: resume where an earlier Verifier stopped (its
+        :meth:`parts`), judging against ``now``; else start at line 1.
+        ``listing`` sees every line that parses as an entry, sound or not,
+        with its line number (``log`` shows them all, marking the unsound)."""
+        now = now or datetime.now().astimezone()
         self.given = tuple(anchors)
-        self.anchored = AnchorCheck(self.given)
+        if parts is None:
+            parts = Parts(
+                ChainVerifier(), Engine(now), TreeBuilder(), AnchorCheck(self.given)
+            )
+        parts.engine.set_clock(now)
+        self.chain, self.engine = parts.chain, parts.engine
+        self.tree, self.anchored = parts.tree, parts.anchored
         self.refuse = refuse
         self.observe = observe
+        self.listing = listing
         self.findings: Capped[Finding] = Capped(_by_rule, cap)
         self.integrity: Capped[Integrity] = Capped(_by_code, cap)
+
+    def parts(self) -> Parts:
+        """What this Verifier has built so far (see :class:`Parts`)."""
+        return Parts(self.chain, self.engine, self.tree, self.anchored)
 
     def feed(
         self, raw: bytes, complete: bool = True, proven: parallel.Verdict = None
@@ -184,13 +221,15 @@ class Verifier:
         """Verify one line and replay it; return its entry if it is sound."""
         chain = self.chain
         entry = chain.feed(raw, complete, proven)
+        if self.listing is not None and chain.parsed is not None:
+            self.listing(chain.line, chain.parsed)
         if chain.findings:
             if self.refuse:
-                raise Refused(chain.entries, chain.findings[0])
+                raise Refused(chain.line, chain.findings[0])
             self.integrity.add(chain.findings)
             chain.findings.clear()
         elif self.refuse and entry is None:
-            raise Refused(chain.entries, None)
+            raise Refused(chain.line, None)
         if entry is not None:
             found = self.engine.feed(entry)
             if not self.refuse:
@@ -282,6 +321,7 @@ def run(
     observe: Callable[[Entry, State], None] | None = None,
     jobs: int = 1,
     extra: Extra | None = None,
+    listing: Callable[[int, Entry], None] | None = None,
 ) -> Report:
     """Verify a whole ledger given as a stream of lines (:class:`Verifier`,
     report mode).
@@ -292,9 +332,9 @@ def run(
     ``observe`` sees each sound entry with the state right after it (the
     report's timeline is drawn from it). With ``jobs`` > 1, signatures are
     checked by that many worker processes (vaultctl.verify.parallel); the report is
-    the same.
+    the same. ``listing``: as for :class:`Verifier`.
     """
-    verifier = Verifier(now, anchors, cap=cap, observe=observe)
+    verifier = Verifier(now, anchors, cap=cap, observe=observe, listing=listing)
     for raw, complete, proven in _stream(lines, jobs):
         verifier.feed(raw, complete, proven)
         if progress is not None:
