@@ -349,4 +349,4 @@ def test_the_audit_page_has_the_columns_the_cli_shows(tmp_path: Path) -> None:
     head = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert "中心锚点" in head and "策略" in head
     row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
-    assert "SHIFT-SIZE off" in row and ">放宽策略<" in row
+    assert "SHIFT-SIZE 关闭" in row and ">放宽策略<" in row

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from vaultctl.cli import cli
 
 from .browser import Browser, Page, find_chromium
+from .english import english, text_of_page
 from .story import Story, compliant_story, t
 from .test_demo import build, demo_keys  # noqa: F401 - the fixture is used
 
@@ -79,7 +80,8 @@ def pages(
     root, env = request.getfixturevalue("demo_keys")
     build(root, env, tmp / "demo", plant=True)
     hostile = write_vault(hostile_story(tmp), tmp / "hostile")
-    out = {n: tmp / f"{n}.html" for n in ("demo", "zh", "hostile", "audit")}
+    names = ("demo", "zh", "hostile", "audit", "audit-zh")
+    out = {n: tmp / f"{n}.html" for n in names}
     run("--vault", str(tmp / "demo"), "report", "--html", str(out["demo"]))
     run(
         "--vault", str(tmp / "demo"), "--lang", "zh", "report", "--html", str(out["zh"])
@@ -97,7 +99,27 @@ def pages(
     run("--vault", str(tampered), "export", str(bundles / "S-TEST-02"))
     (bundles / "S-BROKEN.vaultctl.tar.gz").write_bytes(b"not a bundle")
     run("audit", str(bundles), "--jobs", "1", "--html", str(out["audit"]))
+    zh_bundles = tmp / "zh-bundles"
+    zh_bundles.mkdir()
+    run("--vault", str(tmp / "demo"), "export", str(zh_bundles / "S-330106-07"))
+    week = (tmp / "demo" / "ledger.jsonl").read_bytes().splitlines(keepends=True)
+    week[5] = week[5].replace(b'"seq":5', b'"seq":55')
+    (tmp / "demo-cut").mkdir()
+    (tmp / "demo-cut" / "ledger.jsonl").write_bytes(b"".join(week))
+    run("--vault", str(tmp / "demo-cut"), "export", str(zh_bundles / "S-330106-08"))
+    run("--lang", "zh", "audit", str(zh_bundles), "--html", str(out["audit-zh"]))
     return out
+
+
+def test_the_chinese_pages_of_the_planted_week_have_no_english_words(pages) -> None:
+    """Issue 23: incident kinds, end states, levels, tooltips and integrity
+    messages on the zh pages (the planted demo week, a tampered bundle)."""
+    leaks = [
+        f"{name}: {w}"
+        for name in ("zh", "audit-zh")
+        for w in english(text_of_page(pages[name].read_text("utf-8")))
+    ]
+    assert leaks == [], "\n".join(leaks)
 
 
 def without_csp(html: str) -> str:

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from vaultctl.core.errors import CheckpointError, LedgerError
-from vaultctl.core.messages import at
+from vaultctl.core.i18n import N_
+from vaultctl.core.messages import EXISTS, Text, at
 from vaultctl.store import check, evidence
 from vaultctl.store.ledger import Vault, read_lines
 from vaultctl.verify import Report
@@ -123,7 +124,7 @@ def write(
         try:
             os.link(tmp, out, follow_symlinks=False)
         except FileExistsError as e:
-            raise LedgerError(f"{out}: already exists, not overwritten") from e
+            raise LedgerError(Text(EXISTS, path=out)) from e
     finally:
         tmp.unlink(missing_ok=True)
     return manifest
@@ -162,9 +163,23 @@ class _Budget(io.RawIOBase):
         data = self.inner.read(min(len(buf), self.left + 1))
         self.left -= len(data)
         if self.left < 0:
-            raise LedgerError(f"more than {MAX_STREAM >> 20} MiB when decompressed")
+            raise LedgerError(
+                Text(N_("more than {n} MiB when decompressed"), n=MAX_STREAM >> 20)
+            )
         buf[: len(data)] = data
         return len(data)
+
+
+# NOTE: why a bundle cannot be read, in words of our own (the library's
+# English stays in the exception class named beside it)
+_UNREADABLE: dict[type[BaseException], str] = {
+    gzip.BadGzipFile: N_("not gzip"),
+    EOFError: N_("cut short"),
+    zlib.error: N_("damaged compression"),
+    tarfile.ReadError: N_("not a tar archive"),
+    json.JSONDecodeError: N_("the manifest is not JSON"),
+    KeyError: N_("no manifest"),
+}
 
 
 def read(path: Path) -> Bundle:
@@ -192,15 +207,27 @@ def read(path: Path) -> Bundle:
         RecursionError,
         zlib.error,
     ) as e:
-        raise LedgerError(f"{path.name}: not a readable bundle ({e})") from e
+        why = Text(
+            N_("not a readable bundle ({why}: {error})"),
+            why=Text(_UNREADABLE.get(type(e), N_("malformed"))),
+            error=type(e).__name__,
+        )
+        raise LedgerError(at(path.name, why)) from e
     except LedgerError as e:
         raise LedgerError(at(path.name, e.message)) from e
     listed = _listed(manifest)
     if listed is None or set(listed) != set(members):
-        raise LedgerError(f"{path.name}: manifest does not list the bundle's files")
+        raise LedgerError(
+            at(path.name, Text(N_("manifest does not list the bundle's files")))
+        )
     for name, data in members.items():
         if hashlib.sha256(data).hexdigest() != listed[name]:
-            raise LedgerError(f"{path.name}: {name} does not match the manifest hash")
+            raise LedgerError(
+                at(
+                    path.name,
+                    Text(N_("{name} does not match the manifest hash"), name=name),
+                )
+            )
     return Bundle(path, manifest, members)
 
 
@@ -209,13 +236,15 @@ def _read_members(tar: tarfile.TarFile) -> dict[str, bytes]:
     total = 0
     for count, info in enumerate(tar, start=1):
         if count > MAX_MEMBERS:
-            raise LedgerError(f"more than {MAX_MEMBERS} members")
+            raise LedgerError(Text(N_("more than {n} members"), n=MAX_MEMBERS))
         _check_member(info)
         if info.name in members:
-            raise LedgerError(f"repeated member {info.name!r}")
+            raise LedgerError(Text(N_("repeated member {name}"), name=repr(info.name)))
         total += info.size
         if total > MAX_TOTAL:
-            raise LedgerError(f"members declare more than {MAX_TOTAL >> 20} MiB")
+            raise LedgerError(
+                Text(N_("members declare more than {n} MiB"), n=MAX_TOTAL >> 20)
+            )
         f = tar.extractfile(info)
         members[info.name] = f.read() if f else b""
         # NOTE: a stream keeps every TarInfo it has seen; drop them as we go
@@ -225,14 +254,14 @@ def _read_members(tar: tarfile.TarFile) -> dict[str, bytes]:
 
 def _check_member(info: tarfile.TarInfo) -> None:
     if not info.isfile() or not NAME_RE.fullmatch(info.name):
-        raise LedgerError(f"unexpected member {info.name!r}")
+        raise LedgerError(Text(N_("unexpected member {name}"), name=repr(info.name)))
     limit = (
         MAX_NOTE
         if info.name.startswith("checkpoints/")
         else MAX_SMALL.get(info.name, MAX_TOTAL)
     )
     if info.size > limit:
-        raise LedgerError(f"member {info.name!r} is too large")
+        raise LedgerError(Text(N_("member {name} is too large"), name=repr(info.name)))
 
 
 def _listed(manifest: Any) -> dict[str, str] | None:

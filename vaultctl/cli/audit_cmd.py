@@ -20,10 +20,8 @@ from vaultctl.cli.common import Context, json_option, pass_context
 from vaultctl.core import i18n
 from vaultctl.core.errors import RefusedError, UsageError
 from vaultctl.core.i18n import _
-from vaultctl.core.messages import at
 from vaultctl.present import render, report_audit
 from vaultctl.store import check
-from vaultctl.tlog import anchors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -206,25 +204,13 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _named(problem: str) -> str:
-    """A problem whose place is how an anchor failed, that way named in the
-    run's language (``回滚：…``)."""
-    params = getattr(problem, "params", {})
-    if set(params) == {"where", "message"} and params["where"] in HOW:
-        return at(render.label(params["where"], i18n.current()), params["message"])
-    return problem
-
-
-HOW = (anchors.ROLLBACK, anchors.FORK, anchors.BAD_NOTE)
-
-
 def _table(rows: list[dict[str, Any]]) -> None:
     color = sys.stdout.isatty()
     body = []
     for r in rows:
-        policy = report_audit.policy_words(r)
+        policy = report_audit.policy_words(r, i18n.current())
         cells = [_cell(r[c]) for c in TABLE]
-        cells[TABLE.index("status")] = render.label(r["status"], i18n.current())
+        cells[TABLE.index("status")] = render.status(r["status"], i18n.current())
         cells += [_cell(r["warnings"]), _cell(policy), str(r["anchors"]), r["code"]]
         cells = [render.safe(c) for c in cells]
         if color and r["exit"] >= 3:
@@ -234,7 +220,8 @@ def _table(rows: list[dict[str, Any]]) -> None:
     click.echo(render.table(body, headers, i18n.current(), escaped=True))
     for r in rows:
         for p in r["problems"]:
-            text = f"{r['file'] or r['site']}: {i18n.localise_message(_named(p))}"
+            said = report_audit.problem_text(p, i18n.current())
+            text = f"{r['file'] or r['site']}: {said}"
             click.echo(render.safe(text))
     bad = sum(r["exit"] >= 3 for r in rows)
     click.echo(
@@ -274,15 +261,19 @@ def enrol(path: Path, header: bool) -> None:
         why = "; ".join(
             [f"{code} ×{n}" for code, n in row["integrity"].items()]
             + [f"{rule} ×{n}" for rule, n in row["findings"].items()]
-            + report_audit.policy_words(row)
-            + [i18n.localise_message(p) for p in row["problems"]]
+            + report_audit.policy_words(row, i18n.current())
+            + [report_audit.problem_text(p, i18n.current()) for p in row["problems"]]
         )
         raise EnrolError(
             _(
                 "refused: audit calls {name} {status}, not ok ({why}); nothing "
                 "enrolled: check the site's log with it (vaultctl verify) and "
                 "enrol a bundle that audits ok"
-            ).format(name=path.name, status=row["status"], why=render.safe(why)),
+            ).format(
+                name=path.name,
+                status=render.status(row["status"], i18n.current()),
+                why=render.safe(why),
+            ),
             exit_code=row["exit"] or verify.EXIT_INTEGRITY,
         )
     out = csv.writer(sys.stdout, lineterminator="\n")

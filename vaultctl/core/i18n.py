@@ -122,14 +122,16 @@ def localise_message(message: str, lang: str | None = None) -> str:
     """A core message in ``lang`` (default: this run's).
 
     A :class:`vaultctl.core.messages.Text` is rendered from its translated
-    template and its values (each value that is a ``Text`` in turn); any other
-    string is shown as it is.
+    template and its values (each value that is a ``Text`` in turn), a
+    ``Word`` is looked up; any other string is shown as it is.
     """
     lang = lang or _lang
     template = getattr(message, "template", None)
     params = getattr(message, "params", None)
-    if lang == "en" or template is None or params is None:
+    if lang == "en" or template is None:
         return message
+    if params is None:  # NOTE: a messages.Word: looked up, never formatted
+        return translation(lang).gettext(template)
     shown = {
         k: localise_message(v, lang) if isinstance(v, str) else v
         for k, v in params.items()

@@ -43,6 +43,36 @@ def _rebuild(template: str, params: dict[str, Any]) -> Text:
     return Text(template, **params)
 
 
+class Word(str):
+    """A fixed word of the format (an incident's kind, a camera's state): shown
+    as written in English, from the catalog in another language, and never
+    formatted (it may come from a log)."""
+
+    @property
+    def template(self) -> str:
+        return str(self)
+
+    params = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Word, (str(self),))
+
+
+# NOTE: the fixed words the pages show, for the catalog (see Word)
+WORDS = (
+    N_("seal-broken"),
+    N_("count-mismatch"),
+    N_("leak"),
+    N_("theft"),
+    N_("intrusion"),
+    N_("cctv-fault"),
+    N_("other"),
+    N_("on"),
+    N_("off"),
+    N_("fault"),
+)
+
+
 def at(where: object, message: str) -> str:
     """``where: message``, kept structured when ``message`` is a :class:`Text`."""
     return Text(AT, where=where, message=message)

@@ -9,8 +9,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from vaultctl.core.i18n import integrity_message, translation
+from vaultctl.core.i18n import integrity_message, translate_for, translation
 from vaultctl.core.model import Entry
+from vaultctl.core.schema import INCIDENT_KINDS
 from vaultctl.rules import REGISTRY, Finding, params_in_force
 from vaultctl.verify import Report
 
@@ -66,14 +67,7 @@ LABELS_ZH = {
     "problem": "问题类别",
     "warnings": "警告",
     "policy": "策略",
-    # audit row statuses and how an anchor failed
-    "ok": "无问题",
-    "relaxed": "放宽策略",
-    "INTEGRITY": "完整性不通过",
-    "missing": "缺失",
-    "unreadable": "无法读取",
-    "failed": "核验失败",
-    "bad-record": "记录有误",
+    # how an anchor failed
     "rollback": "回滚",
     "fork": "分叉",
     "bad-note": "无效检查点",
@@ -94,21 +88,39 @@ LABELS_ZH = {
 }
 
 
-VALUES_ZH = {
+# NOTE: an audit row's status, in the CLI table and on the audit page alike
+STATUS_ZH = {
+    "ok": "无问题",
+    "findings": "有合规问题",
+    "relaxed": "放宽策略",
+    "INTEGRITY": "完整性不通过",
+    "missing": "缺失",
+    "unreadable": "无法读取",
+    "failed": "核验失败",
+    "bad-record": "记录有误",
+}
+
+# NOTE: levels and states; a camera's on/off/fault from the catalog (Word)
+STATES_ZH = {
     "error": "错误",
     "warn": "警告",
-    "off": "关闭",
     "paper": "试卷",
     "answer-sheet": "答题卡",
-    "on": "录像中",
-    "fault": "故障",
     "unknown": "未知",
+    **{w: translate_for("zh", w) for w in ("on", "off", "fault")},
 }
 
 
 def value(text: str, lang: str) -> str:
     """A state or level word (``paper``, ``error``, ``on``…) in ``lang``."""
-    return VALUES_ZH.get(text, text) if lang == "zh" else text
+    if lang != "zh":
+        return text
+    return STATES_ZH.get(text) or VALUES_ZH.get(text, text)
+
+
+def status(text: str, lang: str) -> str:
+    """An audit row's status (``ok``, ``INTEGRITY``…) in ``lang``."""
+    return STATUS_ZH.get(text, text) if lang == "zh" else text
 
 
 def word(key: str, lang: str) -> str:
@@ -243,12 +255,8 @@ VALUES_ZH = {
     "errand": "办事",
     "home": "回家",
     "other": "其他",
-    "seal-broken": "封条破损",
-    "count-mismatch": "数量不符",
-    "leak": "泄密",
-    "theft": "失窃",
-    "intrusion": "闯入",
-    "cctv-fault": "监控故障",
+    # NOTE: incident kinds from the catalog (messages.WORDS), as the pages show them
+    **{k: translate_for("zh", k) for k in INCIDENT_KINDS if k != "other"},
 }
 
 
@@ -367,7 +375,7 @@ def state_tables(summary: Mapping[str, Any], lang: str) -> str:
     ]
     if summary["incidents"]:
         rows = [
-            (i["seq"], i["ts"][5:16], i["kind"], clip(i["text"], 40))
+            (i["seq"], i["ts"][5:16], value(i["kind"], lang), clip(i["text"], 40))
             for i in summary["incidents"][-5:]
         ]
         parts += [

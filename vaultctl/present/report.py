@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vaultctl.core.i18n import integrity_message
+from vaultctl.present import render
 from vaultctl.present.timeline_svg import FILL, draw, esc
 from vaultctl.rules import REGISTRY, Finding, levels_in_force, params_in_force
 from vaultctl.tlog import shortcode
@@ -113,14 +115,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "col-code": ("Last code", "最新校验码"),
     "col-anchors": ("Centre's anchors", "中心锚点"),
     "col-policy": ("Policy", "策略"),
-    "st-ok": ("ok", "无问题"),
-    "st-findings": ("findings", "有合规问题"),
-    "st-relaxed": ("relaxed", "放宽策略"),
-    "st-INTEGRITY": ("INTEGRITY", "完整性不通过"),
-    "st-missing": ("missing", "缺失"),
-    "st-unreadable": ("unreadable", "无法读取"),
-    "st-failed": ("failed", "核验失败"),
-    "st-bad-record": ("bad record", "记录有误"),
     "col-activity": ("Entries per day", "每日条目"),
     "sites": (
         "{n} bundle(s): {ok} clean, {f} with findings, {bad} failing",
@@ -307,7 +301,12 @@ def _summary(rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Words) -
             _table(
                 [say("line"), say("seq"), say("code"), say("message")],
                 [
-                    (f.line, "" if f.seq is None else f.seq, f.code, f.message)
+                    (
+                        f.line,
+                        "" if f.seq is None else f.seq,
+                        f.code,
+                        integrity_message(f.code, f.message, say.lang),
+                    )
                     for f in rep.integrity[:MAX_FINDINGS]
                 ],
                 "integrity",
@@ -331,7 +330,14 @@ def _per_rule(rep: Report, say: Words) -> str:
         e, w = counts[(rid, "error")], counts[(rid, "warn")]
         if e or w or levels[rid] != "error":
             rows.append(
-                (rid, cls.title_zh if zh else cls.title, cls.clause, levels[rid], e, w)
+                (
+                    rid,
+                    cls.title_zh if zh else cls.title,
+                    cls.clause,
+                    render.value(levels[rid], say.lang),
+                    e,
+                    w,
+                )
             )
     for (rid, level), n in sorted(counts.items()):
         if rid not in REGISTRY:  # NOTE: e.g. footage findings of other ids
@@ -340,7 +346,7 @@ def _per_rule(rep: Report, say: Words) -> str:
                     rid,
                     "",
                     "",
-                    level,
+                    render.value(level, say.lang),
                     n if level == "error" else 0,
                     n if level == "warn" else 0,
                 )
@@ -361,7 +367,8 @@ def _policy(policy: Mapping[str, Any], off: Sequence[str], say: Words) -> str:
                 relaxed.append(f"{name} = {value} ({say('default')} {default})")
     for rid, level in sorted(levels_in_force(policy).items()):
         if level != REGISTRY[rid].default_level:
-            relaxed.append(f"{rid}: {REGISTRY[rid].default_level} → {level}")
+            was = render.value(REGISTRY[rid].default_level, say.lang)
+            relaxed.append(f"{rid}: {was} → {render.value(level, say.lang)}")
     # NOTE: a rule off by default (PATROL) is not relaxed: said apart (issue 23)
     quiet = [rid for rid in off if REGISTRY[rid].default_level == "off"]
     listing = (
@@ -415,7 +422,7 @@ def _findings(
             kind,
             " ".join(signers or f.officers),
             f.rule,
-            f.level,
+            render.value(f.level, say.lang),
             f.clause,
             f.text(say.lang),
         ]
@@ -445,7 +452,11 @@ def _state(rep: Report, say: Words) -> str:
     if rep.state.genesis is None:
         return ""
     s = rep.state.summary()
-    stock = [(x["subject"], x["session"], x["kind"], x["packets"]) for x in s["stock"]]
+    lang = say.lang
+    stock = [
+        (x["subject"], x["session"], render.value(x["kind"], lang), x["packets"])
+        for x in s["stock"]
+    ]
     duty = s["on_duty"]
     duty_text = (
         f"{duty['shift']} · {duty['leader']} · {' '.join(duty['on_site'])}"
@@ -453,7 +464,12 @@ def _state(rep: Report, say: Words) -> str:
         else say("nobody")
     )
     incidents = [
-        (f"#{i['seq']}", i["ts"][:16].replace("T", " "), i["kind"], i["text"])
+        (
+            f"#{i['seq']}",
+            i["ts"][:16].replace("T", " "),
+            render.value(i["kind"], lang),
+            i["text"],
+        )
         for i in s["incidents"]
     ]
     parts = [
@@ -473,7 +489,7 @@ def _state(rep: Report, say: Words) -> str:
             [(k, v or say("nobody")) for k, v in s["keys"].items()],
         ),
         h("h3", say("cameras")),
-        _pairs(list(s["cctv"].items())),
+        _pairs([(c, render.value(v, lang)) for c, v in s["cctv"].items()]),
         "</div></div>",
     ]
     if incidents:

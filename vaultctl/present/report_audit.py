@@ -12,6 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vaultctl.core.i18n import localise_message
+from vaultctl.core.messages import at
+from vaultctl.present import render
 from vaultctl.present.report import (
     Site,
     h,
@@ -52,15 +55,29 @@ class SiteSection:
     per_day: Mapping[str, int]
 
 
-def policy_words(row: Mapping[str, Any]) -> list[str]:
+def policy_words(row: Mapping[str, Any], lang: str = "en") -> list[str]:
     """An audit row's policy as every view of it says it (the CLI's table,
     ``enrol``'s refusal, the page): rules off, rules lowered to warn, looser
     parameters."""
+    off, warn = render.value("off", lang), render.value("warn", lang)
     return (
-        [f"{x} off" for x in row.get("rules_off") or ()]
-        + [f"{x} warn" for x in row.get("rules_warn") or ()]
+        [f"{x} {off}" for x in row.get("rules_off") or ()]
+        + [f"{x} {warn}" for x in row.get("rules_warn") or ()]
         + [str(x) for x in row.get("relaxed") or ()]
     )
+
+
+# NOTE: how an anchor failed, when it is the place a problem names
+HOW = ("rollback", "fork", "bad-note")
+
+
+def problem_text(problem: str, lang: str) -> str:
+    """One problem of an audit row in ``lang`` (a core ``Text``), with how an
+    anchor failed named in that language too (``回滚：…``)."""
+    params = getattr(problem, "params", None) or {}
+    if set(params) == {"where", "message"} and params["where"] in HOW:
+        problem = at(render.label(params["where"], lang), params["message"])
+    return localise_message(problem, lang)
 
 
 def audit_page(
@@ -89,13 +106,17 @@ def audit_page(
         site = str(r.get("site") or "?")
         problems = "; ".join(
             [_findings_text(r["integrity"])] * bool(r.get("integrity"))
-            + [str(p) for p in r.get("problems") or ()]
+            + [problem_text(p, lang) for p in r.get("problems") or ()]
         )
         link = f'<a href="#{esc(sec.anchor)}">{esc(site)}</a>' if sec else esc(site)
-        policy = "; ".join(policy_words(r))
+        policy = "; ".join(policy_words(r, lang))
         anchors = str(r.get("anchors") or 0)
         cells = [
-            (str(_exit(r)), esc(say(f"st-{status}")), f"st st-{esc(status)}"),
+            (
+                str(_exit(r)),
+                esc(render.status(status, lang)),
+                f"st st-{esc(status)}",
+            ),
             (site, link, "nowrap"),
             (str(r.get("file", "")), esc(r.get("file", "")), "nowrap"),
             (str(r.get("entries") or 0), esc(r.get("entries", "")), "num"),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from vaultctl.core.i18n import localise_message
 from vaultctl.rules import Finding
 from vaultctl.verify.timeline import Mark, Span, Step, Timeline
 
@@ -89,6 +90,11 @@ class Canvas:
         self.activity: list[tuple[datetime, int]] = []
         self.moments: list[datetime] = []  # of each finding
         self.say: Say | None = None  # the page's words (bar labels)
+        self.lang = "en"
+
+    def words(self, title: str) -> str:
+        """A title (a core ``Text``, or text from the log) in the page's language."""
+        return localise_message(title, self.lang)
 
     def x(self, t: datetime) -> float:
         return LABEL + (t - self.t0).total_seconds() / self.span * PLOT
@@ -104,7 +110,7 @@ class Canvas:
         w = max(x1 - x0, 1.0)
         self.out.append(
             f'<rect x="{x0:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
-            f'fill="{fill}"><title>{esc(title)}</title></rect>'
+            f'fill="{fill}"><title>{esc(self.words(title))}</title></rect>'
         )
 
 
@@ -118,6 +124,7 @@ def draw(
     t1 = tl.last.replace(minute=0, second=0) + timedelta(hours=1)
     cv = Canvas(t0, t1, prefix)
     cv.say = say
+    cv.lang = getattr(say, "lang", "en")
     cv.activity = sorted(tl.per_hour.items())
     cv.moments = [_moment(f, tl.last) for f in findings]
     body: list[str] = []
@@ -240,15 +247,21 @@ def _spans(cv: Canvas, items: list[Span], y: float, lane: str) -> None:
         merged.append(last)
     for x0, x1, fill, title, label, n in merged:
         if n > 1:
-            title, label = f"{n} × {title}", ""
-        if label in ("on", "off", "fault") and cv.say is not None:
-            label = cv.say("bar-" + label)  # a camera's state, in the page's words
+            title, label = f"{n} × {cv.words(title)}", ""
+        label = _bar_label(cv, label)
         cv.rect(x0, x1, fill, title, y + 1, ROW - 2)
         if label and x1 - x0 > 7 * len(label) + 6:
             cv.out.append(
                 f'<text class="in-bar" x="{x0 + 3:.1f}" y="{y + ROW - 4}">'
                 f"{esc(label)}</text>"
             )
+
+
+def _bar_label(cv: Canvas, label: str) -> str:
+    """A camera's state in the page's words; any other label as it is."""
+    if label in ("on", "off", "fault") and cv.say is not None:
+        return cv.say("bar-" + label)
+    return label
 
 
 def _binned_spans(cv: Canvas, items: list[Span], y: float) -> None:
@@ -267,7 +280,8 @@ def _binned_spans(cv: Canvas, items: list[Span], y: float) -> None:
         fill = ranked[0][0][0]
         start = cv.t0 + timedelta(seconds=b * BIN / PLOT * cv.span)
         parts = " · ".join(
-            f"{label} {100 * v / total:.0f}%" for (_, label), v in ranked[:4]
+            f"{_bar_label(cv, label)} {100 * v / total:.0f}%"
+            for (_, label), v in ranked[:4]
         )
         x0 = LABEL + b * BIN
         cv.rect(x0, x0 + BIN, fill, f"{start:%m-%d %H:%M} {parts}", y + 1, ROW - 2)
@@ -301,7 +315,7 @@ def _marks(cv: Canvas, items: list[Mark], y: float) -> None:
     for m in items:
         x = cv.x(m.at)
         fill = FILL.get(m.kind, "#666666")
-        title = f"<title>#{m.seq} {esc(m.title)}</title>"
+        title = f"<title>#{m.seq} {esc(cv.words(m.title))}</title>"
         if m.kind == "incident":
             h = ROW / 2
             cv.out.append(
@@ -353,7 +367,7 @@ def _findings(
         return
     for i, f in enumerate(findings):
         x = cv.x(at[i])
-        title = f"#{f.seq} {f.rule} ({f.clause}): {f.message}"
+        title = f"#{f.seq} {f.rule} ({f.clause}): {f.text(cv.lang)}"
         cv.out.append(_finding_mark(x, y, f.level, title, ids[i]))
 
 

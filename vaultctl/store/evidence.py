@@ -21,6 +21,8 @@ from typing import Any
 
 from vaultctl.core.codes import Code
 from vaultctl.core.errors import ArgumentError
+from vaultctl.core.i18n import N_
+from vaultctl.core.messages import CANNOT_READ, Text
 from vaultctl.store.ledger import NotRegularFile, open_regular
 from vaultctl.tlog.chain import Integrity
 
@@ -42,21 +44,34 @@ def store(vault_path: Path, path: Path) -> dict[str, Any]:
     try:
         src = open_regular(path)
     except NotRegularFile as e:
-        raise ArgumentError(f"--attach {path}: not a regular file") from e
+        raise ArgumentError(
+            Text(N_("--attach {path}: not a regular file"), path=path)
+        ) from e
     except OSError as e:
-        raise ArgumentError(f"--attach {path}: cannot read ({e.strerror})") from e
+        raise ArgumentError(
+            Text(CANNOT_READ, path=f"--attach {path}", why=e.strerror)
+        ) from e
     folder = vault_path / FOLDER
     with src:
         info = os.fstat(src.fileno())
         if info.st_size > MAX_BYTES:
             raise ArgumentError(
-                f"--attach {path}: {info.st_size} bytes, more than "
-                f"{MAX_BYTES >> 20} MiB: attach a smaller photo or scan"
+                Text(
+                    N_(
+                        "--attach {path}: {n} bytes, more than {mib} MiB: "
+                        "attach a smaller photo or scan"
+                    ),
+                    path=path,
+                    n=info.st_size,
+                    mib=MAX_BYTES >> 20,
+                )
             )
         folder.mkdir(exist_ok=True)
         if not stat.S_ISDIR(os.lstat(folder).st_mode):
             # NOTE: a link planted in the vault must not send copies elsewhere
-            raise ArgumentError(f"{folder}: not a folder (a link?); nothing copied")
+            raise ArgumentError(
+                Text(N_("{path}: not a folder (a link?); nothing copied"), path=folder)
+            )
         tmp = folder / f".{os.getpid()}.{os.urandom(8).hex()}.tmp"
         digest, size = hashlib.sha256(), 0
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
@@ -66,7 +81,11 @@ def store(vault_path: Path, path: Path) -> dict[str, Any]:
                     size += len(block)
                     if size > MAX_BYTES:
                         raise ArgumentError(
-                            f"--attach {path}: grew past {MAX_BYTES >> 20} MiB"
+                            Text(
+                                N_("--attach {path}: grew past {mib} MiB"),
+                                path=path,
+                                mib=MAX_BYTES >> 20,
+                            )
                         )
                     digest.update(block)
                     dst.write(block)
@@ -108,18 +127,24 @@ def check(
     for att in bound:
         data = read(att["sha256"])
         if data is None:
-            why = "is missing"
+            why = MISSING
         elif (
             len(data) != att["size"]
             or hashlib.sha256(data).hexdigest() != (att["sha256"])
         ):
-            why = "was altered (size or SHA-256 differs from the entry)"
+            why = ALTERED
         else:
             continue
         yield Integrity(
             line=att["seq"] + 1,
             seq=att["seq"],
             code=BAD_EVIDENCE,
-            message=f"evidence {att['name']} ({att['sha256'][:16]}…) attached at "
-            f"#{att['seq']} {why}",
+            message=Text(why, name=att["name"], sha=att["sha256"][:16], seq=att["seq"]),
         )
+
+
+MISSING = N_("evidence {name} ({sha}…) attached at #{seq} is missing")
+ALTERED = N_(
+    "evidence {name} ({sha}…) attached at #{seq} was altered "
+    "(size or SHA-256 differs from the entry)"
+)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from vaultctl.core.i18n import N_
+from vaultctl.core.messages import Text, Word
 from vaultctl.core.model import Entry
 from vaultctl.rules import REGISTRY, params_in_force
 from vaultctl.rules.state import State, target_of
@@ -123,13 +125,14 @@ class Timeline:
             span = Span(e.moment, None, _who(state, leader), title, leader, e.seq)
             self.begin("duty", "shifts", span)
             if body["action"] == "handover":
-                self.mark("duty", "handovers", e, f"handover → {title}", "handover")
+                handover = Text(N_("handover → {shift}"), shift=title)
+                self.mark("duty", "handovers", e, handover, "handover")
         self._on_site(e, state)
 
     def _on_presence(self, e: Entry, body: dict[str, Any], state: State) -> None:
-        self.mark(
-            "site", "presence", e, f"{body['member']} {body['action']}", body["action"]
-        )
+        said = LEAVES if body["action"] == "leave" else RETURNS
+        title = Text(said, member=body["member"])
+        self.mark("site", "presence", e, title, body["action"])
         self._on_site(e, state)
 
     def _on_site(self, e: Entry, state: State) -> None:
@@ -173,7 +176,8 @@ class Timeline:
     def _on_cctv(self, e: Entry, body: dict[str, Any], state: State) -> None:
         camera, action = body["camera"], body["action"]
         if action in ("on", "off", "fault"):
-            span = Span(e.moment, None, action, f"{camera} {action}", action, e.seq)
+            title = Text("{camera} {state}", camera=camera, state=Word(action))
+            span = Span(e.moment, None, action, title, action, e.seq)
             self.begin("cctv", camera, span)
 
     def _on_patrol(self, e: Entry, body: dict[str, Any], state: State) -> None:
@@ -181,7 +185,7 @@ class Timeline:
         self.mark("events", "patrols", e, f"{' '.join(e.signers)} {items}", "patrol")
 
     def _on_incident(self, e: Entry, body: dict[str, Any], state: State) -> None:
-        title = f"{body['kind']}: {body['text']}"
+        title = Text("{kind}: {text}", kind=Word(body["kind"]), text=body["text"])
         self.mark("events", "incidents", e, title, "incident")
 
     def _on_note(self, e: Entry, body: dict[str, Any], state: State) -> None:
@@ -214,12 +218,21 @@ class Timeline:
         for subject, session in sorted(touched):
             papers = self._stock[(subject, session, "paper")]
             sheets = self._stock[(subject, session, "answer-sheet")]
-            title = f"{subject} {session}: {papers} paper · {sheets} answer-sheet"
+            title = Text(
+                N_("{row}: {papers} paper · {sheets} answer-sheet"),
+                row=f"{subject} {session}",
+                papers=papers,
+                sheets=sheets,
+            )
             row = self.row("stock", f"{subject} {session}")
             row.append(Step(e.moment, papers, sheets, title))
         self.mark("stock", "moves", e, f"{e.type} · {' '.join(e.signers)}", e.type)
 
     _on_receipt = _on_issue = _on_return = _on_dispatch = _papers
+
+
+LEAVES = N_("{member} leaves")
+RETURNS = N_("{member} is back")
 
 
 def _who(state: State, officer_id: str) -> str:
