@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -350,3 +351,31 @@ def test_the_audit_page_has_the_columns_the_cli_shows(tmp_path: Path) -> None:
     assert "中心锚点" in head and "策略" in head
     row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
     assert "SHIFT-SIZE 关闭" in row and ">放宽策略<" in row
+
+
+def test_integrity_failures_are_marked_on_the_timeline(tmp_path: Path) -> None:
+    """Issue 23 (8): a tampered line is a cross on the timeline, at the time of
+    the last sound entry before it, linking to its row of the integrity table;
+    on the audit page too, inside the bundle's section."""
+    story = compliant_story(tmp_path)
+    lines = [line + b"\n" for line in story.lines]
+    lines[3] = lines[3].replace(b"07:20", b"07:25")  # the first custody entry
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "ledger.jsonl").write_bytes(b"".join(lines))
+    out = tmp_path / "r.html"
+    CliRunner().invoke(cli, ["--vault", str(vault), "report", "--html", str(out)])
+    page = out.read_text("utf-8")
+    crosses = re.findall(r'<a href="#(i-\d+)"><path class="broken"[^>]*>', page)
+    assert crosses and crosses[0] == "i-0"
+    assert '<tr id="i-0"><td>4</td>' in page
+    title = re.search(r'class="broken".*?<title>([^<]*)</title>', page)
+    assert title and title.group(1).startswith("line 4 · hash-mismatch: ")
+    # NOTE: at line 3 (K-D1 assigned, 07:20), not at the 07:25 line 4 claims
+    timeline = Timeline()
+    rep = verify.run(((x.rstrip(b"\n"), True) for x in lines), observe=timeline)
+    [first, *_] = report._broken(rep, timeline, report.words("en"), "")
+    assert first.at == datetime.fromisoformat(t("07:20"))
+    audit = zh_audit_page(vault, tmp_path)
+    assert re.search(r'<a href="#site-[0-9a-f]+-i-0"><path class="broken"', audit)
+    assert re.search(r'<tr id="site-[0-9a-f]+-i-0">', audit)

@@ -12,15 +12,17 @@ The strings of the page are in :data:`WORDS` (en, zh), ready for the catalog.
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from vaultctl.core.i18n import integrity_message
 from vaultctl.present import render
-from vaultctl.present.timeline_svg import FILL, draw, esc
+from vaultctl.present.timeline_svg import FILL, Broken, draw, esc
 from vaultctl.rules import REGISTRY, Finding, levels_in_force, params_in_force
 from vaultctl.tlog import shortcode
 from vaultctl.tlog.anchors import Anchor
@@ -130,6 +132,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "lane-cctv": ("CCTV", "监控"),
     "lane-events": ("Patrols, incidents, notes", "巡查、事件、备注"),
     "row-findings": ("findings", "问题"),
+    "row-integrity": ("integrity", "完整性问题"),
     "row-entries": ("entries", "条目"),
     "row-door": ("door", "门"),
     "row-cabinet": ("cabinet", "柜"),
@@ -229,9 +232,11 @@ def site_body(site: Site, say: Words, prefix: str, cap: int = MAX_FINDINGS) -> s
         for i in range(len(rep.findings))
     ]
     parts = [
-        _summary(rep, tl, site.anchors, say),
+        _summary(rep, tl, site.anchors, say, prefix),
         f'<section class="tl"><h2>{esc(say("timeline"))}</h2>'
-        f'<div class="tl-scroll">{draw(tl, rep.findings, ids, say, prefix)}</div>'
+        f'<div class="tl-scroll">'
+        f"{draw(tl, rep.findings, ids, say, prefix, _broken(rep, tl, say, prefix))}"
+        "</div>"
         f"{_legend(say)}</section>",
         _findings(
             rep.findings, tl, say, prefix, cap, sum(rep.findings_dropped.values())
@@ -247,10 +252,19 @@ def h(name: str, text: str) -> str:
     return f"<{name}>{esc(text)}</{name}>"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") -> str:
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    cls: str = "",
+    ids: Sequence[str] = (),
+) -> str:
+    """A table; ``ids[i]``: the id of row ``i`` (a link from the timeline)."""
     head = "".join(f"<th>{esc(x)}</th>" for x in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows
+        (f'<tr id="{esc(ids[i])}">' if i < len(ids) else "<tr>")
+        + "".join(f"<td>{esc(c)}</td>" for c in row)
+        + "</tr>"
+        for i, row in enumerate(rows)
     )
     return tag("table", tag("thead", tag("tr", head)) + tag("tbody", body), cls)
 
@@ -266,7 +280,26 @@ def _pairs(rows: Sequence[tuple[str, Any]], cls: str = "pairs") -> str:
     return f'<table class="{cls}">{body}</table>'
 
 
-def _summary(rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Words) -> str:
+def _broken(rep: Report, tl: Timeline, say: Words, prefix: str) -> list[Broken]:
+    """Each integrity failure shown, at the time of the last sound entry at or
+    before its line (an unsound line's own time is not to be believed)."""
+    seqs = sorted(tl.index)
+    out = []
+    for i, f in enumerate(rep.integrity[:MAX_FINDINGS]):
+        k = bisect.bisect_right(seqs, f.line - 1) - 1
+        ts = tl.index[seqs[k]][0] if k >= 0 else None
+        at = datetime.fromisoformat(ts) if ts else tl.first
+        if at is None:
+            continue
+        said = integrity_message(f.code, f.message, say.lang)
+        title = f"{say('line')} {f.line} · {f.code}: {said}"
+        out.append(Broken(at, title, f"{prefix}i-{i}"))
+    return out
+
+
+def _summary(
+    rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Words, prefix: str
+) -> str:
     state = rep.state
     errors = sum(rep.counts("error").values())
     warns = sum(rep.counts("warn").values())
@@ -310,6 +343,10 @@ def _summary(rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Words) -
                     for f in rep.integrity[:MAX_FINDINGS]
                 ],
                 "integrity",
+                [
+                    f"{prefix}i-{i}"
+                    for i in range(min(len(rep.integrity), MAX_FINDINGS))
+                ],
             )
         )
     out.append("</div><div>")
@@ -597,6 +634,7 @@ svg .axis.small{font-size:8.5px}
 svg .session{fill:#fff3c4;opacity:.55}
 svg .guide{stroke:#d1242f;stroke-width:.8;stroke-dasharray:3 3;opacity:.6}
 svg .guide.warn{stroke:#d4a017}
+svg .guide.broken{stroke:#8b0000;stroke-dasharray:none;opacity:.5}
 svg a .finding:hover{stroke:#000}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;margin:6px 0}
 .chip i{display:inline-block;width:11px;height:11px;margin-right:4px;

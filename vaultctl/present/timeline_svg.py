@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -114,10 +115,26 @@ class Canvas:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """An integrity failure on the timeline: where it sits (the time of the
+    last sound entry at or before its line), what it says, the row it links to."""
+
+    at: datetime
+    title: str
+    target: str
+
+
 def draw(
-    tl: Timeline, findings: Sequence[Finding], ids: Sequence[str], say: Say, prefix: str
+    tl: Timeline,
+    findings: Sequence[Finding],
+    ids: Sequence[str],
+    say: Say,
+    prefix: str,
+    broken: Sequence[Broken] = (),
 ) -> str:
-    """The whole SVG; ``ids[i]`` is the row id that finding ``i`` links to."""
+    """The whole SVG; ``ids[i]`` is the row id that finding ``i`` links to;
+    ``broken``: integrity failures, a row of their own in the findings lane."""
     if tl.first is None or tl.last is None:
         return f'<p class="empty">{esc(say("no-entries"))}</p>'
     t0 = tl.first.replace(minute=0, second=0)
@@ -130,6 +147,8 @@ def draw(
     body: list[str] = []
     for lane in LANES:
         rows = _rows(tl, lane, findings)
+        if lane == "findings" and broken:
+            rows = {"integrity": list(broken), **rows}
         if not rows:
             continue
         body.append(_lane(cv, lane, rows, say, findings, ids))
@@ -140,6 +159,12 @@ def draw(
             f'<line class="guide {esc(f.level)}" x1="{cv.x(at):.1f}" '
             f'x2="{cv.x(at):.1f}" y1="{AXIS}" y2="{height}"/>'
             for f, at in zip(findings, cv.moments, strict=True)
+        )
+    if len(broken) <= GUIDES:
+        grid += "".join(
+            f'<line class="guide broken" x1="{cv.x(b.at):.1f}" '
+            f'x2="{cv.x(b.at):.1f}" y1="{AXIS}" y2="{height}"/>'
+            for b in broken
         )
     return (
         f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -202,7 +227,9 @@ def _lane(
             f'y1="{y + ROW}" y2="{y + ROW}"/>'
         )
         items = rows[name]
-        if lane == "findings":
+        if lane == "findings" and name == "integrity":
+            _broken(cv, items, y)
+        elif lane == "findings":
             _findings(cv, findings, ids, y)
         elif lane == "activity":
             _activity(cv, y)
@@ -226,7 +253,7 @@ def _lane(
 
 
 _FIXED = {
-    "findings", "entries", "shifts", "handovers", "on duty", "presence",
+    "integrity", "findings", "entries", "shifts", "handovers", "on duty", "presence",
     "visitors", "patrols", "incidents", "notes", "moves",
 }  # fmt: skip
 
@@ -369,6 +396,19 @@ def _findings(
         x = cv.x(at[i])
         title = f"#{f.seq} {f.rule} ({f.clause}): {f.text(cv.lang)}"
         cv.out.append(_finding_mark(x, y, f.level, title, ids[i]))
+
+
+def _broken(cv: Canvas, items: Sequence[Broken], y: float) -> None:
+    """A dark-red cross per integrity failure, linking to its row."""
+    h = ROW / 2 - 2
+    for b in items:
+        x, mid = cv.x(b.at), y + ROW / 2
+        cv.out.append(
+            f'<a href="#{esc(b.target)}"><path class="broken" '
+            f'd="M{x - h:.1f} {mid - h:.1f}l{2 * h:.1f} {2 * h:.1f}'
+            f'm0 {-2 * h:.1f}l{-2 * h:.1f} {2 * h:.1f}" stroke="#8b0000" '
+            f'stroke-width="3"><title>{esc(b.title)}</title></path></a>'
+        )
 
 
 def _finding_mark(x: float, y: float, level: str, title: str, target: str) -> str:
