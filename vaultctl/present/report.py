@@ -57,6 +57,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "period": ("Period", "时段"),
     "head": ("Head", "末条哈希"),
     "code": ("Code", "校验码"),
+    "problem": ("problem", "问题类别"),
+    "lg-broken": ("integrity failure", "完整性问题"),
     "exit": ("Verify exit", "校验退出码"),
     "compliance": ("Compliance", "合规"),
     "errors-warnings": ("{e} error(s), {w} warning(s)", "{e} 个错误，{w} 个警告"),
@@ -332,7 +334,7 @@ def _summary(
     if rep.integrity:
         out.append(
             _table(
-                [say("line"), say("seq"), say("code"), say("message")],
+                [say("line"), say("seq"), say("problem"), say("message")],
                 [
                     (
                         f.line,
@@ -580,6 +582,7 @@ def _legend(say: Words) -> str:
         for k in keys
     )
     chips += f'<span class="chip"><i class="sess"></i>{esc(say("lg-session"))}</span>'
+    chips += f'<span class="chip"><b class="x">✕</b>{esc(say("lg-broken"))}</span>'
     return f'<div class="legend" aria-label="{esc(say("legend"))}">{chips}</div>'
 
 
@@ -640,6 +643,7 @@ svg a .finding:hover{stroke:#000}
 .chip i{display:inline-block;width:11px;height:11px;margin-right:4px;
 vertical-align:-1px;border-radius:2px}
 .chip i.sess{background:#fff3c4;border:1px solid #e6d38a}
+.chip b.x{color:#8b0000;margin-right:4px}
 .cols{display:flex;gap:28px;flex-wrap:wrap}
 .summary .cols>div:first-child{flex:0 0 470px}
 @media (max-width:700px){svg.timeline{min-width:880px}
