@@ -12,9 +12,11 @@ import pytest
 
 from vaultctl.core import canonical
 from vaultctl.core.errors import LedgerError
+from vaultctl.rules.state import Dispatched
 from vaultctl.store import head, snapshot, writer
 
 from .conftest import OUTSIDER, Site
+from .story import Story, packet, setup, t
 
 NOW = datetime.fromisoformat("2026-06-06T12:00:00+08:00")
 
@@ -126,3 +128,82 @@ def test_a_new_checkpoint_file_discards_the_snapshot(
     seen = fed(monkeypatch)
     writer.load_engine(vault.vault, NOW)
     assert len(seen) == 4  # replayed in full
+
+
+# --- issue 24: a state that does not grow with the log ------------------------
+
+
+def _weeks(tmp_path: Path, n: int) -> Story:
+    """The compliant day's setup, then ``n`` packets received and dispatched."""
+    story = Story(tmp_path)
+    setup(story)
+    story.open_close("door", "D1", t("09:50"), ("O-002", "O-003"))
+    for i in range(n):
+        at = t(f"{10 + i // 30:02d}:{i % 30 * 2:02d}")
+        story.receipt(at, [packet(f"P-{i}")])
+        story.dispatch(at, f"P-{i}")
+    return story
+
+
+def test_dispatched_packets_are_kept_as_ids(tmp_path: Path) -> None:
+    state = _weeks(tmp_path, 40).state
+    assert state.packets == {} and len(state.closed) == 40
+    assert state.packet("P-7") == Dispatched("P-7", state.closed["P-7"])
+    assert state.packet("P-99") is None
+    assert "P-7" in state.known("packet")
+    # NOTE: plain JSON in the snapshot: one value, not 80 walked ones
+    body = json.loads(snapshot.dumps(state))
+    closed = next(v for k, v in body["a"].items() if k == "closed")
+    assert closed["p"] == state.closed
+
+
+def test_a_dispatched_packet_is_still_known_to_the_rules(tmp_path: Path) -> None:
+    story = _weeks(tmp_path, 2)
+    again = story.preview(
+        "receipt",
+        {"from": "O-005", "room": "R1", "packets": [packet("P-1")], "count": 1,
+         "cctv": True},
+        t("12:00"),
+        ("O-005", "O-002"),
+    )  # fmt: skip
+    assert any("received twice" in f.message for f in again)
+    issued = story.preview(
+        "issue",
+        {"session": "S-0607-AM", "exam_room": "E01", "to": "O-101",
+         "packets": [{"id": "P-0", "seal": "SL-1"}], "count": 1,
+         "seal_checked": True, "cctv": True},
+        t("12:00"),
+        ("O-002", "O-101"),
+    )  # fmt: skip
+    assert any("not in stock (dispatched)" in f.message for f in issued)
+
+
+def test_a_preview_leaves_the_shared_parts_alone(tmp_path: Path) -> None:
+    """The preview copies the append-only parts shallowly: what it appends
+    (a dispatch, an incident, an attachment) must not reach the engine."""
+    story = _weeks(tmp_path, 3)
+    story.receipt(t("12:00"), [packet("P-X")])
+    state = story.state
+    before = (dict(state.closed), list(state.incidents), list(state.evidence))
+    story.preview("dispatch", _dispatch("P-X"), t("12:10"), ("O-002", "O-005"))
+    story.preview(
+        "incident",
+        {"kind": "other", "refs": [], "text": "演练", "reported_to": "主考",
+         "reported_at": t("12:11"),
+         "attachments": [{"name": "a.jpg", "size": 1, "sha256": "0" * 64}]},
+        t("12:11"),
+        ("O-003", "O-001"),
+    )  # fmt: skip
+    assert (state.closed, state.incidents, state.evidence) == before
+    assert "P-X" in state.packets
+
+
+def _dispatch(pid: str) -> dict[str, object]:
+    return {"to": "外送车", "packets": [{"id": pid, "seal": "SA-1"}], "count": 1,
+            "seal_checked": True, "cctv": True}  # fmt: skip
+
+
+def test_a_plain_value_holding_objects_is_refused() -> None:
+    data = json.dumps({"$i": 0, "p": {"a": {"$i": 1, "o": "x:Y", "a": {}}}})
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.loads(data.encode())

@@ -210,7 +210,7 @@ def setup_steps(state: Any) -> list[tuple[str, str, str]]:
     """Before the first papers arrive: what is still to be done, in the order
     of the first day (inspection, key custody, cameras, the first shift),
     each as (English, in the run's language, the command that does it)."""
-    if state.packets:
+    if state.packets or state.closed:
         return []
     steps: list[tuple[str, str, str]] = []
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from vaultctl.core import schema
 from vaultctl.rules import Finding, Owed, Pending, Rule, rule
-from vaultctl.rules.state import Event, State
+from vaultctl.rules.state import Event, Packet, State
 
 MOVES = ("receipt", "issue", "return", "dispatch")
 
@@ -175,8 +175,8 @@ class Inventory(Rule):
             yield from self._incoming(e, s)
         elif e.type in ("issue", "dispatch"):
             for moved in e.body["packets"]:
-                p = s.packets.get(moved["id"])
-                if p is None or p.where != "stock":
+                p = s.packet(moved["id"])
+                if not isinstance(p, Packet) or p.where != "stock":
                     where = "never received" if p is None else p.where
                     yield self.hit(
                         e,
@@ -193,7 +193,7 @@ class Inventory(Rule):
 
     def _incoming(self, e: Event, s: State) -> Iterator[Finding]:
         for p in e.body["packets"]:
-            old = s.packets.get(p["id"])
+            old = s.packet(p["id"])
             if e.type == "receipt" and old is not None:
                 yield self.hit(
                     e,
@@ -328,13 +328,13 @@ class Seal(Rule):
         if e.type not in MOVES:
             return
         for p in e.body["packets"]:
-            old = s.packets.get(p["id"])
+            old = s.packet(p["id"])
             if not p.get("intact", True):
                 yield f"{p['id']} seal broken", f"{p['id']} 密封破损", "seal-broken"
             # NOTE: serials are compared when a packet leaves (issue, dispatch); a
             # return records the new seal put on in the exam room.
             seal = p.get("seal") if e.type in ("issue", "dispatch") else None
-            if old is not None and seal is not None and seal != old.seal:
+            if isinstance(old, Packet) and seal is not None and seal != old.seal:
                 yield (
                     f"{p['id']} leaves with seal {seal}, it came in with {old.seal}",
                     f"{p['id']} 出库封条 {seal} 与入库封条 {old.seal} 不符",
@@ -378,8 +378,8 @@ class ReturnMatch(Rule):
             return
         b = e.body
         for p in b["packets"]:
-            old = s.packets.get(p["id"])
-            if old is None or old.where != "issued":
+            old = s.packet(p["id"])
+            if not isinstance(old, Packet) or old.where != "issued":
                 continue  # NOTE: INVENTORY's finding
             if old.exam_room != b["exam_room"]:
                 yield self.hit(

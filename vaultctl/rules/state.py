@@ -8,6 +8,7 @@ shift on duty, packets in stock or out, cameras, people inside, open doors).
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -98,6 +99,16 @@ class Packet:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Dispatched:
+    """A packet that has left the site: only its id and the entry that sent it
+    are kept (issue 24: the state stays small however long the log)."""
+
+    id: str
+    seq: int
+    where: str = "dispatched"
+
+
 @dataclass(slots=True)
 class Shift:
     id: str
@@ -133,7 +144,8 @@ class State:
         self.holders: dict[str, str | None] = {}
         self.inspections: dict[str, tuple[str, tuple[str, ...], datetime]] = {}
         self.shift: Shift | None = None
-        self.packets: dict[str, Packet] = {}
+        self.packets: dict[str, Packet] = {}  # in stock or issued
+        self.closed: dict[str, int] = {}  # dispatched: id -> seq of the dispatch
         # NOTE: the ids of packets in stock, kept with ``packets`` by the four
         # handlers that move one, so "any papers in the room?" is O(1) however
         # many packets went through the room before
@@ -143,6 +155,24 @@ class State:
         self.incidents: list[dict[str, Any]] = []
         self.segments: list[dict[str, Any]] = []
         self.evidence: list[dict[str, Any]] = []  # files bound by attachments
+
+    # NOTE: never changed in place once written (replaced or appended to, and
+    # their items immutable): a copy (Engine.preview) copies them shallowly,
+    # so an append does not cost a walk over every packet ever dispatched
+    _SHALLOW = frozenset({"genesis", "closed", "evidence", "segments", "incidents"})
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> State:
+        new = State.__new__(State)
+        memo[id(self)] = new
+        for name, value in vars(self).items():
+            if name == "genesis":
+                copied = value
+            elif name in self._SHALLOW:
+                copied = copy.copy(value)
+            else:
+                copied = copy.deepcopy(value, memo)
+            setattr(new, name, copied)
+        return new
 
     # --- reading -----------------------------------------------------------
     @property
@@ -156,6 +186,15 @@ class State:
     @property
     def rooms(self) -> list[str]:
         return [r["id"] for r in self.genesis["rooms"]] if self.genesis else []
+
+    def packet(self, pid: str) -> Packet | Dispatched | None:
+        """Packet ``pid`` as the room knows it: here or out in an exam room, gone
+        with the centre's courier, or never received."""
+        found = self.packets.get(pid)
+        if found is not None:
+            return found
+        seq = self.closed.get(pid)
+        return None if seq is None else Dispatched(pid, seq)
 
     def has_stock(self) -> bool:
         """Are any papers in the room? (cheaper than ``in_stock`` for a yes/no)"""
@@ -188,7 +227,7 @@ class State:
             "item": self.items,
             "camera": self.cameras,
             "session": self.sessions,
-            "packet": self.packets,
+            "packet": {**self.packets, **self.closed},
         }
         return sorted(table[kind])
 
@@ -275,6 +314,7 @@ class State:
     def _on_receipt(self, entry: Event, body: dict[str, Any]) -> None:
         for p in body["packets"]:
             self.packets[p["id"]] = Packet.came_in(p, entry.seq)
+            self.closed.pop(p["id"], None)
             self.stocked.add(p["id"])
 
     def _on_issue(self, entry: Event, body: dict[str, Any]) -> None:
@@ -295,13 +335,14 @@ class State:
             self.packets[p["id"]] = Packet.came_in(
                 p, entry.seq, old.exam_room if old else None
             )
+            self.closed.pop(p["id"], None)
             self.stocked.add(p["id"])
 
     def _on_dispatch(self, entry: Event, body: dict[str, Any]) -> None:
         for moved in body["packets"]:
-            packet = self.packets.get(moved["id"])
+            packet = self.packets.pop(moved["id"], None)
             if packet is not None:
-                packet.where, packet.seq = "dispatched", entry.seq
+                self.closed[packet.id] = entry.seq
                 self.stocked.discard(packet.id)
 
     def _on_cctv(self, entry: Event, body: dict[str, Any]) -> None:
@@ -318,6 +359,7 @@ class State:
             )
 
     def _on_incident(self, entry: Event, body: dict[str, Any]) -> None:
+        del self.incidents[: -(KEEP_INCIDENTS - 1) or None]
         self.incidents.append(
             {
                 "seq": entry.seq,
@@ -346,8 +388,13 @@ class State:
             "inside": sorted(self.inside),
             "open": sorted(self.opened),
             "cctv": dict(sorted(self.cameras.items())),
-            "incidents": self.incidents[-20:],
+            "incidents": self.incidents[-KEEP_INCIDENTS:],
         }
+
+
+# NOTE: the latest incidents are what status and the pages list; older ones
+# stay in the log (and in the rules' own memory while they are owed)
+KEEP_INCIDENTS = 20
 
 
 def target_of(body: dict[str, Any]) -> str:

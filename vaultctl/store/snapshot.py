@@ -105,6 +105,8 @@ class _Encoder:
         return {"$i": n, **self._body(v)}
 
     def _body(self, v: Any) -> dict[str, Any]:
+        if _plain(v):
+            return {"p": v}  # NOTE: JSON as it is: no walk, here or when read
         if isinstance(v, list):
             return {"l": [self.enc(x) for x in v]}
         if isinstance(v, tuple):
@@ -129,6 +131,18 @@ class _Encoder:
             raise SnapshotError(f"cannot store a {cls.__module__}.{cls.__qualname__}")
         attrs = {name: self.enc(getattr(v, name)) for name in _attrs(v)}
         return {"o": f"{cls.__module__}:{cls.__qualname__}", "a": attrs}
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
+
+
+def _plain(v: Any) -> bool:
+    """A list of scalars, or a dict of str to scalars: stored as plain JSON
+    (the closed packets, an attachment). Floats never occur in a state."""
+    if type(v) is dict:
+        return set(map(type, v)) <= _STR and set(map(type, v.values())) <= _SCALARS
+    return type(v) is list and set(map(type, v)) <= _SCALARS
 
 
 def _tz_name(v: datetime) -> str | None:
@@ -156,6 +170,12 @@ class _Decoder:
         if "$r" in v:
             return self.memo[v["$r"]]
         n = v["$i"]
+        if "p" in v:
+            plain = v["p"]
+            if not _plain(plain):
+                raise SnapshotError("plain value holds more than scalars")
+            self.memo[n] = plain
+            return plain
         if "l" in v:
             out: list[Any] = []
             self.memo[n] = out
