@@ -19,6 +19,7 @@ Where SPEC is ambiguous the reading chosen is said next to the test.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,8 +29,11 @@ from typing import Any
 import pytest
 
 from vaultctl.core import canonical, keys
-from vaultctl.rules import REGISTRY, Finding
+from vaultctl.core.model import Entry
+from vaultctl.core.schema import ENTRY_TYPES
+from vaultctl.rules import REGISTRY, Engine, Finding
 from vaultctl.rules.watch import add_months
+from vaultctl.store import snapshot as snapshots
 
 from .conftest import private_key
 from .story import CREW_A, CREW_B, NOW, Story, compliant_story, packet, setup, t
@@ -2170,3 +2174,39 @@ def test_return_match_from_another_exam_room(tmp_path: Path) -> None:
     assert [(f.seq, f.message) for f in found] == [
         (seq, "P-E01 was issued to E01, returned from E02")
     ]
+
+
+# --- issue 24: the engine calls a rule only for the entry types it looks at --
+
+
+def _every_rule_everywhere(engine: Engine) -> Engine:
+    """The engine as it was before rules declared ``on``: every hook called."""
+    every = list(range(len(engine.rules)))
+    engine.steps = dict.fromkeys(engine.steps, every)
+    engine.afters = dict.fromkeys(engine.afters, every)
+    return engine
+
+
+@pytest.mark.parametrize("case", VIOLATIONS + COMPLIANT, ids=str)
+def test_calling_rules_by_type_changes_no_verdict(case: Case, tmp_path: Path) -> None:
+    """Differential: each rule's violating and compliant log, fed to an
+    engine that calls only the rules declared for the entry's type and to one
+    that calls every rule for every entry: the same findings, entry by entry,
+    and the same rule memory at the end."""
+    story = case.build(tmp_path, None)
+    lines = [Entry.from_dict(json.loads(x)) for x in story.lines]
+    now = case.now or NOW
+    fast, full = Engine(now), Engine(now)
+    for i, entry in enumerate(lines):
+        if i == 1:
+            _every_rule_everywhere(full)
+        assert fast.feed(entry) == full.feed(entry), entry.seq
+    assert fast.finish() == full.finish()
+    # NOTE: the rules' memory, compared as the writer's snapshot writes it
+    assert snapshots.dumps(fast.rules) == snapshots.dumps(full.rules)
+
+
+def test_a_rule_declared_for_some_types_says_nothing_of_the_others() -> None:
+    declared = {rid: cls.on for rid, cls in REGISTRY.items() if cls.on is not None}
+    assert len(declared) >= 16
+    assert all(on <= set(ENTRY_TYPES) for on in declared.values())

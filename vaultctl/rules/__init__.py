@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from vaultctl.core.errors import ConfigError
-from vaultctl.core.schema import LEVELS
+from vaultctl.core.schema import ENTRY_TYPES, LEVELS
 from vaultctl.rules.state import Event, State
 
 
@@ -93,6 +93,10 @@ class Rule:
     default_level: ClassVar[str] = "error"
     example_ok: ClassVar[str] = ""
     example_bad: ClassVar[str] = ""
+    # NOTE: the entry types ``step`` and ``after`` look at (None: every entry,
+    # e.g. a rule whose clock runs on any entry's time); the engine calls
+    # them for those only (issue 24: most rules concern one or two types)
+    on: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, params: Mapping[str, int], level: str, now: datetime) -> None:
         self.p = params_in_force(type(self), {"params": params})
@@ -217,6 +221,10 @@ class Engine:
         self.rules: list[Rule] = []
         self.off: list[str] = []
         self.now = now
+        # NOTE: per entry type, the indices of the rules whose step (after)
+        # is called: plain lists of ints, so a snapshot stores them as they are
+        self.steps: dict[str, list[int]] = {}
+        self.afters: dict[str, list[int]] = {}
 
     def set_clock(self, now: datetime) -> None:
         """Judge from now on against ``now`` (a writer resuming an engine
@@ -234,6 +242,9 @@ class Engine:
             for rid, cls in sorted(REGISTRY.items())
             if levels[rid] != "off"
         ]
+        for kind in ENTRY_TYPES:
+            self.steps[kind] = _called(self.rules, "step", kind)
+            self.afters[kind] = _called(self.rules, "after", kind)
 
     def feed(self, e: Event) -> list[Finding]:
         """Check one entry against every rule in force, then apply it."""
@@ -243,9 +254,15 @@ class Engine:
                 return []
             self._start_rules()
             return [f for r in self.rules for f in r.genesis(e, self.state)]
-        found = [f for r in self.rules for f in r.step(e, self.state)]
-        self.state.apply(e)
-        found += [f for r in self.rules for f in r.after(e, self.state)]
+        rules, state = self.rules, self.state
+        every = range(len(rules))
+        found = [
+            f for i in self.steps.get(e.type, every) for f in rules[i].step(e, state)
+        ]
+        state.apply(e)
+        found += [
+            f for i in self.afters.get(e.type, every) for f in rules[i].after(e, state)
+        ]
         return found
 
     def preview(self, e: Event) -> list[Finding]:
@@ -266,6 +283,17 @@ class Engine:
         after = copy.deepcopy(self)
         after.feed(e)
         return [o for o in after.owed() if o.seq == e.seq]
+
+
+def _called(rules: list[Rule], hook: str, kind: str) -> list[int]:
+    """The rules whose ``hook`` can say anything about an entry of ``kind``:
+    those that define it, and look at that type (or at every one)."""
+    return [
+        i
+        for i, r in enumerate(rules)
+        if getattr(type(r), hook) is not getattr(Rule, hook)
+        and (r.on is None or kind in r.on)
+    ]
 
 
 class Timers:

@@ -141,6 +141,7 @@ class Handover(Rule):
     one start over it) while papers are stored."""
 
     id = "HANDOVER"
+    on = frozenset({"shift"})
     title = "Shifts change by a handover signed by both leaders"
     title_zh = "交接班须双方班长签字"
     clause = "四.七, 五.2"

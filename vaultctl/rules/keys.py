@@ -22,6 +22,7 @@ class KeySplit(Rule):
     at once."""
 
     id = "KEY-SPLIT"
+    on = frozenset({"custody"})
     title = "Keys of one lock group held by different people"
     title_zh = "同组钥匙须分人保管"
     clause = "第二篇(二), 四.六, 五.3"
@@ -53,6 +54,7 @@ class CabinetKeys(Rule):
     head, one each."""
 
     id = "CABINET-KEYS"
+    on = frozenset({"custody"})
     title = "Cabinet keys held by the site head and the room head"
     title_zh = "铁柜钥匙由考点负责人和保密室负责人分别保管"
     clause = "职责6"
@@ -95,6 +97,7 @@ class KeyTransfer(Rule):
     holder, signed by giver and receiver; nobody holds one on another's behalf."""
 
     id = "KEY-TRANSFER"
+    on = frozenset({"custody"})
     title = "Keys change hands only by recorded handover"
     title_zh = "钥匙须当面交接、不得代管"
     clause = "第二篇(二), 职责6"
@@ -149,6 +152,7 @@ class Opening(Rule):
     finding here: what was signed is what counts."""
 
     id = "OPENING"
+    on = frozenset({"open"})
     title = "Two sign to open: the room head and the key holders"
     title_zh = "开启须两人签名，含保密室负责人及钥匙保管人"
     clause = "四.六, 五.3, 职责6"
@@ -211,6 +215,7 @@ class KeyRole(Rule):
     inspector."""
 
     id = "KEY-ROLE"
+    on = frozenset({"custody"})
     title = "Keys and codes only to custodians and heads"
     title_zh = "钥匙与密码只交保管人员及负责人"
     clause = "第二篇(二), 职责6"

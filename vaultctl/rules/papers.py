@@ -38,6 +38,7 @@ class Inspected(Rule):
     opening after a failed inspection until a passing one."""
 
     id = "INSPECTED"
+    on = frozenset({"inspection", "open", "receipt"})
     title = "Room inspected jointly before use"
     title_zh = "保密室使用前须联合检查验收"
     clause = "四.二, 五.7"
@@ -115,6 +116,7 @@ class Handling(Rule):
     differs from the packets owes a count-mismatch incident: SEAL.)"""
 
     id = "HANDLING"
+    on = frozenset(MOVES)
     title = "Handovers of papers counted, checked and signed"
     title_zh = "试卷收发须清点核验、双方签字"
     clause = "第二篇(三), 四.八, 职责8"
@@ -157,6 +159,7 @@ class Inventory(Rule):
     the exam nothing is left unaccounted."""
 
     id = "INVENTORY"
+    on = frozenset(MOVES)
     title = "Every packet accounted for"
     title_zh = "试卷袋登记清点、账实相符"
     clause = "第三篇5, 四.八"
@@ -252,6 +255,7 @@ class NoProxy(Rule):
     invigilator, within the window before the session starts."""
 
     id = "NO-PROXY"
+    on = frozenset({"issue"})
     title = "Papers only to the assigned invigilator, just before the session"
     title_zh = "拒绝代领，按时发放"
     clause = "职责7"
@@ -367,6 +371,7 @@ class ReturnMatch(Rule):
     invigilator it was issued to."""
 
     id = "RETURN-MATCH"
+    on = frozenset({"return"})
     title = "Returns match their issue"
     title_zh = "回收与发放一致"
     clause = "第二篇(三), 四.八, 职责8"

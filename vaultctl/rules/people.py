@@ -92,6 +92,7 @@ class RosterAuth(Rule):
     """Every roster change is co-signed by the site head."""
 
     id = "ROSTER-AUTH"
+    on = frozenset({"roster"})
     title = "Roster changes co-signed by the site head"
     title_zh = "人员变更须考点负责人会签"
     clause = "五.5"
@@ -115,6 +116,7 @@ class Access(Rule):
     matching exit; a visitor who is not on the roster is escorted by an officer."""
 
     id = "ACCESS"
+    on = frozenset({"access"})
     title = "Room access approved, registered and escorted"
     title_zh = "进出保密室须审批登记"
     clause = "第二篇(四), 四.七"

@@ -90,6 +90,7 @@ class DoorState(Rule):
     and closing already."""
 
     id = "DOOR-STATE"
+    on = frozenset({"open", "close", "access", "shift"})
     title = "Doors and cabinets opened and closed in turn, closed when left"
     title_zh = "门柜开关如实登记，离开即关闭"
     clause = "第三篇12, 四.六"

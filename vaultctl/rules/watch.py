@@ -137,6 +137,7 @@ class Footage(Rule):
     ends."""
 
     id = "FOOTAGE"
+    on = frozenset({"cctv", "receipt"})
     title = "Footage kept six months after the exam"
     title_zh = "监控视频保存至考试结束后半年"
     clause = "四.四"
@@ -181,6 +182,7 @@ class Reported(Rule):
     ``occurred_at``: its window runs from the entry, as it did then."""
 
     id = "REPORTED"
+    on = frozenset({"incident"})
     title = "Incidents reported at once"
     title_zh = "事件须立即逐级上报"
     clause = "四.九, 职责9"
