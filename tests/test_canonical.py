@@ -495,3 +495,54 @@ def test_entry_bytes_agree_with_encode(entry: dict) -> None:
             parts.signed  # noqa: B018 - the property raises
         return
     assert parts.signed == canonical.ENTRY_DOMAIN + canonical.encode(signed)
+
+
+# --- issue 24: the orjson fast path never accepts what the exact path refuses -
+
+
+def _exactly_canonical(raw: bytes) -> bool:
+    try:
+        obj = canonical.parse(raw)
+    except CanonicalError:
+        return False
+    return canonical.encode(obj) == raw and canonical.first_non_nfc(obj) is None
+
+
+_LINE = canonical.encode(
+    {"body": {"n": 12, "text": "交班 ok", "xs": [1, -2, True, None]}, "seq": 3}
+)
+_CRAFTED = [
+    _LINE,
+    _LINE.replace(b'"n":12', b'"n":12.0'),
+    _LINE.replace(b'"n":12', b'"n":1.2e1'),
+    _LINE.replace(b'"n":12', b'"n":1E1'),
+    _LINE.replace(b'"n":12', b'"n":-0'),
+    _LINE.replace(b'"n":12', b'"n":9007199254740993'),
+    _LINE.replace(b'"n":12', b'"n":-9007199254740993'),
+    _LINE.replace(b'"n":12', b'"n":18446744073709551615'),
+    _LINE.replace(b'"n":12', b'"n":012'),
+    _LINE.replace(b'"n":12', b'"n":NaN'),
+    _LINE.replace(b'"n":12', b'"n":12,"n":12'),
+    _LINE.replace(b'{"n":12,', b'{"text":"x","n":12,'),
+    b"\xef\xbb\xbf" + _LINE,
+    _LINE.replace("交班".encode(), b"\xe4\xba"),
+    _LINE.replace("交班".encode(), "e\u0301".encode()),
+    _LINE.replace("交班".encode(), b"\\u4ea4"),
+    _LINE.replace("交班".encode(), "𝄞".encode()),
+    _LINE + b" ",
+]
+
+
+@pytest.mark.parametrize("raw", _CRAFTED)
+def test_the_fast_path_accepts_only_canonical_lines(raw: bytes) -> None:
+    if canonical.FastLine.check(raw) is not None:
+        assert _exactly_canonical(raw), raw
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(_LINE) - 1), st.integers(0, 255))
+def test_no_single_byte_change_fools_the_fast_path(at: int, byte: int) -> None:
+    raw = bytearray(_LINE)
+    raw[at] = byte
+    if canonical.FastLine.check(bytes(raw)) is not None:
+        assert _exactly_canonical(bytes(raw)), bytes(raw)

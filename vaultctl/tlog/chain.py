@@ -10,10 +10,11 @@ line only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from vaultctl.core import canonical, keys, schema
 from vaultctl.core.codes import LOG, Code
@@ -267,7 +268,7 @@ class ChainVerifier:
     def _parse_proven(self, raw: bytes, proven: tuple[str, Known]) -> Entry | None:
         # NOTE: the worker proved the line canonical, so plain json reads it
         self.head = None
-        entry = self._model(json.loads(raw))
+        entry = self._model(orjson.loads(raw))
         if entry is not None:
             self._bytes, self._known = _Proven(proven[0]), proven[1]
         return entry
