@@ -73,11 +73,10 @@ def triples(path: Path) -> list[tuple[bytes, bytes, bytes]]:
             table[k["key"]] = base64.b64decode(k["public_key"][8:])
     out = []
     for line in lines:
-        fast = canonical.FastLine.check(line)
-        assert fast is not None
-        assert fast.fits()
-        for s in fast.obj["sigs"]:
-            out.append((table[s["key"]], base64.b64decode(s["sig"]), fast.signed))
+        obj = canonical.parse(line)
+        signed = canonical.EntryBytes(obj).signed
+        for s in obj["sigs"]:
+            out.append((table[s["key"]], base64.b64decode(s["sig"]), signed))
     return out
 
 

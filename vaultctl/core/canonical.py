@@ -239,10 +239,13 @@ def entry_hash(entry: dict[str, Any]) -> str:
 # C re-encoding equals
 # it byte for byte, is canonical: no duplicate key (one would have vanished),
 # no lone surrogate, every string exactly as on the line.
-_ASTRAL_BYTES = re.compile(rb"[\xf0-\xff]")
-# NOTE: a number token with a fraction or exponent, or of 16 digits or more
-# (a match inside a string only sends the line down the exact path)
-_NOT_SMALL_INT = re.compile(rb"[:,\[]-?[0-9]+[.eE]|[:,\[]-?[0-9]{16}")
+# NOTE: a number token with a fraction or exponent (a match inside a string
+# only sends the line down the exact path); integers past 2**53 are refused
+# by orjson's OPT_STRICT_INTEGER when the line is re-encoded
+_FRACTION = re.compile(rb"[:,\[]-?[0-9]+[.eE]")
+# NOTE: the lead bytes of UTF-8's 4-byte sequences (astral characters)
+_ASTRAL_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
+_DUMPS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 class FastLine:
@@ -261,10 +264,12 @@ class FastLine:
     def check(cls, raw: bytes) -> FastLine | None:
         # NOTE: orjson (issue 24) parses and re-encodes; what it would read
         # differently from RFC 8785 never gets that far: escapes and astral
-        # characters (UTF-16 key order), fractions and exponents, integers of
-        # 16 digits or more (I-JSON's 2**53 bound). Anything else that is not
-        # canonical re-encodes differently and takes the exact path.
-        if b"\\u" in raw or _ASTRAL_BYTES.search(raw) or _NOT_SMALL_INT.search(raw):
+        # characters (UTF-16 key order), fractions and exponents, integers
+        # past I-JSON's 2**53. Anything else that is not canonical re-encodes
+        # differently and takes the exact path.
+        if b"\\u" in raw or any(b in raw for b in _ASTRAL_LEADS):
+            return None
+        if _FRACTION.search(raw):
             return None
         try:
             obj = orjson.loads(raw)
@@ -276,7 +281,10 @@ class FastLine:
         # \u escape the whole text is NFC exactly when every string in it is
         if not unicodedata.is_normalized("NFC", raw.decode("utf-8")):
             return None
-        if orjson.dumps(obj, option=orjson.OPT_SORT_KEYS) != raw:
+        try:
+            if orjson.dumps(obj, option=_DUMPS) != raw:
+                return None
+        except orjson.JSONEncodeError:  # NOTE: an integer past 2**53
             return None
         return cls(obj, raw)
 
