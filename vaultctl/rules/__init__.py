@@ -100,6 +100,8 @@ class Rule:
 
     def __init__(self, params: Mapping[str, int], level: str, now: datetime) -> None:
         self.p = params_in_force(type(self), {"params": params})
+        # NOTE: every parameter as a duration once, not at each entry
+        self.td = {name: timedelta(minutes=v) for name, v in self.p.items()}
         self.level = level
         self.now = now
         self.reset()
@@ -108,7 +110,7 @@ class Rule:
         """Set up the rule's own memory (interval rules keep clocks here)."""
 
     def minutes(self, name: str) -> timedelta:
-        return timedelta(minutes=self.p[name])
+        return self.td[name]
 
     def hit(
         self,
@@ -314,11 +316,18 @@ class Timers:
 
     def overdue(
         self, moment: datetime, limit: timedelta
-    ) -> Iterator[tuple[str, datetime, Event]]:
-        for key, (since, began) in sorted(self.since.items()):
-            if moment - since > limit:
-                del self.since[key]
-                yield key, since, began
+    ) -> list[tuple[str, datetime, Event]]:
+        """Each one begun more than ``limit`` before ``moment``, once."""
+        if not self.since:
+            return []
+        late = [
+            (key, since, began)
+            for key, (since, began) in sorted(self.since.items())
+            if moment - since > limit
+        ]
+        for key, _, _ in late:
+            del self.since[key]
+        return late
 
 
 class Pending:
@@ -366,14 +375,17 @@ class Pending:
         elif e.body["kind"] in self.kinds:
             self.open, self.late = [], []
 
-    def overdue(self, moment: datetime) -> Iterator[tuple[Event, str, str]]:
+    def overdue(self, moment: datetime) -> list[tuple[Event, str, str]]:
+        """The open entries past their window, now moved to ``late``."""
+        if not self.open:
+            return []
         late = [moment - p[0].moment > self.window for p in self.open]
         due = [p for p, is_late in zip(self.open, late, strict=True) if is_late]
         self.open = [
             p for p, is_late in zip(self.open, late, strict=True) if not is_late
         ]
         self.late += due
-        yield from due
+        return due
 
 
 def _load() -> None:
