@@ -47,7 +47,14 @@ def format_ts(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
+_KEYSETS: dict[tuple[str, ...], frozenset[str]] = {
+    fields: frozenset(fields) for fields in (ENTRY_FIELDS, SIG_FIELDS)
+}
+
+
 def _check_fields(obj: Any, wanted: tuple[str, ...], where: str) -> None:
+    if type(obj) is dict and obj.keys() == _KEYSETS[wanted]:
+        return  # NOTE: the usual case, decided in C (issue 24)
     if not isinstance(obj, dict):
         raise SchemaError(f"{where}: expected an object, got {type(obj).__name__}")
     missing = [k for k in wanted if k not in obj]

@@ -279,15 +279,30 @@ def check(spec: Any, value: Any, where: str) -> None:
 
 def _check_object(spec: dict[str, Any], value: Any, where: str) -> None:
     _expect(isinstance(value, dict), where, "an object", value)
-    fields = {name.lstrip("?"): name.startswith("?") for name in spec}
-    for name, optional in fields.items():
-        if name not in value and not optional:
+    names, required = _fields(spec)
+    for name in required:
+        if name not in value:
             raise SchemaError(f"{where}: missing field {name!r}")
-    for key in value:
-        if key not in fields:
+    for key, item in value.items():
+        spec_key = names.get(key)
+        if spec_key is None:
             raise SchemaError(f"{where}: unknown field {key!r}")
-        spec_key = f"?{key}" if fields[key] else key
-        check(spec[spec_key], value[key], f"{where}.{key}")
+        check(spec[spec_key], item, f"{where}.{key}")
+
+
+# NOTE: per object spec: field -> its key in the spec ("?name" when
+# optional), and the required fields; the spec is kept too, so its id is
+# never reused by another while cached
+_FIELDS: dict[int, tuple[Any, dict[str, str], tuple[str, ...]]] = {}
+
+
+def _fields(spec: dict[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
+    found = _FIELDS.get(id(spec))
+    if found is None or found[0] is not spec:
+        names = {name.lstrip("?"): name for name in spec}
+        required = tuple(n for n in spec if not n.startswith("?"))
+        found = _FIELDS[id(spec)] = (spec, names, required)
+    return found[1], found[2]
 
 
 def _check_leaf(spec: Any, value: Any, where: str) -> None:
