@@ -26,7 +26,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check vaultctl tests bench tools
 	$(BIN)/mypy
 
-# NOTE: ~20 min (vaults of 1M entries are generated once, into bench/.cache)
+# NOTE: under 10 min once bench/.cache holds the vaults (the first run makes them);
+# the 1M-entry memory figure is bench/rss.py, run apart (see its docstring)
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 

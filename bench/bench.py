@@ -1,10 +1,16 @@
-"""``make bench``: every figure of issue 12, each with its same-run ceiling.
+"""``make bench``: every figure of issue 24, each with its same-run ceiling.
 
-Reproduce: ``make bench`` (or ``.venv/bin/python bench/bench.py``). Vaults
-are the demo week's mix (bench/gen.py), cached in bench/.cache. The machine
-is shared and noisy, so each speed is a ratio to a ceiling measured in the
-same run, interleaved, repeated, and reported as the median. Writes
-bench/results.json.
+Reproduce: ``make bench`` (or ``.venv/bin/python bench/bench.py [STEP…]``),
+under 10 minutes on 2 cores once the vaults are cached (bench/.cache; the
+first run generates them, a few minutes). Vaults are the demo week's mix
+(bench/gen.py), whole weeks. The machine is shared and noisy, so each speed
+is a ratio of CPU time to a ceiling measured in the same run, interleaved,
+repeated 3 times, the median reported: the ceiling is the same number of
+raw libsodium checks of the same signatures (``VerifyKey.verify``, keys
+loaded once), CPU time of every process counted (``os.times``, children
+reaped). The 1M-entry memory figure comes from bench/rss.py (longer: run it
+in the background); its last result is read from bench/results.json.
+Writes bench/results.json.
 """
 
 from __future__ import annotations
@@ -86,24 +92,38 @@ def _raw(work: list[tuple[bytes, bytes, bytes]]) -> None:
         keys[k].verify(d, s)
 
 
+def cpu() -> float:
+    """CPU seconds of this process and of its children reaped so far."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def ceiling(work: list[tuple[bytes, bytes, bytes]], entries: int, procs: int) -> float:
-    """Entries/s of raw libsodium checks of the same signatures, ``procs`` ways."""
+    """Entries per CPU second of raw libsodium checks of the same signatures,
+    ``procs`` ways (the pool's own start-up not counted)."""
     if procs == 1:
-        t = time.perf_counter()
+        t = cpu()
         _raw(work)
-        return entries / (time.perf_counter() - t)
+        return entries / (cpu() - t)
     parts = [work[i::procs] for i in range(procs)]
-    with Pool(procs) as pool:
-        pool.map(len, [[0]] * procs)  # NOTE: workers started before the clock
-        t = time.perf_counter()
-        pool.map(_raw, parts)
-        return entries / (time.perf_counter() - t)
+    pool = Pool(procs)
+    pool.map(len, [[0]] * procs)  # NOTE: workers started before the clock
+    t = cpu()
+    pool.map(_raw, parts)
+    pool.close()
+    pool.join()
+    return entries / (cpu() - t)
 
 
-def verify_rate(path: Path, jobs: int) -> tuple[float, int]:
-    t = time.perf_counter()
+def verify_rate(path: Path, jobs: int) -> tuple[float, float, int]:
+    """Entries per CPU second (every process) and per wall second."""
+    t, w = cpu(), time.perf_counter()
     rep = verify.run(Vault(path).lines(), now=FAR, jobs=jobs)
-    return rep.entries / (time.perf_counter() - t), rep.exit_code
+    return (
+        rep.entries / (cpu() - t),
+        rep.entries / (time.perf_counter() - w),
+        rep.exit_code,
+    )
 
 
 def speed(path: Path, jobs: int) -> dict[str, Any]:
@@ -112,13 +132,16 @@ def speed(path: Path, jobs: int) -> dict[str, Any]:
     runs = []
     for _ in range(REPEAT):
         c = ceiling(work, n, jobs)
-        v, code = verify_rate(path, jobs)
-        runs.append({"ceiling": c, "verify": v, "ratio": v / c, "exit": code})
+        v, wall, code = verify_rate(path, jobs)
+        runs.append(
+            {"ceiling": c, "verify": v, "wall": wall, "ratio": v / c, "exit": code}
+        )
     return {
         "entries": n,
         "jobs": jobs,
         "ceiling_per_s": statistics.median(r["ceiling"] for r in runs),
         "verify_per_s": statistics.median(r["verify"] for r in runs),
+        "wall_per_s": statistics.median(r["wall"] for r in runs),
         "ratio": statistics.median(r["ratio"] for r in runs),
         "exit": runs[0]["exit"],
         "runs": runs,
@@ -141,16 +164,20 @@ def audit_speed(tmp: Path) -> dict[str, Any]:
     runs = []
     for _ in range(REPEAT):
         c = ceiling(work, AUDIT_ENTRIES, 2)
-        t = time.perf_counter()
+        t, w = cpu(), time.perf_counter()
         rows = list(audit.run(paths, 2))
-        a = total / (time.perf_counter() - t)
-        runs.append({"ceiling": c, "audit": a, "ratio": a / c, "rows": len(rows)})
+        a = total / (cpu() - t)
+        wall = total / (time.perf_counter() - w)
+        runs.append(
+            {"ceiling": c, "audit": a, "wall": wall, "ratio": a / c, "rows": len(rows)}
+        )
     return {
         "bundles": AUDIT_BUNDLES,
         "entries_each": AUDIT_ENTRIES,
         "jobs": 2,
         "ceiling_per_s": statistics.median(r["ceiling"] for r in runs),
         "audit_per_s": statistics.median(r["audit"] for r in runs),
+        "wall_per_s": statistics.median(r["wall"] for r in runs),
         "ratio": statistics.median(r["ratio"] for r in runs),
         "runs": runs,
     }
@@ -189,10 +216,12 @@ def rss(n: int, findings: bool, jobs: int) -> dict[str, Any]:
     return {**json.loads(out.stdout), "seconds": time.perf_counter() - t}
 
 
-def append_times(tmp: Path, n: int = 100_000, count: int = 7) -> dict[str, Any]:
+def append_times(tmp: Path, n: int, count: int = 7) -> dict[str, Any]:
+    """One entry appended ``count`` times (keys given: no KDF), after a first
+    append that builds the writer's snapshot (a full replay)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    vault_dir = tmp / "append"
+    vault_dir = tmp / f"append-{n}"
     vault_dir.mkdir()
     shutil.copy(cached(n) / "ledger.jsonl", vault_dir / "ledger.jsonl")
     os.environ["XDG_CACHE_HOME"] = str(tmp / "cache")
@@ -249,14 +278,7 @@ def main(only: list[str]) -> None:
     results: dict[str, Any] = {
         **old,
         "machine": machine(),
-        "targets": {
-            "verify_1": 0.85,
-            "verify_2": 0.85,
-            "audit": 0.85,
-            "rss_1m_over_100k": 1.3,
-            "append_ms": 20,
-            "startup_ratio": 1.5,
-        },
+        "targets": TARGETS,
     }
     with tempfile.TemporaryDirectory() as tmp:
         steps = [
@@ -266,11 +288,10 @@ def main(only: list[str]) -> None:
             ("verify_2_clean", lambda: speed(cached(SPEED_N), 2)),
             ("verify_2_findings", lambda: speed(cached(SPEED_N, True), 2)),
             ("audit", lambda: audit_speed(Path(tmp))),
-            ("append", lambda: append_times(Path(tmp))),
+            ("append_10k", lambda: append_times(Path(tmp), 10_000)),
+            ("append_100k", lambda: append_times(Path(tmp), 100_000)),
             ("rss_100k_clean", lambda: rss(100_000, False, 2)),
             ("rss_100k_findings", lambda: rss(100_000, True, 2)),
-            ("rss_1m_clean", lambda: rss(1_000_000, False, 2)),
-            ("rss_1m_findings", lambda: rss(1_000_000, True, 2)),
         ]
         for name, step in steps:
             if only and name not in only:
@@ -281,14 +302,29 @@ def main(only: list[str]) -> None:
                 json.dumps({k: v for k, v in results[name].items() if k != "runs"}),
                 flush=True,
             )
-    for kind in ("clean", "findings"):
-        results[f"rss_ratio_{kind}"] = (
-            results[f"rss_1m_{kind}"]["rss_kib"]
-            / results[f"rss_100k_{kind}"]["rss_kib"]
-        )
+    rss_ratios(results)
     results["machine"]["load_end"] = os.getloadavg()
     path.write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))
+
+
+TARGETS = {
+    "verify_1": 0.65,
+    "verify_2": 0.6,
+    "audit": 0.6,
+    "rss_1m_over_100k": 1.3,
+    "append_10k_ms": 20,
+    "append_100k_ms": 80,
+    "startup_ratio": 1.5,
+}
+
+
+def rss_ratios(results: dict[str, Any]) -> None:
+    """Peak RSS at 1M over 100k, where bench/rss.py measured both."""
+    for kind in ("clean", "findings"):
+        big, small = results.get(f"rss_1m_{kind}"), results.get(f"rss_100k_{kind}")
+        if big and small:
+            results[f"rss_ratio_{kind}"] = big["rss_kib"] / small["rss_kib"]
 
 
 def table(r: dict[str, Any]) -> str:
@@ -299,36 +335,41 @@ def table(r: dict[str, Any]) -> str:
         "| figure | measured | ceiling (same run) | ratio | target |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for key, label in (
-        ("verify_1_clean", "verify, 1 core"),
-        ("verify_1_findings", "verify, 1 core, findings"),
-        ("verify_2_clean", "verify --jobs 2"),
-        ("verify_2_findings", "verify --jobs 2, findings"),
+    for key, label, target in (
+        ("verify_1_clean", "verify, 1 core", "≥ 0.65"),
+        ("verify_1_findings", "verify, 1 core, findings", "≥ 0.65"),
+        ("verify_2_clean", "verify --jobs 2", "≥ 0.6"),
+        ("verify_2_findings", "verify --jobs 2, findings", "≥ 0.6"),
     ):
         x = r[key]
         rows.append(
             f"| {label} ({x['entries']:,} entries) | {x['verify_per_s']:,.0f}/s "
-            f"| {x['ceiling_per_s']:,.0f}/s | {x['ratio']:.2f} | ≥ 0.85 |"
+            f"CPU ({x['wall_per_s']:,.0f}/s wall) | {x['ceiling_per_s']:,.0f}/s "
+            f"| {x['ratio']:.2f} | {target} |"
         )
     a = r["audit"]
     rows.append(
         f"| audit, {a['bundles']} bundles × {a['entries_each']:,} entries, "
-        f"2 jobs | {a['audit_per_s']:,.0f} entries/s | "
-        f"{a['ceiling_per_s']:,.0f}/s | {a['ratio']:.2f} | ≥ 0.85 |"
+        f"2 workers | {a['audit_per_s']:,.0f}/s CPU ({a['wall_per_s']:,.0f}/s "
+        f"wall) | {a['ceiling_per_s']:,.0f}/s | {a['ratio']:.2f} | ≥ 0.6 |"
     )
     for kind in ("clean", "findings"):
-        small, big = r[f"rss_100k_{kind}"], r[f"rss_1m_{kind}"]
+        small, big = r.get(f"rss_100k_{kind}"), r.get(f"rss_1m_{kind}")
+        if not (small and big):
+            continue
         rows.append(
-            f"| peak RSS 1M / 100k, {kind} (--jobs 2, parent VmHWM) | "
-            f"{big['rss_kib'] / 1024:.0f} / {small['rss_kib'] / 1024:.0f} MiB "
-            f"| | {r[f'rss_ratio_{kind}']:.2f} | ≤ 1.3 |"
+            f"| peak RSS 1M / 100k, {kind} (--jobs 2, parent VmHWM; 1M by "
+            f"bench/rss.py) | {big['rss_kib'] / 1024:.0f} / "
+            f"{small['rss_kib'] / 1024:.0f} MiB | | "
+            f"{r[f'rss_ratio_{kind}']:.2f} | ≤ 1.3 |"
         )
-    p = r["append"]
-    rows.append(
-        f"| append one entry, 100k vault (median of {len(p['runs_ms'])}) | "
-        f"{p['median_ms']:.0f} ms | first (cold) {p['first_ms']:,.0f} ms | | "
-        "≤ 20 ms |"
-    )
+    for key, limit in (("append_10k", 20), ("append_100k", 80)):
+        p = r[key]
+        rows.append(
+            f"| append one entry, {p['entries'] // 1000}k vault, no KDF (median "
+            f"of {len(p['runs_ms'])}) | {p['median_ms']:.0f} ms | first (cold) "
+            f"{p['first_ms']:,.0f} ms | | ≤ {limit} ms |"
+        )
     s = r["startup"]
     rows.append(
         f"| vaultctl --version vs python -c 'import click' | "

@@ -14,6 +14,7 @@ of a log with findings.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sys
@@ -113,6 +114,9 @@ def generate(path: Path, n: int, findings: bool = False) -> Path:
     }
     state = State()
     path.mkdir(parents=True, exist_ok=True)
+    (path / "evidence").mkdir(exist_ok=True)
+    for sha, data in WEEK.get("evidence", {}).items():
+        (path / "evidence" / sha).write_bytes(base64.b64decode(data))
     with (path / "ledger.jsonl").open("wb") as f:
         for ts, kind, body, ids in steps(n, findings):
             signers = [writer.Signer(o, private[o]) for o in ids]

@@ -8,6 +8,7 @@ Reproduce: ``.venv/bin/python bench/make_week.py``.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import shutil
@@ -59,6 +60,12 @@ def main() -> None:
             result = runner.invoke(cli, [*base, *args], env=env)
             assert result.exit_code == 0, (args, result.output)
         lines = (root / "v" / "ledger.jsonl").read_bytes().splitlines()
+        # NOTE: the files the week binds (--attach), so a generated vault
+        # verifies with its evidence/ folder, as the demo's does
+        evidence = {
+            f.name: base64.b64encode(f.read_bytes()).decode("ascii")
+            for f in sorted((root / "v" / "evidence").glob("*"))
+        }
     entries = [canonical.parse(line) for line in lines]
     out = {
         "officers": ids,
@@ -71,6 +78,7 @@ def main() -> None:
             }
             for e in entries
         ],
+        "evidence": evidence,
     }
     path = Path(__file__).parent / "week.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", "utf-8")
