@@ -19,9 +19,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+# NOTE: PyNaCl's own cffi module (libsodium), as its bindings call it
+from nacl._sodium import ffi as _ffi  # type: ignore[import-not-found]
+from nacl._sodium import lib as _lib
 from nacl.bindings import crypto_core_ed25519_is_valid_point as _is_valid_point
-from nacl.bindings import crypto_sign_open as _sign_open
-from nacl.exceptions import BadSignatureError
 
 from vaultctl.core import keyfile
 from vaultctl.core.errors import KeyFileError, UsageError, WrongPassphraseError
@@ -361,8 +363,15 @@ def verify(raw: bytes, signature: bytes, data: bytes) -> bool:
     # past its end
     if len(raw) != 32 or len(signature) != 64:
         return False
-    try:
-        _sign_open(signature + data, raw)
-    except BadSignatureError:
-        return False
-    return True
+    signed = signature + data
+    # NOTE: libsodium's crypto_sign_open itself, as PyNaCl's binding calls it,
+    # without a fresh output buffer and a copy of the message per signature
+    # (issue 24); what it writes into the buffer is never read
+    out = _OPENED[0]
+    if len(out) < len(signed):
+        out = _OPENED[0] = _ffi.new("unsigned char[]", len(signed))
+    return bool(_lib.crypto_sign_open(out, _OPENED_LEN, signed, len(signed), raw) == 0)
+
+
+_OPENED = [_ffi.new("unsigned char[]", 4096)]
+_OPENED_LEN = _ffi.new("unsigned long long *")
