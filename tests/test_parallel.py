@@ -312,3 +312,30 @@ def test_version_imports_no_command_module() -> None:
             "vaultctl.core.i18n",
         ]
     )
+
+
+def test_a_body_of_the_wrong_shape_is_judged_by_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker also checks the body's shape (issue 24: the parent then reads
+    the entry without checking it again); a line whose body is wrong, with
+    its hash recomputed, gets the same findings with and without workers."""
+    log = Log(tmp_path)
+    log.notes(6)
+    obj = json.loads(log.lines[3])
+    obj["body"]["colour"] = "red"
+    obj["hash"] = canonical.entry_hash(obj)
+    log.lines[3] = canonical.encode(obj)
+    report = same_report(feed(log.lines), monkeypatch)
+    assert codes(report)[0] == (4, "bad-schema")
+
+
+def test_an_entry_read_back_equals_the_entry_checked(tmp_path: Path) -> None:
+    from vaultctl.core.model import Entry
+
+    log = Log(tmp_path)
+    log.notes(3)
+    for line in log.lines:
+        obj = json.loads(line)
+        assert Entry.checked(obj) == Entry.from_dict(obj)
+        assert Entry.checked(obj).moment == Entry.from_dict(obj).moment
