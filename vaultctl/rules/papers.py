@@ -7,7 +7,7 @@ from datetime import datetime
 
 from vaultctl.core import schema
 from vaultctl.rules import Finding, Owed, Pending, Rule, rule
-from vaultctl.rules.state import Event, Packet, State
+from vaultctl.rules.state import Dispatched, Event, Packet, State
 
 MOVES = ("receipt", "issue", "return", "dispatch")
 
@@ -200,8 +200,8 @@ class Inventory(Rule):
             if e.type == "receipt" and old is not None:
                 yield self.hit(
                     e,
-                    f"{p['id']} received twice (first at #{old.seq})",
-                    f"{p['id']} 重复接收（首次 #{old.seq}）",
+                    f"{p['id']} received twice ({_first(old)})",
+                    f"{p['id']} 重复接收（{_first(old, 'zh')}）",
                 )
             if e.type == "return" and (old is None or old.where != "issued"):
                 yield self.hit(
@@ -447,3 +447,11 @@ class StockCount(Rule):
 
     def owed(self, s: State) -> Iterator[Owed]:
         return self.pending.owed(self.id)
+
+
+def _first(old: Packet | Dispatched, lang: str = "en") -> str:
+    """Where a packet received again was first: its entry, or gone."""
+    if isinstance(old, Packet):
+        return f"首次 #{old.seq}" if lang == "zh" else f"first at #{old.seq}"
+    return "此前已送出" if lang == "zh" else "dispatched before"
+

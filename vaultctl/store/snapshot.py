@@ -107,6 +107,8 @@ class _Encoder:
     def _body(self, v: Any) -> dict[str, Any]:
         if _plain(v):
             return {"p": v}  # NOTE: JSON as it is: no walk, here or when read
+        if type(v) is set and set(map(type, v)) <= _SCALARS:
+            return {"ps": list(v)}  # NOTE: the dispatched packets' digests
         if isinstance(v, list):
             return {"l": [self.enc(x) for x in v]}
         if isinstance(v, tuple):
@@ -176,6 +178,12 @@ class _Decoder:
                 raise SnapshotError("plain value holds more than scalars")
             self.memo[n] = plain
             return plain
+        if "ps" in v:
+            items = v["ps"]
+            if not (type(items) is list and set(map(type, items)) <= _SCALARS):
+                raise SnapshotError("plain set holds more than scalars")
+            self.memo[n] = found = set(items)
+            return found
         if "l" in v:
             out: list[Any] = []
             self.memo[n] = out
