@@ -293,8 +293,9 @@ class AwayLong(Rule):
     def reset(self) -> None:
         self.away = Timers()
 
-    def step(self, e: Event, s: State) -> Iterator[Finding]:
-        yield from self._late(e.moment)
+    def step(self, e: Event, s: State) -> Iterable[Finding]:
+        # NOTE: nobody away, nothing to do: no generator made for each entry
+        return self._late(e.moment) if self.away.since else ()
 
     def after(self, e: Event, s: State) -> Iterable[Finding]:
         if e.type == "presence":

@@ -63,6 +63,9 @@ class Eligible(Rule):
             if o is None or who in seen:
                 continue  # NOTE: an unknown signer is an integrity finding
             seen.add(who)
+            fine = o.active and o.trained is not None and o.trained <= day
+            if fine and not o.conflict:
+                continue  # NOTE: the usual case, decided before any text
             as_en = f" (named as {role})" if role else ""
             as_zh = f"（{role_zh}）" if role else ""
             if not o.active:

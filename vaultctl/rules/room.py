@@ -7,7 +7,7 @@ open too long.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -166,8 +166,9 @@ class OpenLong(Rule):
     def reset(self) -> None:
         self.open = Timers()
 
-    def step(self, e: Event, s: State) -> Iterator[Finding]:
-        yield from self._late(e.moment)
+    def step(self, e: Event, s: State) -> Iterable[Finding]:
+        # NOTE: nothing open, nothing to do: no generator made for each entry
+        return self._late(e.moment) if self.open.since else ()
 
     def after(self, e: Event, s: State) -> Iterator[Finding]:
         if e.type == "open":
