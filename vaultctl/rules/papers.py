@@ -454,4 +454,3 @@ def _first(old: Packet | Dispatched, lang: str = "en") -> str:
     if isinstance(old, Packet):
         return f"首次 #{old.seq}" if lang == "zh" else f"first at #{old.seq}"
     return "此前已送出" if lang == "zh" else "dispatched before"
-
