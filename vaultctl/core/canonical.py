@@ -231,14 +231,15 @@ def entry_hash(entry: dict[str, Any]) -> str:
     return EntryBytes(entry).hash
 
 
-# NOTE: the fast path. json's C encoder with sorted keys writes exactly what
-# :func:`encode` writes (same string escaper, same integers) except that it
-# sorts keys by code point, not by UTF-16 code unit; the two orders differ
-# only between a character in U+E000-U+FFFF and one above U+FFFF. So a line
-# with no byte 0xF0-0xFF (no character above U+FFFF) and no \u escape, whose
-# C re-encoding equals
-# it byte for byte, is canonical: no duplicate key (one would have vanished),
-# no lone surrogate, every string exactly as on the line.
+# NOTE: the fast path. orjson with sorted keys writes what :func:`encode`
+# writes (the same escapes: \" \\ and the short forms, other controls as
+# \u00xx; integers in decimal) except that it sorts keys by code point, not by
+# UTF-16 code unit (the orders differ only between a character in
+# U+E000-U+FFFF and one above U+FFFF), writes floats, and reads integers up to
+# 64 bits. So a line with no character above U+FFFF, no \u escape and no
+# fraction or exponent, whose re-encoding (integers within 2**53) equals it
+# byte for byte, is canonical: no duplicate key (one would have vanished), no
+# lone surrogate, every string exactly as on the line.
 # NOTE: a number token with a fraction or exponent (a match inside a string
 # only sends the line down the exact path); integers past 2**53 are refused
 # by orjson's OPT_STRICT_INTEGER when the line is re-encoded
