@@ -210,3 +210,55 @@ def test_a_plain_value_holding_objects_is_refused() -> None:
     data = json.dumps({"$i": 0, "p": {"a": {"$i": 1, "o": "x:Y", "a": {}}}})
     with pytest.raises(snapshot.SnapshotError):
         snapshot.loads(data.encode())
+
+
+# --- issue 24: a handover's checkpoint does not cost a full replay -----------
+
+
+def _size(vault: Site) -> int:
+    return len(vault.lines())
+
+
+def test_a_note_at_the_head_is_checked_without_a_replay(
+    vault: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_tlog import signers, write_checkpoint
+
+    engine = writer.load_engine(vault.vault, NOW)
+    write_checkpoint(vault.vault, engine.state, signers("O-003", "O-004"))
+    seen = fed(monkeypatch)
+    writer.load_engine(vault.vault, NOW)
+    assert seen == []  # resumed: the new note compared at the head
+    writer.load_engine(vault.vault, NOW)
+    assert seen == []  # and stored with the snapshot
+
+
+def test_a_forged_note_at_the_head_still_stops_the_writers(
+    vault: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two officers in force sign another root at the head's size: the
+    resumed writer compares it at once and refuses, as a full replay does."""
+    from .test_evidence import plant_note
+
+    writer.load_engine(vault.vault, NOW)
+    plant_note(vault, _size(vault), ("O-003", "O-004"), bytes(32))
+    seen = fed(monkeypatch)
+    with pytest.raises(LedgerError, match="fails verification"):
+        writer.load_engine(vault.vault, NOW)
+    assert seen == []
+    monkeypatch.setattr(snapshot, "load", _absent)
+    with pytest.raises(LedgerError, match="fails verification"):
+        writer.load_engine(vault.vault, NOW)
+
+
+def test_a_note_for_an_earlier_size_means_a_replay(
+    vault: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_evidence import plant_note
+
+    writer.load_engine(vault.vault, NOW)
+    plant_note(vault, _size(vault) - 1, ("O-003", "O-004"), bytes(32))
+    seen = fed(monkeypatch)
+    with pytest.raises(LedgerError, match="fails verification"):
+        writer.load_engine(vault.vault, NOW)
+    assert len(seen) >= 1  # no root kept for that size: replayed

@@ -38,7 +38,7 @@ class Head:
     one :class:`~vaultctl.verify.Verifier` in refuse mode."""
 
     checked: Verifier  # chain, rules, tree and the stored checkpoints
-    marks: str  # SHA-256 of the stored checkpoint files it was given
+    marks: dict[str, Any]  # the stored checkpoint files it was given
     size: int  # bytes of the ledger covered
     hasher: Any  # SHA-256 of those bytes, running
 
@@ -62,10 +62,11 @@ def load(
     the ``stored`` checkpoints compared with the tree as it grew; ``broken``:
     the files of ``checkpoints/`` that are not notes (check.stored_anchors)."""
     marks = checkpoint_marks(stored, broken)
-    head = _resume(vault, now, marks)
-    fresh = head is None
+    head = _resume(vault, now, marks, stored)
+    fresh = head is None or head.marks != marks
     if head is None:
         head = Head(Verifier(now, stored, refuse=True), marks, 0, hashlib.sha256())
+    head.marks = marks
     added = _feed_from(vault, head)
     if fresh or added:
         _save(vault, head)
@@ -76,18 +77,20 @@ def load(
 CHUNK = 1 << 20
 
 
-def checkpoint_marks(stored: Sequence[Anchor], broken: Sequence[Integrity]) -> str:
-    """SHA-256 over the stored checkpoint files as ``check.stored_anchors``
-    read them (each note's name and text; each other file's finding): a
-    snapshot is used only with the very checkpoints it was compared with."""
+def checkpoint_marks(
+    stored: Sequence[Anchor], broken: Sequence[Integrity]
+) -> dict[str, Any]:
+    """The stored checkpoint files as ``check.stored_anchors`` read them: the
+    SHA-256 of each note by name, and one over the other files' findings. A
+    snapshot is used with the very checkpoints it was compared with, or with
+    those and notes added since at or past its size (see :func:`_resume`)."""
     digest = hashlib.sha256()
-    for label, data in sorted(
-        [(a.label, (a.note or "").encode()) for a in stored]
-        + [("", f.message.encode()) for f in broken]
-    ):
-        digest.update(b"%d:%s\n" % (len(label), label.encode()))
-        digest.update(hashlib.sha256(data).digest())
-    return digest.hexdigest()
+    for message in sorted(f.message for f in broken):
+        digest.update(hashlib.sha256(message.encode()).digest())
+    notes = {
+        a.label: hashlib.sha256((a.note or "").encode()).hexdigest() for a in stored
+    }
+    return {"notes": notes, "broken": digest.hexdigest()}
 
 
 def _feed_from(vault: Vault, head: Head) -> int:
@@ -179,14 +182,19 @@ def _parts(head: Head) -> dict[str, Any]:
     }
 
 
-def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
+def _resume(
+    vault: Vault, now: datetime, marks: dict[str, Any], stored: Sequence[Anchor]
+) -> Head | None:
     log = _log_of(vault)
     if log is None:
         return None
     try:
         meta, parts = snapshot.load(vault.ledger, log)
-        if meta["checkpoints"] != marks:
-            return None
+        was = meta["checkpoints"]
+        if was["broken"] != marks["broken"] or any(
+            marks["notes"].get(label) != sha for label, sha in was["notes"].items()
+        ):
+            return None  # NOTE: a note gone or changed: replay against the rest
         size, want = int(meta["size"]), str(meta["sha256"])
         hasher = _prefix_hash(vault, size)
         if hasher is None or hasher.hexdigest() != want:
@@ -199,6 +207,9 @@ def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
         )
         if not (kept.consistent() and kept.chain.entries == meta["entries"]):
             return None
+        new = [a for a in stored if a.label not in was["notes"]]
+        if any(a.size < kept.tree.size for a in new):
+            return None  # NOTE: no root kept for an earlier size: replay
     except (
         OSError,
         KeyError,
@@ -208,7 +219,15 @@ def _resume(vault: Vault, now: datetime, marks: str) -> Head | None:
         snapshot.SnapshotError,
     ):
         return None
-    return Head(Verifier(now, refuse=True, parts=kept), marks, size, hasher)
+    checked = Verifier(now, refuse=True, parts=kept)
+    # NOTE: notes stored since the snapshot (a handover's checkpoint, say),
+    # each at or past its size: compared with the tree when it gets there,
+    # exactly as a full replay would (issue 24: no full replay after each
+    # handover)
+    for a in new:
+        checked.anchored.waiting.setdefault(a.size, []).append(a)
+    checked.anchored.at_size(kept.tree.size, kept.tree.root, checked.signing_keys)
+    return Head(checked, was, size, hasher)
 
 
 def _prefix_hash(vault: Vault, size: int) -> Any:
