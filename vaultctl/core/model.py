@@ -65,6 +65,25 @@ def _check_fields(obj: Any, wanted: tuple[str, ...], where: str) -> None:
         raise SchemaError(f"{where}: unknown field {unknown[0]!r}")
 
 
+# NOTE: officer ids, key ids, the log id and entry types repeat on every line:
+# each (pattern, value) that matched is remembered (a bounded set), so the
+# regex runs once per value, not once per line (issue 24)
+_MATCHED: set[tuple[re.Pattern[str], str]] = set()
+_MATCHED_MAX = 4096
+
+
+def _matches(pattern: re.Pattern[str], value: Any) -> bool:
+    if type(value) is not str:
+        return False
+    if (pattern, value) in _MATCHED:
+        return True
+    if pattern.fullmatch(value) is None:
+        return False
+    if len(_MATCHED) < _MATCHED_MAX:
+        _MATCHED.add((pattern, value))
+    return True
+
+
 def _want(cond: bool, where: str, expected: str, got: Any) -> None:
     if not cond:
         raise SchemaError(f"{where}: expected {expected}, got {got!r}"[:200])
@@ -91,14 +110,9 @@ class Signature:
     sig: bytes
 
     def __post_init__(self) -> None:
+        _want(_matches(OFFICER_RE, self.by), "sigs.by", "an officer id", self.by)
         _want(
-            isinstance(self.by, str) and bool(OFFICER_RE.fullmatch(self.by)),
-            "sigs.by",
-            "an officer id",
-            self.by,
-        )
-        _want(
-            isinstance(self.key, str) and bool(KEY_ID_RE.fullmatch(self.key)),
+            _matches(KEY_ID_RE, self.key),
             "sigs.key",
             "16 lowercase hex chars",
             self.key,
@@ -154,12 +168,7 @@ class Entry:
 
     def __post_init__(self) -> None:
         _want(type(self.v) is int, "v", "an integer", self.v)
-        _want(
-            isinstance(self.log, str) and bool(LOG_RE.fullmatch(self.log)),
-            "log",
-            "32 lowercase hex chars",
-            self.log,
-        )
+        _want(_matches(LOG_RE, self.log), "log", "32 lowercase hex chars", self.log)
         _want(
             type(self.seq) is int and self.seq >= 0, "seq", "an integer >= 0", self.seq
         )
@@ -171,12 +180,7 @@ class Entry:
                 "64 lowercase hex chars",
                 value,
             )
-        _want(
-            isinstance(self.type, str) and bool(TYPE_RE.fullmatch(self.type)),
-            "type",
-            "an entry type",
-            self.type,
-        )
+        _want(_matches(TYPE_RE, self.type), "type", "an entry type", self.type)
         _want(isinstance(self.body, dict), "body", "an object", self.body)
         _check_leaves(self.body, "body")
         object.__setattr__(self, "moment", parse_ts(self.ts))
