@@ -32,7 +32,7 @@ from vaultctl.core.errors import (
     message_of,
 )
 from vaultctl.core.i18n import N_
-from vaultctl.core.messages import Text, at, joined
+from vaultctl.core.messages import Text, at, joined, placed
 from vaultctl.present import report, report_audit
 from vaultctl.store import check, evidence, workers
 from vaultctl.store.workers import KILL_ENV, MAX_MEMORY, TIMEOUT, Limits
@@ -482,8 +482,7 @@ def run(
 def _after_place(e: Exception, place: str) -> str:
     """An error's message without its leading ``place: `` (the row names it)."""
     message = message_of(e)
-    params = getattr(message, "params", None)
-    if params and set(params) == {"where", "message"} and params["where"] == place:
-        inner: str = params["message"]
-        return inner
+    found = placed(message)
+    if found is not None and found[0] == place:
+        return found[1]
     return message.removeprefix(f"{place}: ")

@@ -141,11 +141,12 @@ def localise_message(message: str, lang: str | None = None) -> str:
 
 def _bare(message: str) -> bool:
     """Whether nothing of ``message`` past its place can be translated."""
-    params = getattr(message, "params", None)
-    if params is None:
+    from vaultctl.core.messages import placed
+
+    if getattr(message, "params", None) is None:
         return True
-    inner = params.get("message") if set(params) == {"where", "message"} else None
-    return isinstance(inner, str) and _bare(inner)
+    found = placed(message)
+    return found is not None and _bare(found[1])
 
 
 def integrity_message(code: str, message: str, lang: str) -> str:

@@ -78,6 +78,14 @@ def at(where: object, message: str) -> str:
     return Text(AT, where=where, message=message)
 
 
+def placed(message: str) -> tuple[str, str] | None:
+    """``(where, message)`` of a message built by :func:`at`, else None."""
+    if getattr(message, "template", None) != AT:
+        return None
+    params = message.params  # type: ignore[attr-defined]
+    return params["where"], params["message"]
+
+
 def joined(parts: Sequence[str], sep: str = "; ") -> str:
     """``parts`` one after another, each rendered on its own."""
     names = [f"p{i}" for i in range(len(parts))]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vaultctl.core.i18n import localise_message
-from vaultctl.core.messages import at
+from vaultctl.core.messages import at, placed
 from vaultctl.present import render
 from vaultctl.present.report import (
     Site,
@@ -74,9 +74,9 @@ HOW = ("rollback", "fork", "bad-note")
 def problem_text(problem: str, lang: str) -> str:
     """One problem of an audit row in ``lang`` (a core ``Text``), with how an
     anchor failed named in that language too (``回滚：…``)."""
-    params = getattr(problem, "params", None) or {}
-    if set(params) == {"where", "message"} and params["where"] in HOW:
-        problem = at(render.label(params["where"], lang), params["message"])
+    found = placed(problem)
+    if found is not None and found[0] in HOW:
+        problem = at(render.label(found[0], lang), found[1])
     return localise_message(problem, lang)
 
 
