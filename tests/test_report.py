@@ -374,7 +374,9 @@ def test_integrity_failures_are_marked_on_the_timeline(tmp_path: Path) -> None:
     # NOTE: at line 3 (K-D1 assigned, 07:20), not at the 07:25 line 4 claims
     timeline = Timeline()
     rep = verify.run(((x.rstrip(b"\n"), True) for x in lines), observe=timeline)
-    [first, *_] = report._broken(rep, timeline, report.words("en"), "")
+    say = report.words("en")
+    shown = report._shown_integrity(rep, say, "")
+    [first, *_] = report._broken(timeline, shown, say)
     assert first.at == datetime.fromisoformat(t("07:20"))
     audit = zh_audit_page(vault, tmp_path)
     assert re.search(r'<a href="#site-[0-9a-f]+-i-0"><path class="broken"', audit)

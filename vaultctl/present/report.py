@@ -26,6 +26,7 @@ from vaultctl.present.timeline_svg import FILL, Broken, draw, esc
 from vaultctl.rules import REGISTRY, Finding, levels_in_force, params_in_force
 from vaultctl.tlog import shortcode
 from vaultctl.tlog.anchors import Anchor
+from vaultctl.tlog.chain import Integrity
 from vaultctl.verify import Report
 from vaultctl.verify.timeline import Timeline
 
@@ -233,11 +234,12 @@ def site_body(site: Site, say: Words, prefix: str, cap: int = MAX_FINDINGS) -> s
         f"{prefix}f-{i}" if i < cap else f"{prefix}f-more"
         for i in range(len(rep.findings))
     ]
+    broken = _shown_integrity(rep, say, prefix)
     parts = [
-        _summary(rep, tl, site.anchors, say, prefix),
+        _summary(rep, tl, site.anchors, say, broken),
         f'<section class="tl"><h2>{esc(say("timeline"))}</h2>'
         f'<div class="tl-scroll">'
-        f"{draw(tl, rep.findings, ids, say, prefix, _broken(rep, tl, say, prefix))}"
+        f"{draw(tl, rep.findings, ids, say, prefix, _broken(tl, broken, say))}"
         "</div>"
         f"{_legend(say)}</section>",
         _findings(
@@ -282,25 +284,40 @@ def _pairs(rows: Sequence[tuple[str, Any]], cls: str = "pairs") -> str:
     return f'<table class="{cls}">{body}</table>'
 
 
-def _broken(rep: Report, tl: Timeline, say: Words, prefix: str) -> list[Broken]:
+# NOTE: an integrity finding the page shows: the finding, its message in the
+# page's language, the id of its row (the timeline's cross links to it)
+Shown = tuple[Integrity, str, str]
+
+
+def _shown_integrity(rep: Report, say: Words, prefix: str) -> list[Shown]:
+    return [
+        (f, integrity_message(f.code, f.message, say.lang), f"{prefix}i-{i}")
+        for i, f in enumerate(rep.integrity[:MAX_FINDINGS])
+    ]
+
+
+def _broken(tl: Timeline, shown: Sequence[Shown], say: Words) -> list[Broken]:
     """Each integrity failure shown, at the time of the last sound entry at or
     before its line (an unsound line's own time is not to be believed)."""
     seqs = sorted(tl.index)
     out = []
-    for i, f in enumerate(rep.integrity[:MAX_FINDINGS]):
+    for f, said, row in shown:
         k = bisect.bisect_right(seqs, f.line - 1) - 1
         ts = tl.index[seqs[k]][0] if k >= 0 else None
         at = datetime.fromisoformat(ts) if ts else tl.first
         if at is None:
             continue
-        said = integrity_message(f.code, f.message, say.lang)
         title = f"{say('line')} {f.line} · {f.code}: {said}"
-        out.append(Broken(at, title, f"{prefix}i-{i}"))
+        out.append(Broken(at, title, row))
     return out
 
 
 def _summary(
-    rep: Report, tl: Timeline, anchors: Sequence[Anchor], say: Words, prefix: str
+    rep: Report,
+    tl: Timeline,
+    anchors: Sequence[Anchor],
+    say: Words,
+    shown: Sequence[Shown],
 ) -> str:
     state = rep.state
     errors = sum(rep.counts("error").values())
@@ -336,19 +353,11 @@ def _summary(
             _table(
                 [say("line"), say("seq"), say("problem"), say("message")],
                 [
-                    (
-                        f.line,
-                        "" if f.seq is None else f.seq,
-                        f.code,
-                        integrity_message(f.code, f.message, say.lang),
-                    )
-                    for f in rep.integrity[:MAX_FINDINGS]
+                    (f.line, "" if f.seq is None else f.seq, f.code, said)
+                    for f, said, _ in shown
                 ],
                 "integrity",
-                [
-                    f"{prefix}i-{i}"
-                    for i in range(min(len(rep.integrity), MAX_FINDINGS))
-                ],
+                [row for _, _, row in shown],
             )
         )
     out.append("</div><div>")

@@ -25,6 +25,7 @@ from vaultctl.present.report import (
     words,
 )
 from vaultctl.present.timeline_svg import esc
+from vaultctl.tlog import anchors
 
 AUDIT_JS = (
     "document.querySelectorAll('table.sites th').forEach(function(th,i){"
@@ -68,7 +69,7 @@ def policy_words(row: Mapping[str, Any], lang: str = "en") -> list[str]:
 
 
 # NOTE: how an anchor failed, when it is the place a problem names
-HOW = ("rollback", "fork", "bad-note")
+HOW = (anchors.ROLLBACK, anchors.FORK, anchors.BAD_NOTE)
 
 
 def problem_text(problem: str, lang: str) -> str:
