@@ -167,13 +167,10 @@ class State:
         new = State.__new__(State)
         memo[id(self)] = new
         for name, value in vars(self).items():
-            if name == "genesis":
-                copied = value
-            elif name in self._SHALLOW:
-                copied = copy.copy(value)
-            else:
-                copied = copy.deepcopy(value, memo)
-            setattr(new, name, copied)
+            shallow = name in self._SHALLOW
+            setattr(
+                new, name, copy.copy(value) if shallow else copy.deepcopy(value, memo)
+            )
         return new
 
     # --- reading -----------------------------------------------------------
