@@ -262,3 +262,27 @@ def test_a_note_for_an_earlier_size_means_a_replay(
     with pytest.raises(LedgerError, match="fails verification"):
         writer.load_engine(vault.vault, NOW)
     assert len(seen) >= 1  # no root kept for that size: replayed
+
+
+def test_the_state_keeps_the_latest_incidents_only(tmp_path: Path) -> None:
+    from vaultctl.rules.state import KEEP_INCIDENTS
+
+    story = _weeks(tmp_path, 0)
+    seqs = [
+        story.add(
+            "incident",
+            {
+                "kind": "other",
+                "refs": [],
+                "text": f"演练 {i}",
+                "reported_to": "主考",
+                "reported_at": t(f"11:{i:02d}"),
+            },
+            t(f"11:{i:02d}"),
+            ("O-003", "O-001"),
+        )  # fmt: skip
+        for i in range(KEEP_INCIDENTS + 5)
+    ]
+    kept = [i["seq"] for i in story.state.summary()["incidents"]]
+    assert kept == seqs[-KEEP_INCIDENTS:]
+    assert story.state.incidents == story.state.summary()["incidents"]

@@ -367,7 +367,6 @@ class State:
             )
 
     def _on_incident(self, entry: Event, body: dict[str, Any]) -> None:
-        del self.incidents[: -(KEEP_INCIDENTS - 1) or None]
         self.incidents.append(
             {
                 "seq": entry.seq,
@@ -377,6 +376,7 @@ class State:
                 "text": body["text"],
             }
         )
+        del self.incidents[:-KEEP_INCIDENTS]
 
     def summary(self) -> dict[str, Any]:
         """The state at the end, as ``status --json`` and ``verify --json`` show it."""
@@ -396,7 +396,7 @@ class State:
             "inside": sorted(self.inside),
             "open": sorted(self.opened),
             "cctv": dict(sorted(self.cameras.items())),
-            "incidents": self.incidents[-KEEP_INCIDENTS:],
+            "incidents": list(self.incidents),
         }
 
 
