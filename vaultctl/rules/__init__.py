@@ -257,14 +257,12 @@ class Engine:
             self._start_rules()
             return [f for r in self.rules for f in r.genesis(e, self.state)]
         rules, state = self.rules, self.state
-        every = range(len(rules))
-        found = [
-            f for i in self.steps.get(e.type, every) for f in rules[i].step(e, state)
-        ]
+        steps, afters = self.steps.get(e.type), self.afters.get(e.type)
+        if steps is None or afters is None:  # NOTE: a type no schema knows
+            steps = afters = list(range(len(rules)))
+        found = [f for i in steps for f in rules[i].step(e, state)]
         state.apply(e)
-        found += [
-            f for i in self.afters.get(e.type, every) for f in rules[i].after(e, state)
-        ]
+        found += [f for i in afters for f in rules[i].after(e, state)]
         return found
 
     def preview(self, e: Event) -> list[Finding]:
