@@ -224,8 +224,7 @@ def _resume(
     # each at or past its size: compared with the tree when it gets there,
     # exactly as a full replay would (issue 24: no full replay after each
     # handover)
-    for a in new:
-        checked.anchored.waiting.setdefault(a.size, []).append(a)
+    checked.anchored.add(new)
     checked.anchored.at_size(kept.tree.size, kept.tree.root, checked.signing_keys)
     return Head(checked, was, size, hasher)
 

@@ -95,12 +95,17 @@ class AnchorCheck:
 
     def __init__(self, anchors: Iterable[Anchor]) -> None:
         self.waiting: dict[int, list[Anchor]] = {}
-        for a in anchors:
-            self.waiting.setdefault(a.size, []).append(a)
+        self.add(anchors)
         self.problems: list[tuple[Anchor, Code, str]] = []
         self.reached: list[tuple[Anchor, bool, Keys]] = []
         self.ok: list[str] = []
         self.kinds: dict[int, str] = {}  # id(anchor) -> ROLLBACK, FORK, BAD_NOTE
+
+    def add(self, anchors: Iterable[Anchor]) -> None:
+        """Wait for ``anchors`` too: each is compared when the tree reaches its
+        size (one at the current size: call :meth:`at_size` for it)."""
+        for a in anchors:
+            self.waiting.setdefault(a.size, []).append(a)
 
     def at_size(
         self, size: int, root: Callable[[], bytes], keys: Callable[[], Keys]
