@@ -34,6 +34,7 @@ import importlib.util
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ class _Encoder:
     def _body(self, v: Any) -> dict[str, Any]:
         if _plain(v):
             return {"p": v}  # NOTE: JSON as it is: no walk, here or when read
-        if type(v) is set and set(map(type, v)) <= _SCALARS:
+        if type(v) is set and _scalars(v):
             return {"ps": list(v)}  # NOTE: the dispatched packets' digests
         if isinstance(v, list):
             return {"l": [self.enc(x) for x in v]}
@@ -139,12 +140,17 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 _STR = frozenset({str})
 
 
+def _scalars(items: Iterable[Any]) -> bool:
+    """Every item a str, int, bool or None (floats never occur in a state)."""
+    return set(map(type, items)) <= _SCALARS
+
+
 def _plain(v: Any) -> bool:
     """A list of scalars, or a dict of str to scalars: stored as plain JSON
-    (the closed packets, an attachment). Floats never occur in a state."""
+    (an attachment, the engine's plans)."""
     if type(v) is dict:
-        return set(map(type, v)) <= _STR and set(map(type, v.values())) <= _SCALARS
-    return type(v) is list and set(map(type, v)) <= _SCALARS
+        return set(map(type, v)) <= _STR and _scalars(v.values())
+    return type(v) is list and _scalars(v)
 
 
 def _tz_name(v: datetime) -> str | None:
@@ -180,7 +186,7 @@ class _Decoder:
             return plain
         if "ps" in v:
             items = v["ps"]
-            if not (type(items) is list and set(map(type, items)) <= _SCALARS):
+            if not (type(items) is list and _scalars(items)):
                 raise SnapshotError("plain set holds more than scalars")
             self.memo[n] = found = set(items)
             return found
