@@ -204,8 +204,7 @@ def own_notes(b: bundle.Bundle) -> tuple[list[anchors.Anchor], list[str]]:
         try:
             own.append(anchors.from_note(data.decode("utf-8"), name, stored=True))
         except (UnicodeDecodeError, CheckpointError) as e:
-            why = message_of(e)
-            broken.append(at(name, Text(check.NOT_A_NOTE, why=why)))
+            broken.append(check.not_a_note(name, e))
     return own, broken
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from vaultctl import rules, verify
-from vaultctl.core.errors import ArgumentError, CheckpointError
+from vaultctl.core.errors import ArgumentError, CheckpointError, message_of
 from vaultctl.core.i18n import N_
 from vaultctl.core.messages import Text, at
 from vaultctl.core.model import Entry
@@ -29,7 +29,13 @@ from vaultctl.tlog.chain import Integrity
 
 MAX_NOTE_BYTES = 64 * 1024
 
-NOT_A_NOTE = N_("not a checkpoint note ({why}); it anchors nothing")
+
+def not_a_note(label: str, e: BaseException) -> str:
+    """Why a file among the checkpoints is no note (vault or bundle alike)."""
+    why = Text(
+        N_("not a checkpoint note ({why}); it anchors nothing"), why=message_of(e)
+    )
+    return at(label, why)
 
 
 def read_note(path: Path) -> str:
@@ -64,13 +70,7 @@ def stored_anchors(vault: Vault) -> tuple[list[Anchor], list[Integrity]]:
                     line=0,
                     seq=None,
                     code=anchors.BAD_CHECKPOINT,
-                    message=at(
-                        label,
-                        Text(
-                            NOT_A_NOTE,
-                            why=e.message,
-                        ),
-                    ),
+                    message=not_a_note(label, e),
                 )
             )
     return found, broken
